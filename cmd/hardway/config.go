@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/hardway-dev/hardway/configs"
+)
+
+// configFlags are the cluster settings that can also be given on the command line; each maps
+// to the config key of the same meaning. HARDWAY_<KEY> (upper case, '.' as '_') sets any
+// scalar key from the environment, e.g. HARDWAY_KEYALGORITHM=rsa-2048 or HARDWAY_APIENDPOINT_HOST.
+var configFlags = []struct{ flag, key, usage string }{
+	{"key-algorithm", "keyAlgorithm", "key algorithm: " + strings.Join(configs.KeyAlgorithms, ", ")},
+	{"kubernetes-version", "kubernetesVersion", "Kubernetes minor version the units target"},
+	{"encryption-provider", "encryption.provider", "encryption provider for secrets: " + strings.Join(configs.EncryptionProviders, ", ")},
+	{"api-endpoint", "apiEndpoint.host", "API endpoint host (load balancer address or name)"},
+}
+
+func addConfigFlags(fs *pflag.FlagSet) {
+	for _, f := range configFlags {
+		fs.String(f.flag, "", f.usage)
+	}
+}
+
+// loadCluster reads the cluster model: the file, then HARDWAY_* variables, then flags; unknown
+// keys are errors; defaults are applied and the result validated. Warnings go to the log.
+func loadCluster(g *globals, fs *pflag.FlagSet) (*configs.Cluster, error) {
+	if g.configFile == "" {
+		return nil, usagef("--config is required: the cluster file, e.g. --config configs/examples/single.yaml")
+	}
+	c, err := decodeCluster(g.configFile, fs, os.Environ())
+	if err != nil {
+		return nil, err
+	}
+	c.SetDefaults()
+	ps := c.Validate()
+	for _, w := range ps.Warnings() {
+		g.log.Warn(w.String(), "file", g.configFile)
+	}
+	if err := ps.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", g.configFile, err)
+	}
+	return c, nil
+}
+
+func decodeCluster(file string, fs *pflag.FlagSet, environ []string) (*configs.Cluster, error) {
+	v := viper.New()
+	v.SetConfigFile(file)
+	v.SetConfigType("yaml")
+	if err := v.ReadInConfig(); err != nil {
+		var nf viper.ConfigFileNotFoundError
+		if errors.As(err, &nf) || errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: no such file; give --config the path of a cluster file (see configs/examples)", file)
+		}
+		// yaml errors carry "line N"; keep them and name the file.
+		return nil, fmt.Errorf("%s: not valid YAML: %s", file, strings.TrimPrefix(unwrapAll(err).Error(), "yaml: "))
+	}
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, val, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "HARDWAY_") {
+			env[k] = val
+		}
+	}
+	for _, key := range scalarKeys(reflect.TypeOf(configs.Cluster{}), "") {
+		name := "HARDWAY_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+		if val, ok := env[name]; ok {
+			v.Set(key, val)
+		}
+	}
+	if fs != nil {
+		for _, f := range configFlags {
+			if fl := fs.Lookup(f.flag); fl != nil && fl.Changed {
+				v.Set(f.key, fl.Value.String())
+			}
+		}
+	}
+	var c configs.Cluster
+	err := v.UnmarshalExact(&c, func(dc *mapstructure.DecoderConfig) {
+		dc.ErrorUnused = true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s; check the key names against configs/examples", file, strings.ReplaceAll(unwrapAll(err).Error(), "\n", " "))
+	}
+	return &c, nil
+}
+
+// scalarKeys lists the dotted keys of every scalar field, for the HARDWAY_* environment.
+func scalarKeys(t reflect.Type, prefix string) []string {
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("mapstructure")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		key := prefix + tag
+		switch f.Type.Kind() {
+		case reflect.Struct:
+			keys = append(keys, scalarKeys(f.Type, key+".")...)
+		case reflect.Slice:
+			// lists (nodes, SANs) come from the file only
+		default:
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}
+
+func unwrapAll(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
