@@ -1,0 +1,41 @@
+// Package e2e holds what end-to-end tests share: finding the real tools they drive (kubectl,
+// openssl, etcd, etcdctl, systemd-analyze, systemd) and skipping, or under HARDWAY_E2E=1
+// failing, when one is missing, so CI never passes by skipping.
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// Enabled reports whether HARDWAY_E2E=1 is set: end-to-end tests must run, not skip.
+func Enabled() bool { return os.Getenv("HARDWAY_E2E") == "1" }
+
+// Skip skips the test with reason, or fails it when HARDWAY_E2E=1.
+func Skip(t testing.TB, reason string) {
+	t.Helper()
+	if Enabled() {
+		t.Fatalf("HARDWAY_E2E=1 but this end-to-end test cannot run: %s", reason)
+	}
+	t.Skip(reason)
+}
+
+// RequireBinary returns the path of the named program, or skips (fails under HARDWAY_E2E=1)
+// when it is not installed.
+func RequireBinary(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Skip(t, name+" is not installed (CI installs it in .ci/run)")
+	}
+	return p
+}
+
+// SkipIfShort skips slow end-to-end tests under -short, unless HARDWAY_E2E=1.
+func SkipIfShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() && !Enabled() {
+		t.Skip("slow end-to-end test; skipped with -short")
+	}
+}
