@@ -1,0 +1,655 @@
+package pki
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hardway-dev/hardway/configs"
+)
+
+// Action says what a Change does to its file.
+type Action string
+
+const (
+	Create Action = "create"
+	Update Action = "update"
+)
+
+// File modes, by what a file holds.
+const (
+	ModeSecret fs.FileMode = 0o600
+	ModePublic fs.FileMode = 0o644
+)
+
+// Change is one file to write, with the reason.
+type Change struct {
+	Path   string // relative to the cluster directory, '/'-separated
+	Data   []byte
+	Mode   fs.FileMode
+	Action Action
+	Reason string
+	ID     string // the catalogue instance it belongs to
+}
+
+// Plan is what Reconcile found: the files to write, in order (CAs first; a key before its
+// certificate; kubeconfigs after the certificates they embed), and how many were fine as they are.
+type Plan struct {
+	Changes   []Change
+	Unchanged int
+	Notes     []string // worth telling the user; nothing to write
+}
+
+// Options steer Reconcile.
+type Options struct {
+	Now time.Time
+	// Force replaces existing CAs and keys that the configuration no longer matches, and
+	// reissues leaves signed by another CA. Without it those are errors.
+	Force bool
+	// Renew reissues these instance IDs even when they are fine (hardway certs renew).
+	Renew map[string]bool
+	// NewKey gives renewed certificates new keys.
+	NewKey bool
+	// Rand is the source of encryption keys (crypto/rand.Reader).
+	Rand io.Reader
+	// Workers issue certificates in parallel; 0 means GOMAXPROCS.
+	Workers int
+	// Progress, when set, is called after each issued certificate.
+	Progress func(done, total int)
+}
+
+// Reconcile compares the cluster directory fsys with what the catalogue asks for cluster c, and
+// returns the plan of files to write. It writes nothing. An existing file that is corrupt,
+// unreadable, or signed by another CA is an error naming the file and the fix; all such errors
+// are returned together, and then no plan is.
+func Reconcile(fsys fs.FS, c *configs.Cluster, opt Options) (*Plan, error) {
+	if opt.Now.IsZero() {
+		return nil, errors.New("reconcile: Options.Now is not set")
+	}
+	r := &reconciler{fsys: fsys, c: c, opt: opt, cas: map[string]*CA{}, rekeyed: map[string]bool{}, plan: &Plan{}, material: map[string]material{}}
+	insts := Instances(c)
+	var errs []error
+	for _, in := range insts {
+		if in.Spec.Kind == KindCA {
+			if err := r.ca(in); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := r.leaves(insts); err != nil {
+		return nil, err
+	}
+	for _, in := range insts {
+		if in.Spec.Kind == KindKeyPair {
+			if err := r.keyPair(in); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	for _, in := range insts {
+		if in.Kubeconfig != "" {
+			if err := r.kubeconfig(in); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := r.encryption(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return r.plan, nil
+}
+
+type material struct {
+	certPEM, keyPEM []byte
+}
+
+type reconciler struct {
+	fsys     fs.FS
+	c        *configs.Cluster
+	opt      Options
+	cas      map[string]*CA
+	rekeyed  map[string]bool // CAs given a new key in this run: their leaves are reissued
+	plan     *Plan
+	mu       sync.Mutex
+	material map[string]material // final cert and key of each leaf, for kubeconfigs
+}
+
+// read returns a file's bytes, nil when it does not exist.
+func (r *reconciler) read(path string) ([]byte, error) {
+	b, err := fs.ReadFile(r.fsys, path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot read: %w; fix its permissions or move it away", path, err)
+	}
+	return b, nil
+}
+
+func (r *reconciler) add(ch Change, existed bool) {
+	ch.Action = Create
+	if existed {
+		ch.Action = Update
+	}
+	r.mu.Lock()
+	r.plan.Changes = append(r.plan.Changes, ch)
+	r.mu.Unlock()
+}
+
+func (r *reconciler) keep() {
+	r.mu.Lock()
+	r.plan.Unchanged++
+	r.mu.Unlock()
+}
+
+func (r *reconciler) note(format string, a ...any) {
+	r.mu.Lock()
+	r.plan.Notes = append(r.plan.Notes, fmt.Sprintf(format, a...))
+	r.mu.Unlock()
+}
+
+func (r *reconciler) ca(in Instance) error {
+	certPEM, err := r.read(in.CertPath())
+	if err != nil {
+		return err
+	}
+	keyPEM, err := r.read(in.KeyPath())
+	if err != nil {
+		return err
+	}
+	subject := Subject{CN: in.CN}
+	var key crypto.Signer
+	if keyPEM != nil {
+		if key, err = ParseKey(keyPEM); err != nil {
+			return fmt.Errorf("%s: not a valid private key (%v); restore it from %s or a backup, or remove both %s and %s and run with --force to make a new CA (every certificate must then be reissued)",
+				in.KeyPath(), err, "backup/", in.KeyPath(), in.CertPath())
+		}
+	}
+	switch {
+	case certPEM == nil && key == nil:
+		if key, err = GenerateKey(r.c.KeyAlgorithm); err != nil {
+			return err
+		}
+		return r.newCA(in, subject, key, false, false, "new CA")
+	case certPEM == nil:
+		// A key without its certificate: an interrupted first run. A certificate for the same
+		// key and subject verifies everything the lost one signed.
+		return r.newCA(in, subject, key, true, false, "the key had no certificate (an interrupted run?): a new certificate for the existing key")
+	}
+	cert, err := ParseCert(certPEM)
+	if err != nil {
+		return fmt.Errorf("%s: not a valid certificate (%v); restore it from a backup, or remove it to make a new one for %s", in.CertPath(), err, in.KeyPath())
+	}
+	if key == nil {
+		ca, err := LoadCA(in.Spec.Name, certPEM, nil)
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.CertPath(), err)
+		}
+		r.cas[in.Spec.Name] = ca
+		r.note("%s: external CA (no %s): hardway verifies with it but cannot issue from it", in.CertPath(), in.KeyPath())
+		r.keep()
+		return nil
+	}
+	if !KeyMatches(key, cert.PublicKey) {
+		if r.opt.Force {
+			if key, err = GenerateKey(r.c.KeyAlgorithm); err != nil {
+				return err
+			}
+			return r.newCA(in, subject, key, true, true, "--force: the key did not match the certificate")
+		}
+		return fmt.Errorf("%s does not match %s; restore the pair from backup/, or run with --force to make a new CA (every certificate must then be reissued)", in.KeyPath(), in.CertPath())
+	}
+	switch {
+	case r.opt.Renew[in.ID] && r.opt.NewKey:
+		if key, err = GenerateKey(r.c.KeyAlgorithm); err != nil {
+			return err
+		}
+		return r.newCA(in, subject, key, true, true, "renewal with a new key requested: every certificate it signed must be reissued")
+	case r.opt.Renew[in.ID]:
+		return r.newCA(in, Subject{CN: cert.Subject.CommonName}, key, true, false, "renewal requested (same key: the certificates it signed stay valid)")
+	case r.opt.Force && KeyAlgorithm(key.Public()) != r.c.KeyAlgorithm:
+		if key, err = GenerateKey(r.c.KeyAlgorithm); err != nil {
+			return err
+		}
+		return r.newCA(in, subject, key, true, true, "--force: key algorithm changed to "+r.c.KeyAlgorithm)
+	}
+	if r.opt.Now.After(cert.NotAfter) {
+		r.note("%s: the CA expired on %s; renew it with 'hardway certs renew %s'", in.CertPath(), cert.NotAfter.Format(time.RFC3339), in.Spec.Name)
+	}
+	ca, err := LoadCA(in.Spec.Name, certPEM, key)
+	if err != nil {
+		return fmt.Errorf("%s: %w", in.CertPath(), err)
+	}
+	r.cas[in.Spec.Name] = ca
+	r.keep()
+	r.keep()
+	return nil
+}
+
+func (r *reconciler) newCA(in Instance, s Subject, key crypto.Signer, existed, keyChanged bool, reason string) error {
+	ca, err := NewCA(in.Spec.Name, s, key, r.opt.Now, r.c.Validity.CA)
+	if err != nil {
+		return err
+	}
+	r.cas[in.Spec.Name] = ca
+	r.rekeyed[in.Spec.Name] = keyChanged
+	if !existed || keyChanged {
+		keyPEM, err := EncodeKey(key)
+		if err != nil {
+			return err
+		}
+		r.add(Change{Path: in.KeyPath(), Data: keyPEM, Mode: ModeSecret, Reason: reason, ID: in.ID}, existed)
+	}
+	certExisted, _ := r.read(in.CertPath())
+	r.add(Change{Path: in.CertPath(), Data: ca.CertPEM, Mode: ModePublic, Reason: reason, ID: in.ID}, certExisted != nil)
+	return nil
+}
+
+// leafJob is one leaf's decision, made in parallel.
+type leafJob struct {
+	in      Instance
+	key     crypto.Signer
+	keyPEM  []byte
+	certPEM []byte
+	cert    *x509.Certificate
+	newKey  bool
+	reasons []string
+	subject Subject
+}
+
+func (r *reconciler) leaves(insts []Instance) error {
+	var jobs []*leafJob
+	var errs []error
+	for _, in := range insts {
+		if in.Spec.Kind != KindLeaf {
+			continue
+		}
+		j, err := r.decide(in)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if j != nil {
+			jobs = append(jobs, j)
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	return r.issueAll(jobs)
+}
+
+// decide reads a leaf and says whether and why it must be (re)issued; nil means it is fine.
+func (r *reconciler) decide(in Instance) (*leafJob, error) {
+	ca := r.cas[in.Spec.CA]
+	certPEM, err := r.read(in.CertPath())
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := r.read(in.KeyPath())
+	if err != nil {
+		return nil, err
+	}
+	j := &leafJob{in: in, keyPEM: keyPEM, certPEM: certPEM, subject: Subject{CN: in.CN, Orgs: in.Orgs, SANs: in.SANs}}
+	if keyPEM != nil {
+		if j.key, err = ParseKey(keyPEM); err != nil {
+			return nil, fmt.Errorf("%s: not a valid private key (%v); remove it (and %s) to issue a new pair, or run 'hardway certs renew %s --new-key'", in.KeyPath(), err, in.CertPath(), in.ID)
+		}
+	}
+	renew := r.opt.Renew[in.ID]
+	if j.key == nil || (renew && r.opt.NewKey) {
+		j.newKey = true
+	}
+	if certPEM == nil {
+		j.reasons = append(j.reasons, "new")
+		if j.key != nil {
+			j.reasons = append(j.reasons, "for the existing key")
+		}
+		return j, nil
+	}
+	cert, err := ParseCert(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a valid certificate (%v); remove it to issue a new one, or run 'hardway certs renew %s'", in.CertPath(), err, in.ID)
+	}
+	j.cert = cert
+	if err := cert.CheckSignatureFrom(ca.Cert); err != nil || !bytes.Equal(cert.RawIssuer, ca.Cert.RawSubject) {
+		if r.rekeyed[ca.Name] {
+			j.reasons = append(j.reasons, "its CA "+ca.Name+" has a new key")
+		} else if !r.opt.Force && !renew {
+			return nil, fmt.Errorf("%s: not signed by %s (the CA in %s); restore the matching CA, or run 'hardway certs renew %s' (or init --force) to reissue it from the current CA",
+				in.CertPath(), ca.Name, "pki/"+caBase(ca.Name)+".crt", in.ID)
+		} else {
+			j.reasons = append(j.reasons, "signed by another CA")
+		}
+	}
+	if renew {
+		j.reasons = append(j.reasons, "renewal requested")
+		// Renewal keeps the subject and SANs of the certificate being renewed.
+		j.subject = subjectOf(cert)
+	}
+	if j.key != nil && !KeyMatches(j.key, cert.PublicKey) {
+		j.reasons = append(j.reasons, "the key does not match the certificate (an interrupted run?)")
+	}
+	if !renew {
+		j.reasons = append(j.reasons, diffSubject(subjectOf(cert), j.subject)...)
+	}
+	if want := extUsages(in.Spec.Usage); !slices.Equal(sortedUsages(cert.ExtKeyUsage), want) {
+		j.reasons = append(j.reasons, "key usages differ from the catalogue")
+	}
+	switch left := cert.NotAfter.Sub(r.opt.Now); {
+	case left <= 0:
+		j.reasons = append(j.reasons, "expired "+cert.NotAfter.Format(time.DateOnly))
+	case left < r.c.Validity.RenewBefore:
+		j.reasons = append(j.reasons, fmt.Sprintf("expires in %s, inside the renewal window", HumanDuration(left)))
+	}
+	if j.key == nil {
+		return nil, fmt.Errorf("%s exists but %s does not; restore the key from backup/, or run 'hardway certs renew %s --new-key'", in.CertPath(), in.KeyPath(), in.ID)
+	}
+	if j.key != nil && !j.newKey && KeyAlgorithm(j.key.Public()) != r.c.KeyAlgorithm {
+		r.note("%s: key is %s, the configuration says %s; 'hardway certs renew %s --new-key' replaces it", in.KeyPath(), KeyAlgorithm(j.key.Public()), r.c.KeyAlgorithm, in.ID)
+	}
+	if len(j.reasons) == 0 {
+		r.keep()
+		r.keep()
+		r.setMaterial(in.ID, certPEM, keyPEM)
+		return nil, nil
+	}
+	return j, nil
+}
+
+func (r *reconciler) issueAll(jobs []*leafJob) error {
+	workers := r.opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var (
+		wg   sync.WaitGroup
+		next = make(chan *leafJob)
+		mu   sync.Mutex
+		errs []error
+		done int
+	)
+	results := make([][]Change, len(jobs))
+	index := map[*leafJob]int{}
+	for i, j := range jobs {
+		index[j] = i
+	}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				chs, err := r.issue(j)
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				}
+				results[index[j]] = chs
+				done++
+				if r.opt.Progress != nil {
+					r.opt.Progress(done, len(jobs))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	for _, chs := range results {
+		r.plan.Changes = append(r.plan.Changes, chs...)
+	}
+	return nil
+}
+
+func (r *reconciler) issue(j *leafJob) ([]Change, error) {
+	in := j.in
+	var out []Change
+	key, keyPEM := j.key, j.keyPEM
+	reason := strings.Join(j.reasons, "; ")
+	if j.newKey {
+		var err error
+		if key, err = GenerateKey(r.c.KeyAlgorithm); err != nil {
+			return nil, fmt.Errorf("%s: %w", in.ID, err)
+		}
+		if keyPEM, err = EncodeKey(key); err != nil {
+			return nil, fmt.Errorf("%s: %w", in.ID, err)
+		}
+		action := Create
+		if j.keyPEM != nil {
+			action = Update
+		}
+		out = append(out, Change{Path: in.KeyPath(), Data: keyPEM, Mode: ModeSecret, Action: action, Reason: reason, ID: in.ID})
+	}
+	certPEM, err := r.cas[in.Spec.CA].Issue(in.ID, Request{
+		Subject:   j.subject,
+		Usage:     in.Spec.Usage,
+		NotBefore: r.opt.Now.Add(-Backdate),
+		NotAfter:  r.opt.Now.Add(r.c.Validity.Leaf),
+	}, key)
+	if err != nil {
+		return nil, err
+	}
+	action := Create
+	if j.certPEM != nil {
+		action = Update
+	}
+	out = append(out, Change{Path: in.CertPath(), Data: certPEM, Mode: ModePublic, Action: action, Reason: reason, ID: in.ID})
+	r.setMaterial(in.ID, certPEM, keyPEM)
+	return out, nil
+}
+
+func (r *reconciler) setMaterial(id string, certPEM, keyPEM []byte) {
+	r.mu.Lock()
+	r.material[id] = material{certPEM: certPEM, keyPEM: keyPEM}
+	r.mu.Unlock()
+}
+
+func (r *reconciler) keyPair(in Instance) error {
+	keyPEM, err := r.read(in.KeyPath())
+	if err != nil {
+		return err
+	}
+	pubPEM, err := r.read(in.PubPath())
+	if err != nil {
+		return err
+	}
+	var key crypto.Signer
+	switch {
+	case keyPEM == nil || (r.opt.Renew[in.ID] && r.opt.NewKey):
+		if key, err = GenerateKey(r.c.KeyAlgorithm); err != nil {
+			return err
+		}
+		if keyPEM != nil && r.opt.Renew[in.ID] {
+			r.note("%s: a new service-account key invalidates every service-account token it signed", in.KeyPath())
+		}
+		newPEM, err := EncodeKey(key)
+		if err != nil {
+			return err
+		}
+		r.add(Change{Path: in.KeyPath(), Data: newPEM, Mode: ModeSecret, Reason: "new key pair", ID: in.ID}, keyPEM != nil)
+	default:
+		if key, err = ParseKey(keyPEM); err != nil {
+			return fmt.Errorf("%s: not a valid private key (%v); restore it from backup/ (a new key invalidates every service-account token)", in.KeyPath(), err)
+		}
+		r.keep()
+	}
+	want, err := EncodePublicKey(key.Public())
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(pubPEM, want) {
+		r.keep()
+		return nil
+	}
+	reason := "public half of " + in.KeyPath()
+	if pubPEM != nil {
+		reason = "did not match " + in.KeyPath()
+	}
+	r.add(Change{Path: in.PubPath(), Data: want, Mode: ModePublic, Reason: reason, ID: in.ID}, pubPEM != nil)
+	return nil
+}
+
+func (r *reconciler) kubeconfig(in Instance) error {
+	m := r.material[in.ID]
+	data, err := Kubeconfig{
+		ClusterName: r.c.Name, Server: in.Server, User: in.CN,
+		CAPEM: r.cas[in.Spec.CA].CertPEM, CertPEM: m.certPEM, KeyPEM: m.keyPEM,
+	}.Render()
+	if err != nil {
+		return fmt.Errorf("%s: %w", in.KubeconfigPath(), err)
+	}
+	old, err := r.read(in.KubeconfigPath())
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(old, data) {
+		r.keep()
+		return nil
+	}
+	reason := "new"
+	if old != nil {
+		reason = "its certificate, key, CA or server changed"
+	}
+	r.add(Change{Path: in.KubeconfigPath(), Data: data, Mode: ModeSecret, Reason: reason, ID: in.ID}, old != nil)
+	return nil
+}
+
+// EncryptionConfigPath is where the encryption configuration lives in the cluster directory.
+const EncryptionConfigPath = "encryption-config.yaml"
+
+func (r *reconciler) encryption() error {
+	old, err := r.read(EncryptionConfigPath)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		cfg, err := ParseEncryptionConfig(old)
+		if err != nil {
+			return fmt.Errorf("%s: %w; fix it, or restore it from backup/ (its keys decrypt the stored secrets: never delete it while they exist)", EncryptionConfigPath, err)
+		}
+		if cfg.Provider != r.c.Encryption.Provider {
+			r.note("%s: secrets are written with %s, the configuration says %s; the file is kept (changing providers means rotating keys)", EncryptionConfigPath, cfg.Provider, r.c.Encryption.Provider)
+		}
+		r.keep()
+		return nil
+	}
+	if r.opt.Rand == nil {
+		return errors.New("reconcile: Options.Rand is not set")
+	}
+	secret, err := NewEncryptionKey(r.opt.Rand)
+	if err != nil {
+		return err
+	}
+	name := "key-" + r.opt.Now.UTC().Format("20060102T150405Z")
+	data, err := RenderEncryptionConfig(r.c.Encryption.Provider, []EncryptionKey{{Name: name, Secret: secret}})
+	if err != nil {
+		return err
+	}
+	r.add(Change{Path: EncryptionConfigPath, Data: data, Mode: ModeSecret, Reason: "new " + r.c.Encryption.Provider + " key", ID: "encryption-config"}, false)
+	return nil
+}
+
+func caBase(name string) string {
+	for _, s := range Catalogue {
+		if s.Name == name {
+			return s.BaseName
+		}
+	}
+	return name
+}
+
+func subjectOf(c *x509.Certificate) Subject {
+	var sans []string
+	sans = append(sans, c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		sans = append(sans, ip.String())
+	}
+	return Subject{CN: c.Subject.CommonName, Orgs: c.Subject.Organization, SANs: normalizeSANs(sans)}
+}
+
+// diffSubject explains how have differs from want, or returns nothing when they agree.
+func diffSubject(have, want Subject) []string {
+	var out []string
+	if have.CN != want.CN {
+		out = append(out, fmt.Sprintf("subject CN changed from %q to %q", have.CN, want.CN))
+	}
+	if !slices.Equal(sortedCopy(have.Orgs), sortedCopy(want.Orgs)) {
+		out = append(out, fmt.Sprintf("subject O changed from %v to %v", have.Orgs, want.Orgs))
+	}
+	added, removed := setDiff(want.SANs, have.SANs), setDiff(have.SANs, want.SANs)
+	if len(added) > 0 {
+		out = append(out, "new SAN "+strings.Join(added, ", "))
+	}
+	if len(removed) > 0 {
+		out = append(out, "SAN no longer wanted: "+strings.Join(removed, ", "))
+	}
+	return out
+}
+
+func setDiff(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
+}
+
+func extUsages(u Usage) []x509.ExtKeyUsage {
+	switch u {
+	case UsageServer:
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	case UsageClient:
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	case UsagePeer:
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
+	}
+	return nil
+}
+
+func sortedUsages(u []x509.ExtKeyUsage) []x509.ExtKeyUsage {
+	c := slices.Clone(u)
+	slices.Sort(c)
+	return c
+}
+
+// HumanDuration prints d as kubeadm does: "364d", "23h", "12m".
+func HumanDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	case d > 0:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	}
+	return "expired"
+}
