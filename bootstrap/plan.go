@@ -1,0 +1,123 @@
+package bootstrap
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/pki"
+)
+
+// ClusterFile is where init keeps the resolved cluster model, so later commands that work on a
+// cluster directory (certs, units, launch) need no --config.
+const ClusterFile = "cluster.yaml"
+
+// Plan is every file a run would write, in write order.
+type Plan struct {
+	Changes   []pki.Change
+	Unchanged int
+	Notes     []string
+}
+
+// Empty reports whether the plan writes nothing.
+func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+
+// Options for Build.
+type Options struct {
+	Now      time.Time
+	Rand     io.Reader
+	Force    bool
+	Renew    map[string]bool
+	NewKey   bool
+	Workers  int
+	Progress func(done, total int)
+}
+
+// Build plans what the cluster directory fsys needs for cluster c.
+func Build(fsys fs.FS, c *configs.Cluster, opt Options) (*Plan, error) {
+	pp, err := pki.Reconcile(fsys, c, pki.Options{
+		Now: opt.Now, Force: opt.Force, Renew: opt.Renew, NewKey: opt.NewKey,
+		Rand: opt.Rand, Workers: opt.Workers, Progress: opt.Progress,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Changes: pp.Changes, Unchanged: pp.Unchanged, Notes: pp.Notes}
+	data, err := RenderCluster(c)
+	if err != nil {
+		return nil, err
+	}
+	p.addIfChanged(fsys, pki.Change{Path: ClusterFile, Data: data, Mode: pki.ModePublic, Reason: "the resolved cluster model"})
+	return p, nil
+}
+
+// addIfChanged adds ch unless fsys already holds exactly its bytes.
+func (p *Plan) addIfChanged(fsys fs.FS, ch pki.Change) {
+	old, err := fs.ReadFile(fsys, ch.Path)
+	switch {
+	case err == nil && string(old) == string(ch.Data):
+		p.Unchanged++
+		return
+	case err == nil:
+		ch.Action = pki.Update
+		if ch.Reason == "" {
+			ch.Reason = "content changed"
+		}
+	default:
+		ch.Action = pki.Create
+	}
+	p.Changes = append(p.Changes, ch)
+}
+
+// RenderCluster returns the defaulted cluster model as YAML, durations written as "8760h0m0s".
+func RenderCluster(c *configs.Cluster) ([]byte, error) {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	m["validity"] = map[string]string{
+		"ca": c.Validity.CA.String(), "leaf": c.Validity.Leaf.String(), "renewBefore": c.Validity.RenewBefore.String(),
+	}
+	body, err := yaml.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte("# Written by hardway init: the resolved cluster model. Edit the source file and run init again.\n"), body...), nil
+}
+
+// Describe writes the plan for a person: one line per file with its action and reason.
+func (p *Plan) Describe(w io.Writer) {
+	for _, ch := range p.Changes {
+		fmt.Fprintf(w, "%-6s %s (%s)\n", ch.Action, ch.Path, ch.Reason)
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
+// dirMode is the mode of a directory in the cluster directory: private where secrets live.
+func dirMode(dir string) fs.FileMode {
+	top, _, _ := strings.Cut(path.Clean(dir), "/")
+	switch top {
+	case ".", "":
+		return 0o700
+	case "pki", "kubeconfigs", "nodes", "backup":
+		return 0o700
+	}
+	return 0o755
+}
+
+// osFS is the cluster directory as an fs.FS.
+func osFS(dir string) fs.FS { return os.DirFS(dir) }

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"crypto/rand"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hardway-dev/hardway/bootstrap"
+)
+
+func init() { register(newInitCmd) }
+
+func newInitCmd(g *globals) *cobra.Command {
+	var dryRun, force bool
+	cmd := &cobra.Command{
+		Use:   "init --config FILE [--dir DIR]",
+		Short: "Create or bring up to date a cluster directory: PKI, kubeconfigs, encryption config",
+		Long: `init reads the cluster file and makes DIR hold everything the cluster needs: the CAs, every
+component certificate (DIR/pki, kubeadm's file names), a kubeconfig per component
+(DIR/kubeconfigs) and an encryption configuration for secrets at rest.
+
+Running it again writes nothing when nothing changed. When the cluster file changed, it reissues
+only what drifted (a new node, a new SAN, a changed subject), saying why, and keeps the files it
+replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced without --force.`,
+		Example: "  hardway init --config configs/examples/ha.yaml --dir ./cluster\n  hardway init --config cluster.yaml --dry-run",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := loadCluster(g, cmd.Flags())
+			if err != nil {
+				return err
+			}
+			lock, err := bootstrap.Lock(g.dir)
+			if err != nil {
+				return err
+			}
+			defer lock.Unlock()
+			now := time.Now()
+			progress := newProgress(g, "issuing certificates")
+			plan, err := bootstrap.Build(os.DirFS(g.dir), c, bootstrap.Options{
+				Now: now, Rand: rand.Reader, Force: force, Progress: progress.update,
+			})
+			progress.done()
+			if err != nil {
+				return err
+			}
+			return applyPlan(g, plan, now, dryRun)
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and write nothing")
+	cmd.Flags().BoolVar(&force, "force", false, "replace CAs and keys that no longer match the configuration, and reissue certificates signed by another CA")
+	addConfigFlags(cmd.Flags())
+	return cmd
+}
+
+// applyPlan prints the plan and, unless dryRun, writes it.
+func applyPlan(g *globals, plan *bootstrap.Plan, now time.Time, dryRun bool) error {
+	for _, n := range plan.Notes {
+		fmt.Fprintf(g.stderr, "note: %s\n", n)
+	}
+	plan.Notes = nil
+	if plan.Empty() {
+		fmt.Fprintf(g.stdout, "%s is up to date: nothing to write (%d files checked)\n", g.dir, plan.Unchanged)
+		return nil
+	}
+	plan.Describe(g.stdout)
+	if dryRun {
+		fmt.Fprintf(g.stdout, "dry run: %d files would be written in %s\n", len(plan.Changes), g.dir)
+		return nil
+	}
+	res, err := bootstrap.Apply(g.dir, plan, bootstrap.ApplyOptions{Now: now})
+	if err != nil {
+		return fmt.Errorf("%w (files written before the error are complete; run again to finish)", err)
+	}
+	msg := fmt.Sprintf("wrote %d files in %s", len(res.Written), g.dir)
+	if res.BackupDir != "" {
+		msg += fmt.Sprintf("; replaced files are in %s", res.BackupDir)
+	}
+	fmt.Fprintln(g.stdout, msg)
+	return nil
+}
