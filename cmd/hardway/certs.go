@@ -1,0 +1,308 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"sigs.k8s.io/yaml"
+
+	"github.com/hardway-dev/hardway/bootstrap"
+	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/pki"
+)
+
+func init() { register(newCertsCmd) }
+
+func newCertsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "certs",
+		Short: "List, check, renew and verify the certificates of a cluster directory",
+		Long:  "Work on the certificates of a cluster directory made by 'hardway init'.\n\n" + catalogueHelp(),
+	}
+	cmd.AddCommand(newCertsListCmd(g), newCertsCheckExpirationCmd(g), newCertsRenewCmd(g), newCertsVerifyCmd(g))
+	return cmd
+}
+
+// catalogueHelp lists the catalogue for --help: the names 'certs renew' takes and what each is.
+func catalogueHelp() string {
+	var b strings.Builder
+	b.WriteString("Certificates (per-node ones are named <name>: etcd/server-<node>, kubelet/client-<node> ...):\n")
+	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, s := range pki.Catalogue {
+		fmt.Fprintf(w, "  %s\t%s\n", s.Name, s.Help)
+	}
+	w.Flush()
+	return b.String()
+}
+
+// clusterForDir loads the cluster model for a command that works on a cluster directory: the
+// --config file when given, else the resolved model init kept in DIR/cluster.yaml.
+func clusterForDir(g *globals, fs *pflag.FlagSet) (*configs.Cluster, error) {
+	if g.configFile == "" {
+		g.configFile = filepath.Join(g.dir, bootstrap.ClusterFile)
+		if _, err := os.Stat(g.configFile); err != nil {
+			return nil, usagef("%s not found: run 'hardway init --config FILE --dir %s' first, or pass --config", g.configFile, g.dir)
+		}
+	}
+	return loadCluster(g, fs)
+}
+
+func newCertsListCmd(g *globals) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List every certificate: subject, SANs, issuer, expiry",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := clusterForDir(g, nil)
+			if err != nil {
+				return err
+			}
+			inv := pki.Inventory(os.DirFS(g.dir), c, time.Now())
+			return printOutput(g.stdout, output, inv, func(w io.Writer) {
+				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tSUBJECT\tSANS\tISSUER\tNOT AFTER\tLEFT")
+				for _, i := range inv {
+					if i.Error != "" {
+						fmt.Fprintf(tw, "%s\t(%s)\t\t\t\t\n", i.Name, i.Error)
+						continue
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", i.Name, i.Subject, strings.Join(i.SANs, ","), i.Issuer, i.NotAfter.Format(time.DateOnly), i.Left)
+				}
+				tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
+	return cmd
+}
+
+func newCertsCheckExpirationCmd(g *globals) *cobra.Command {
+	var output, within string
+	cmd := &cobra.Command{
+		Use:   "check-expiration",
+		Short: "Show when each certificate expires; exit 1 when one expires inside --warn-within",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			window, err := parseDays(within)
+			if err != nil {
+				return usagef("--warn-within: %v", err)
+			}
+			c, err := clusterForDir(g, nil)
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			inv := pki.Inventory(os.DirFS(g.dir), c, now)
+			var soon []string
+			for _, i := range inv {
+				if i.Error != "" || i.NotAfter.Sub(now) < window {
+					soon = append(soon, i.Name)
+				}
+			}
+			err = printOutput(g.stdout, output, inv, func(w io.Writer) {
+				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "CERTIFICATE\tEXPIRES\tRESIDUAL TIME\tCERTIFICATE AUTHORITY\tEXTERNALLY MANAGED")
+				for _, i := range inv {
+					if i.Kind == pki.KindCA {
+						continue
+					}
+					printExpiry(tw, i, now, window)
+				}
+				tw.Flush()
+				fmt.Fprintln(w)
+				tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "CERTIFICATE AUTHORITY\tEXPIRES\tRESIDUAL TIME\t\tEXTERNALLY MANAGED")
+				for _, i := range inv {
+					if i.Kind == pki.KindCA {
+						printExpiry(tw, i, now, window)
+					}
+				}
+				tw.Flush()
+			})
+			if err != nil {
+				return err
+			}
+			if len(soon) > 0 {
+				sort.Strings(soon)
+				return &exitError{code: 1, err: fmt.Errorf("%d certificate(s) expire within %s or are unreadable: %s; renew with 'hardway certs renew NAME...'", len(soon), within, strings.Join(soon, ", "))}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
+	cmd.Flags().StringVar(&within, "warn-within", "30d", "warn about certificates that expire within this time (30d, 72h)")
+	return cmd
+}
+
+func printExpiry(w io.Writer, i pki.CertInfo, now time.Time, window time.Duration) {
+	ext := "no"
+	if i.External {
+		ext = "yes"
+	}
+	if i.Error != "" {
+		fmt.Fprintf(w, "%s\t(%s)\t\t%s\t%s\n", i.Name, i.Error, i.CA, ext)
+		return
+	}
+	left := i.Left
+	if d := i.NotAfter.Sub(now); d < window && d > 0 {
+		left += " !"
+	}
+	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", i.Name, i.NotAfter.Format("Jan 02, 2006 15:04 MST"), left, i.CA, ext)
+}
+
+func newCertsRenewCmd(g *globals) *cobra.Command {
+	var newKey, dryRun bool
+	cmd := &cobra.Command{
+		Use:   "renew NAME...|all",
+		Short: "Reissue certificates with the same subject and SANs from the same CA",
+		Long: `renew reissues the named certificates from the same CA with the same subject and SANs, for
+another validity period, keeping their keys unless --new-key. Kubeconfigs that embed a renewed
+certificate are rewritten. Every replaced file is kept in DIR/backup/<timestamp>/.
+
+NAME is an instance (apiserver, etcd/server-cp-1, kubelet/client-worker-1), a catalogue name
+(etcd-server: every member's) or a kubeconfig name (admin, kubelet-worker-1); "all" renews every
+leaf certificate. Renewing a CA (ca, etcd-ca, front-proxy-ca) keeps its key, so what it signed
+stays valid; with --new-key every certificate it signed is reissued too.
+
+` + catalogueHelp(),
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := clusterForDir(g, nil)
+			if err != nil {
+				return err
+			}
+			all := pki.Instances(c)
+			renew := map[string]bool{}
+			for _, a := range args {
+				if a == "all" {
+					for _, in := range all {
+						if in.Spec.Kind == pki.KindLeaf {
+							renew[in.ID] = true
+						}
+					}
+					continue
+				}
+				found, err := pki.Find(all, a)
+				if err != nil {
+					return usagef("%v", err)
+				}
+				for _, in := range found {
+					renew[in.ID] = true
+				}
+			}
+			lock, err := bootstrap.Lock(g.dir)
+			if err != nil {
+				return err
+			}
+			defer lock.Unlock()
+			now := time.Now()
+			progress := newProgress(g, "renewing certificates")
+			plan, err := bootstrap.Build(os.DirFS(g.dir), c, bootstrap.Options{
+				Now: now, Rand: rand.Reader, Renew: renew, NewKey: newKey, Progress: progress.update,
+			})
+			progress.done()
+			if err != nil {
+				return err
+			}
+			return applyPlan(g, plan, now, dryRun)
+		},
+	}
+	cmd.Flags().BoolVar(&newKey, "new-key", false, "generate new keys instead of keeping the existing ones")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and write nothing")
+	return cmd
+}
+
+func newCertsVerifyCmd(g *globals) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Check chains, key pairs, subjects, SANs, usages and kubeconfigs against the catalogue",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := clusterForDir(g, nil)
+			if err != nil {
+				return err
+			}
+			problems := pki.Verify(os.DirFS(g.dir), c, time.Now())
+			if problems == nil {
+				problems = []pki.Problem{}
+			}
+			err = printOutput(g.stdout, output, problems, func(w io.Writer) {
+				if len(problems) == 0 {
+					fmt.Fprintf(w, "%s: every certificate, key and kubeconfig verifies\n", g.dir)
+					return
+				}
+				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tPATH\tPROBLEM\tFIX")
+				for _, p := range problems {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, p.Path, p.Message, p.Fix)
+				}
+				tw.Flush()
+			})
+			if err != nil {
+				return err
+			}
+			if len(problems) > 0 {
+				return &exitError{code: 1, err: fmt.Errorf("%d problem(s) found", len(problems))}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
+	return cmd
+}
+
+// printOutput writes v as JSON or YAML, or calls table.
+func printOutput(w io.Writer, format string, v any, table func(io.Writer)) error {
+	switch format {
+	case "table", "":
+		table(w)
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	case "yaml":
+		b, err := yaml.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	default:
+		return usagef("-o %q: use table, json or yaml", format)
+	}
+	return nil
+}
+
+// parseDays reads a duration that may use a "d" (days) suffix: "30d", "1d12h", "72h".
+func parseDays(s string) (time.Duration, error) {
+	var total time.Duration
+	if i := strings.Index(s, "d"); i > 0 {
+		n, err := strconv.Atoi(s[:i])
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration such as 30d or 72h", s)
+		}
+		total = time.Duration(n) * 24 * time.Hour
+		s = s[i+1:]
+		if s == "" {
+			return total, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration such as 30d or 72h", s)
+	}
+	return total + d, nil
+}

@@ -1,0 +1,244 @@
+package pki
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"slices"
+	"time"
+
+	"github.com/hardway-dev/hardway/configs"
+)
+
+// CertInfo describes one certificate found in a cluster directory: a PKI file, or the client
+// certificate embedded in a kubeconfig.
+type CertInfo struct {
+	Name      string    `json:"name"` // instance ID, or the kubeconfig's name
+	Path      string    `json:"path"`
+	Kind      Kind      `json:"kind"`
+	CA        string    `json:"ca,omitempty"` // signing CA's catalogue name
+	Subject   string    `json:"subject"`
+	SANs      []string  `json:"sans,omitempty"`
+	Issuer    string    `json:"issuer"`
+	NotBefore time.Time `json:"notBefore"`
+	NotAfter  time.Time `json:"notAfter"`
+	Left      string    `json:"timeLeft"`
+	External  bool      `json:"external,omitempty"` // a CA whose key is not here
+	Embedded  bool      `json:"embedded,omitempty"` // in a kubeconfig
+	SHA256    string    `json:"sha256"`
+	Missing   bool      `json:"missing,omitempty"`
+	Error     string    `json:"error,omitempty"`
+	cert      *x509.Certificate
+}
+
+// Inventory lists every certificate the catalogue expects in fsys, present or not, followed by
+// the certificates embedded in kubeconfigs. Unreadable or corrupt files are reported in Error,
+// not returned as errors: inventory is for looking.
+func Inventory(fsys fs.FS, c *configs.Cluster, now time.Time) []CertInfo {
+	var out []CertInfo
+	for _, in := range Instances(c) {
+		if in.Spec.Kind == KindKeyPair {
+			continue
+		}
+		info := certInfo(fsys, in.CertPath(), now)
+		info.Name, info.Kind, info.CA = in.ID, in.Spec.Kind, in.Spec.CA
+		if in.Spec.Kind == KindCA {
+			if _, err := fs.Stat(fsys, in.KeyPath()); err != nil {
+				info.External = true
+			}
+		}
+		out = append(out, info)
+	}
+	for _, in := range Instances(c) {
+		if in.Kubeconfig == "" {
+			continue
+		}
+		info := CertInfo{Name: in.Kubeconfig + ".kubeconfig", Path: in.KubeconfigPath(), Kind: KindLeaf, CA: in.Spec.CA, Embedded: true}
+		data, err := fs.ReadFile(fsys, in.KubeconfigPath())
+		if err != nil {
+			info.Missing, info.Error = true, err.Error()
+			out = append(out, info)
+			continue
+		}
+		kc, err := ParseKubeconfig(data)
+		if err != nil {
+			info.Error = err.Error()
+			out = append(out, info)
+			continue
+		}
+		fill(&info, kc.CertPEM, now)
+		out = append(out, info)
+	}
+	return out
+}
+
+func certInfo(fsys fs.FS, path string, now time.Time) CertInfo {
+	info := CertInfo{Path: path}
+	data, err := fs.ReadFile(fsys, path)
+	if err != nil {
+		info.Missing, info.Error = true, "missing"
+		return info
+	}
+	fill(&info, data, now)
+	return info
+}
+
+func fill(info *CertInfo, pemData []byte, now time.Time) {
+	cert, err := ParseCert(pemData)
+	if err != nil {
+		info.Error = err.Error()
+		return
+	}
+	s := subjectOf(cert)
+	info.cert = cert
+	info.Subject = subjectString(s)
+	info.SANs = s.SANs
+	info.Issuer = cert.Issuer.CommonName
+	info.NotBefore, info.NotAfter = cert.NotBefore.UTC(), cert.NotAfter.UTC()
+	info.Left = HumanDuration(cert.NotAfter.Sub(now))
+	sum := sha256.Sum256(cert.Raw)
+	info.SHA256 = hex.EncodeToString(sum[:])
+}
+
+func subjectString(s Subject) string {
+	out := "CN=" + s.CN
+	for _, o := range s.Orgs {
+		out += ",O=" + o
+	}
+	return out
+}
+
+// Problem is one thing wrong with an artifact, found by Verify.
+type Problem struct {
+	Name    string `json:"name"`
+	Path    string `json:"path"`
+	Message string `json:"message"`
+	Fix     string `json:"fix"`
+}
+
+// Verify checks every artifact in fsys against the catalogue as a client would: each leaf
+// chains to its CA for its usage (x509.Verify), its key matches, its subject and SANs are what
+// the catalogue asks; each kubeconfig's certificate verifies against the CA embedded beside it
+// and is the one in pki/; the service-account keys match. It returns every problem found.
+func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) []Problem {
+	var out []Problem
+	add := func(in Instance, path, fix, format string, a ...any) {
+		out = append(out, Problem{Name: in.ID, Path: path, Message: fmt.Sprintf(format, a...), Fix: fix})
+	}
+	renew := func(in Instance) string { return "hardway certs renew " + in.ID }
+	cas := map[string]*x509.Certificate{}
+	for _, in := range Instances(c) {
+		switch in.Spec.Kind {
+		case KindCA:
+			info := certInfo(fsys, in.CertPath(), now)
+			if info.cert == nil {
+				add(in, in.CertPath(), "run hardway init", "CA certificate: %s", info.Error)
+				continue
+			}
+			cas[in.Spec.Name] = info.cert
+			if now.After(info.cert.NotAfter) {
+				add(in, in.CertPath(), renew(in), "the CA expired on %s", info.cert.NotAfter.Format(time.DateOnly))
+			}
+			if keyData, err := fs.ReadFile(fsys, in.KeyPath()); err == nil {
+				if key, err := ParseKey(keyData); err != nil || !KeyMatches(key, info.cert.PublicKey) {
+					add(in, in.KeyPath(), "restore the key from backup/", "the key does not match %s", in.CertPath())
+				}
+			}
+		case KindKeyPair:
+			keyData, err1 := fs.ReadFile(fsys, in.KeyPath())
+			pubData, err2 := fs.ReadFile(fsys, in.PubPath())
+			if err1 != nil || err2 != nil {
+				add(in, in.KeyPath(), "run hardway init", "the key pair is incomplete")
+				continue
+			}
+			key, err := ParseKey(keyData)
+			if err != nil {
+				add(in, in.KeyPath(), "restore it from backup/", "not a valid key: %v", err)
+				continue
+			}
+			if want, _ := EncodePublicKey(key.Public()); string(want) != string(pubData) {
+				add(in, in.PubPath(), "run hardway init to rewrite it", "does not match %s", in.KeyPath())
+			}
+		case KindLeaf:
+			info := certInfo(fsys, in.CertPath(), now)
+			if info.cert == nil {
+				add(in, in.CertPath(), "run hardway init", "%s", info.Error)
+				continue
+			}
+			ca := cas[in.Spec.CA]
+			if ca == nil {
+				continue // reported with the CA
+			}
+			if err := verifyChain(info.cert, ca, in.Spec.Usage, now); err != nil {
+				add(in, in.CertPath(), renew(in), "does not verify against %s: %v", in.Spec.CA, err)
+			}
+			keyData, err := fs.ReadFile(fsys, in.KeyPath())
+			if err != nil {
+				add(in, in.KeyPath(), renew(in)+" --new-key", "the key is missing")
+			} else if key, err := ParseKey(keyData); err != nil || !KeyMatches(key, info.cert.PublicKey) {
+				add(in, in.KeyPath(), renew(in), "the key does not match the certificate")
+			}
+			want := Subject{CN: in.CN, Orgs: in.Orgs, SANs: in.SANs}
+			for _, d := range diffSubject(subjectOf(info.cert), want) {
+				add(in, in.CertPath(), "hardway init (it reissues what drifted)", "%s", d)
+			}
+			if !slices.Equal(sortedUsages(info.cert.ExtKeyUsage), extUsages(in.Spec.Usage)) {
+				add(in, in.CertPath(), renew(in), "extended key usages are not exactly %s", in.Spec.Usage)
+			}
+			if in.Kubeconfig != "" {
+				out = append(out, verifyKubeconfig(fsys, in, info.cert, now)...)
+			}
+		}
+	}
+	return out
+}
+
+func verifyKubeconfig(fsys fs.FS, in Instance, pkiCert *x509.Certificate, now time.Time) []Problem {
+	p := func(format string, a ...any) []Problem {
+		return []Problem{{Name: in.Kubeconfig, Path: in.KubeconfigPath(), Message: fmt.Sprintf(format, a...), Fix: "hardway init (it rewrites kubeconfigs from pki/)"}}
+	}
+	data, err := fs.ReadFile(fsys, in.KubeconfigPath())
+	if err != nil {
+		return p("cannot read: %v", err)
+	}
+	kc, err := ParseKubeconfig(data)
+	if err != nil {
+		return p("%v", err)
+	}
+	ca, err := ParseCert(kc.CAPEM)
+	if err != nil {
+		return p("embedded CA: %v", err)
+	}
+	cert, err := ParseCert(kc.CertPEM)
+	if err != nil {
+		return p("embedded client certificate: %v", err)
+	}
+	if err := verifyChain(cert, ca, UsageClient, now); err != nil {
+		return p("embedded client certificate does not verify against the embedded CA: %v", err)
+	}
+	if !cert.Equal(pkiCert) {
+		return p("embeds a different certificate than %s", in.CertPath())
+	}
+	key, err := ParseKey(kc.KeyPEM)
+	if err != nil || !KeyMatches(key, cert.PublicKey) {
+		return p("embedded key does not match the embedded certificate")
+	}
+	if kc.Server != in.Server {
+		return p("server is %s, want %s", kc.Server, in.Server)
+	}
+	return nil
+}
+
+func verifyChain(cert, ca *x509.Certificate, u Usage, now time.Time) error {
+	roots := x509.NewCertPool()
+	roots.AddCert(ca)
+	usages := extUsages(u)
+	for _, eku := range usages {
+		if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{eku}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
