@@ -232,7 +232,7 @@ func checkURL(add func(flag, msg, fix string), flag, s, side string, listen bool
 
 func checkTLS(add func(flag, msg, fix string), prefix, side string, t TLS) {
 	files := []struct{ flag, v, what string }{
-		{prefix + "cert-file", t.CertFile, "the member's " + side + " certificate"},
+		{prefix + "cert-file", t.CertFile, "the certificate the member presents to " + side + "s"},
 		{prefix + "key-file", t.KeyFile, "the key of that certificate"},
 		{prefix + "trusted-ca-file", t.TrustedCAFile, "the CA " + side + " certificates must chain to"},
 	}
