@@ -1,0 +1,119 @@
+package flags
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestDefaultCatalogueLoads(t *testing.T) {
+	c := Default()
+	for _, name := range []string{"kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"} {
+		comp := c.Component(name)
+		if comp == nil {
+			t.Fatalf("component %s missing", name)
+		}
+		if len(comp.Flags) < 10 {
+			t.Errorf("%s: only %d flags", name, len(comp.Flags))
+		}
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The classic flags of the 2018 hard-way units must be known with the right lifecycle.
+func TestClassicLifecycle(t *testing.T) {
+	c := Default()
+	api := c.Component("kube-apiserver")
+	v := MustVersion
+	tests := []struct {
+		flag   string
+		at     string
+		want   State
+		rename string
+	}{
+		{"insecure-port", "1.19", Deprecated, ""},
+		{"insecure-port", "1.20", NoOp, ""},
+		{"insecure-port", "1.24", Removed, ""},
+		{"insecure-bind-address", "1.24", Removed, ""},
+		{"kubelet-https", "1.21", Deprecated, ""},
+		{"kubelet-https", "1.22", Removed, ""},
+		{"experimental-encryption-provider-config", "1.23", Deprecated, "encryption-provider-config"},
+		{"experimental-encryption-provider-config", "1.24", Removed, "encryption-provider-config"},
+		{"enable-swagger-ui", "1.20", NoOp, ""},
+		{"enable-swagger-ui", "1.24", Removed, ""},
+		{"admission-control", "1.37", Deprecated, "enable-admission-plugins"},
+		{"apiserver-count", "1.23", Current, ""},
+		{"apiserver-count", "1.24", Deprecated, ""},
+		{"authentication-config", "1.28", NotYetAdded, ""},
+		{"authentication-config", "1.29", Current, ""},
+		{"log-dir", "1.26", Removed, ""},
+		{"secure-port", "1.37", Current, ""},
+	}
+	for _, tt := range tests {
+		f := api.Flag(tt.flag)
+		if f == nil {
+			t.Errorf("--%s missing", tt.flag)
+			continue
+		}
+		if got := f.StateAt(v(tt.at)); got != tt.want {
+			t.Errorf("--%s at %s: %s, want %s", tt.flag, tt.at, got, tt.want)
+		}
+		if f.ReplacedBy != tt.rename {
+			t.Errorf("--%s replacedBy %q, want %q", tt.flag, f.ReplacedBy, tt.rename)
+		}
+	}
+	init := c.Plugin("Initializers")
+	if init == nil || init.StateAt(v("1.14")) != Removed || init.StateAt(v("1.13")) != Current {
+		t.Errorf("Initializers lifecycle wrong: %+v", init)
+	}
+	etcd := c.Component("etcd")
+	if etcd.Library != GoFlag || etcd.Flag("enable-v2").StateAt(v("3.6")) != Removed {
+		t.Errorf("etcd: library %s, enable-v2 at 3.6 %s", etcd.Library, etcd.Flag("enable-v2").StateAt(v("3.6")))
+	}
+	if c.ForBinary("kube-apiserver") != api || c.ForBinary("etcd") != etcd {
+		t.Error("ForBinary does not map binaries to components")
+	}
+}
+
+func TestParseVersion(t *testing.T) {
+	for in, want := range map[string]Version{"1.20": {1, 20}, "v1.30.2": {1, 30}, "3.5": {3, 5}} {
+		got, err := ParseVersion(in)
+		if err != nil || got != want {
+			t.Errorf("ParseVersion(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "1", "1.x", "1.2.3.4", "01.2", "0.0", "-1.2"} {
+		if _, err := ParseVersion(bad); err == nil {
+			t.Errorf("ParseVersion(%q) accepted", bad)
+		}
+	}
+}
+
+// Each invariant Validate enforces, shown failing on a minimal bad catalogue.
+func TestValidateRejects(t *testing.T) {
+	head := "name: x\nbinaries: [x]\nlibrary: pflag\noldest: \"1.20\"\nnewest: \"1.37\"\nflags:\n"
+	tests := []struct{ name, flags, want string }{
+		{"duplicate", "- {name: a, type: bool, meaning: m}\n- {name: a, type: bool, meaning: m}\n", "listed twice"},
+		{"unquoted version", "- {name: a, type: bool, meaning: m, added: 1.20}\n", "quoted"},
+		{"malformed version", "- {name: a, type: bool, meaning: m, added: \"1.x\"}\n", "not a number"},
+		{"removed before deprecated", "- {name: a, type: bool, meaning: m, deprecated: \"1.24\", removed: \"1.22\", advice: d, source: s}\n", "no later than deprecated"},
+		{"dangling replacement", "- {name: a, type: bool, meaning: m, deprecated: \"1.24\", replacedBy: b, source: s}\n", "not in the catalogue"},
+		{"no advice", "- {name: a, type: bool, meaning: m, removed: \"1.24\", source: s}\n", "without a replacement or advice"},
+		{"no source", "- {name: a, type: bool, meaning: m, removed: \"1.24\", advice: d}\n", "without a source"},
+		{"unknown type", "- {name: a, type: frob, meaning: m}\n", "unknown type"},
+		{"no meaning", "- {name: a, type: bool}\n", "no meaning"},
+		{"wrong major", "- {name: a, type: bool, meaning: m, added: \"3.5\"}\n", "does not belong"},
+		{"unknown field", "- {name: a, type: bool, meaning: m, removd: \"1.2\"}\n", "unknown field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{"data/x.yaml": {Data: []byte(head + tt.flags)}}
+			_, err := Load(fsys)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Load: %v; want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}

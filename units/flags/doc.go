@@ -1,0 +1,14 @@
+// Package flags is the catalogue of command-line flags of the control-plane and node components
+// hardway installs — kube-apiserver, etcd, kube-controller-manager, kube-scheduler, kubelet and
+// kube-proxy — as data: per flag its name, type, default, a one-line meaning and its lifecycle
+// (added, deprecated, no-op and removed in which version, and what replaces it), plus the
+// kube-apiserver admission plugins with their lifecycle.
+//
+// The data lives in data/*.yaml, embedded and parsed once at init; catalogue_test.go checks its
+// invariants (unique names, well-formed versions, removed after deprecated, replacements that
+// exist). docs/flags.md says where each fact came from.
+//
+// Versions are minor versions ("1.24", "3.5"). Kubernetes components are covered from 1.20 to
+// 1.37, etcd from 3.4 to 3.6. A flag removed before the covered range is still listed, so that a
+// unit written for an older release is recognised and explained rather than reported as unknown.
+package flags
