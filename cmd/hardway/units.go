@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/units"
+)
+
+func init() { register(newUnitsCmd) }
+
+func newUnitsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "units",
+		Short: "Review the systemd units and config files hardway renders for each node",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return usagef("units needs a subcommand: show NODE (see 'hardway units --help')")
+		},
+	}
+	cmd.AddCommand(newUnitsShowCmd(g))
+	return cmd
+}
+
+func newUnitsShowCmd(g *globals) *cobra.Command {
+	var impls map[string]string
+	cmd := &cobra.Command{
+		Use:   "show NODE --config FILE",
+		Short: "Print every unit and config file rendered for NODE, with its path on the node",
+		Long: `show renders, for one node of the cluster file, the systemd units and the configuration files
+they read (kubelet, kube-proxy, scheduler, audit policy) and prints each one's path on the node,
+mode and content, so they can be reviewed before the bundles are distributed. It writes nothing.
+Certificates, keys and kubeconfigs are not shown: the units only name their paths.`,
+		Example: "  hardway units show cp-1 --config configs/examples/ha.yaml\n" +
+			"  hardway units show node1 --config configs/examples/single.yaml --implementation etcd=hardway",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("units show takes one NODE, the name of a node in the cluster file (got %d arguments)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opt, err := unitsOptions(impls)
+			if err != nil {
+				return err
+			}
+			c, err := loadCluster(g, cmd.Flags())
+			if err != nil {
+				return err
+			}
+			node, ok := c.Node(args[0])
+			if !ok {
+				return usagef("%s: no node %q; the nodes are: %s", g.configFile, args[0], nodeNames(c))
+			}
+			r, err := units.RenderNode(c, node, opt)
+			if err != nil {
+				return err
+			}
+			w := g.stdout
+			for i, f := range r.Files {
+				if i > 0 {
+					fmt.Fprintln(w)
+				}
+				fmt.Fprintf(w, "==> %s (mode %04o) <==\n", f.Path, f.Mode.Perm())
+				w.Write(f.Data)
+				if len(f.Data) > 0 && f.Data[len(f.Data)-1] != '\n' {
+					fmt.Fprintln(w)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringToStringVar(&impls, "implementation", nil,
+		"COMPONENT=IMPL pairs choosing the program a unit runs: upstream (default) or hardway (etcd, kube-apiserver)")
+	addConfigFlags(cmd.Flags())
+	return cmd
+}
+
+// unitsOptions turns --implementation pairs into units.Options.
+func unitsOptions(impls map[string]string) (units.Options, error) {
+	opt := units.Options{}
+	if len(impls) == 0 {
+		return opt, nil
+	}
+	opt.Implementation = map[units.Component]units.Implementation{}
+	var names []string
+	for _, c := range units.Components {
+		names = append(names, string(c))
+	}
+	keys := make([]string, 0, len(impls))
+	for k := range impls {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := impls[k]
+		comp := units.Component(k)
+		if !slices.Contains(units.Components, comp) {
+			return opt, usagef("--implementation %s=%s: unknown component %q (one of %s)", k, v, k, strings.Join(names, ", "))
+		}
+		impl := units.Implementation(v)
+		if impl != units.Upstream && impl != units.Hardway {
+			return opt, usagef("--implementation %s=%s: unknown implementation %q (%s or %s)", k, v, v, units.Upstream, units.Hardway)
+		}
+		opt.Implementation[comp] = impl
+	}
+	return opt, nil
+}
+
+func nodeNames(c *configs.Cluster) string {
+	names := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		names[i] = n.Name
+	}
+	return strings.Join(names, ", ")
+}
