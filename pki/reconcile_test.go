@@ -1,8 +1,13 @@
 package pki
 
 import (
+	"crypto/rand"
+	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
+
+	"github.com/hardway-dev/hardway/configs"
 )
 
 func TestReconcileFromNothingThenNoop(t *testing.T) {
@@ -23,5 +28,271 @@ func TestReconcileFromNothingThenNoop(t *testing.T) {
 	}
 	if p2.Unchanged != len(p.Changes) {
 		t.Errorf("second run: %d unchanged, first run wrote %d", p2.Unchanged, len(p.Changes))
+	}
+}
+
+func changedPaths(p *Plan) map[string]string {
+	out := map[string]string{}
+	for _, ch := range p.Changes {
+		out[ch.Path] = ch.Reason
+	}
+	return out
+}
+
+func assertPaths(t *testing.T, p *Plan, want ...string) {
+	t.Helper()
+	got := changedPaths(p)
+	for _, w := range want {
+		if _, ok := got[w]; !ok {
+			t.Errorf("expected a change to %s", w)
+		}
+		delete(got, w)
+	}
+	for path, why := range got {
+		t.Errorf("unexpected change to %s (%s)", path, why)
+	}
+}
+
+func TestIssuedArtifactsVerify(t *testing.T) {
+	for _, alg := range []string{configs.KeyECDSAP256, configs.KeyRSA2048} {
+		t.Run(alg, func(t *testing.T) {
+			c := haCluster(t)
+			c.KeyAlgorithm = alg
+			fsys := fstest.MapFS{}
+			reconcileInto(t, fsys, c, Options{})
+			if ps := Verify(fsys, c, testNow); len(ps) > 0 {
+				t.Fatalf("problems: %+v", ps)
+			}
+			for _, in := range Instances(c) {
+				if in.Spec.Kind == KindKeyPair {
+					continue
+				}
+				cert, err := ParseCert(fsys[in.CertPath()].Data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := KeyAlgorithm(cert.PublicKey); got != alg {
+					t.Errorf("%s: key %s, want %s", in.ID, got, alg)
+				}
+				if in.Spec.Kind == KindLeaf {
+					if d := cert.NotAfter.Sub(testNow); d != c.Validity.Leaf {
+						t.Errorf("%s: valid for %s after now, want %s", in.ID, d, c.Validity.Leaf)
+					}
+					if cert.IsCA {
+						t.Errorf("%s: a leaf with CA:TRUE", in.ID)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestDriftAddWorker(t *testing.T) {
+	c := haCluster(t)
+	fsys := fstest.MapFS{}
+	reconcileInto(t, fsys, c, Options{})
+	c.Nodes = append(c.Nodes, configs.Node{Name: "worker-4", Addresses: []string{"10.0.0.24"}, Roles: []string{"worker"}})
+	p := reconcileInto(t, fsys, c, Options{})
+	assertPaths(t, p,
+		"pki/kubelet/client-worker-4.key", "pki/kubelet/client-worker-4.crt",
+		"pki/kubelet/server-worker-4.key", "pki/kubelet/server-worker-4.crt",
+		"kubeconfigs/kubelet-worker-4.kubeconfig")
+}
+
+func TestDriftExtraSANReissuesOnlyAPIServer(t *testing.T) {
+	c := haCluster(t)
+	fsys := fstest.MapFS{}
+	reconcileInto(t, fsys, c, Options{})
+	oldKey := fsys["pki/apiserver.key"].Data
+	c.APIServerExtraSANs = append(c.APIServerExtraSANs, "10.0.0.101")
+	p := reconcileInto(t, fsys, c, Options{})
+	assertPaths(t, p, "pki/apiserver.crt")
+	if r := changedPaths(p)["pki/apiserver.crt"]; !strings.Contains(r, "new SAN 10.0.0.101") {
+		t.Errorf("reason %q does not name the new SAN", r)
+	}
+	if string(fsys["pki/apiserver.key"].Data) != string(oldKey) {
+		t.Error("the apiserver key changed")
+	}
+}
+
+func TestDriftControlPlaneAddress(t *testing.T) {
+	c := haCluster(t)
+	fsys := fstest.MapFS{}
+	reconcileInto(t, fsys, c, Options{})
+	c.Nodes[0].Addresses = append(c.Nodes[0].Addresses, "192.168.1.11")
+	p := reconcileInto(t, fsys, c, Options{})
+	// The apiserver carries every control-plane address; cp-1's own serving certificates carry
+	// its addresses too. Nothing else changes.
+	assertPaths(t, p, "pki/apiserver.crt", "pki/etcd/server-cp-1.crt", "pki/etcd/peer-cp-1.crt", "pki/kubelet/server-cp-1.crt")
+}
+
+func TestDriftSubjectChange(t *testing.T) {
+	c := haCluster(t)
+	fsys := fstest.MapFS{}
+	reconcileInto(t, fsys, c, Options{})
+	c.Nodes[3].Name = "worker-one"
+	p := reconcileInto(t, fsys, c, Options{})
+	if _, ok := changedPaths(p)["pki/kubelet/client-worker-one.crt"]; !ok {
+		t.Error("renamed node got no kubelet certificate")
+	}
+}
+
+func TestRenewalWindowReissues(t *testing.T) {
+	c := haCluster(t)
+	fsys := fstest.MapFS{}
+	reconcileInto(t, fsys, c, Options{})
+	later := testNow.Add(c.Validity.Leaf - 10*24*time.Hour)
+	p := reconcileInto(t, fsys, c, Options{Now: later})
+	for _, ch := range p.Changes {
+		if strings.HasSuffix(ch.Path, ".key") {
+			t.Errorf("%s: renewal replaced a key", ch.Path)
+		}
+		if strings.HasSuffix(ch.Path, ".crt") && !strings.Contains(ch.Reason, "renewal window") {
+			t.Errorf("%s: reason %q", ch.Path, ch.Reason)
+		}
+	}
+	if len(p.Changes) == 0 {
+		t.Fatal("nothing reissued inside the renewal window")
+	}
+	if ps := Verify(fsys, c, later.Add(300*24*time.Hour)); len(ps) > 0 {
+		t.Errorf("after renewal: %+v", ps)
+	}
+}
+
+func TestCorruptFilesAreErrorsNamingTheFile(t *testing.T) {
+	tests := []struct{ path, data, want string }{
+		{"pki/apiserver.crt", "garbage", "pki/apiserver.crt: not a valid certificate"},
+		{"pki/apiserver.key", "garbage", "pki/apiserver.key: not a valid private key"},
+		{"pki/ca.key", "garbage", "pki/ca.key: not a valid private key"},
+		{"pki/ca.crt", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "pki/ca.crt: not a valid certificate"},
+		{"encryption-config.yaml", "kind: Nope\n", "encryption-config.yaml"},
+		{"pki/sa.key", "garbage", "pki/sa.key: not a valid private key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			c := haCluster(t)
+			fsys := fstest.MapFS{}
+			reconcileInto(t, fsys, c, Options{})
+			fsys[tt.path] = &fstest.MapFile{Data: []byte(tt.data)}
+			_, err := Reconcile(fsys, c, Options{Now: testNow, Rand: rand.Reader})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSignedByAnotherCA(t *testing.T) {
+	c := haCluster(t)
+	a, b := fstest.MapFS{}, fstest.MapFS{}
+	reconcileInto(t, a, c, Options{})
+	reconcileInto(t, b, c, Options{})
+	a["pki/apiserver.crt"] = b["pki/apiserver.crt"]
+	a["pki/apiserver.key"] = b["pki/apiserver.key"]
+	_, err := Reconcile(a, c, Options{Now: testNow, Rand: rand.Reader})
+	if err == nil || !strings.Contains(err.Error(), "pki/apiserver.crt: not signed by ca") {
+		t.Fatalf("got %v", err)
+	}
+	p := reconcileInto(t, a, c, Options{Renew: map[string]bool{"apiserver": true}})
+	assertPaths(t, p, "pki/apiserver.crt")
+	if ps := Verify(a, c, testNow); len(ps) > 0 {
+		t.Errorf("%+v", ps)
+	}
+}
+
+func TestCAIsNeverReplacedSilently(t *testing.T) {
+	c := haCluster(t)
+	fsys := fstest.MapFS{}
+	reconcileInto(t, fsys, c, Options{})
+	other := fstest.MapFS{}
+	reconcileInto(t, other, c, Options{})
+	fsys["pki/ca.key"] = other["pki/ca.key"] // a key that does not match ca.crt
+	_, err := Reconcile(fsys, c, Options{Now: testNow, Rand: rand.Reader})
+	if err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("got %v, want an error pointing at --force", err)
+	}
+	c.KeyAlgorithm = configs.KeyECDSAP384
+	fsys = fstest.MapFS{}
+	reconcileInto(t, fsys, haCluster(t), Options{})
+	p := reconcileInto(t, fsys, c, Options{})
+	for _, ch := range p.Changes {
+		t.Errorf("changing keyAlgorithm without --force changed %s", ch.Path)
+	}
+}
+
+func TestKeyWithoutCertificateIsCompleted(t *testing.T) {
+	c := haCluster(t)
+	fsys := fstest.MapFS{}
+	reconcileInto(t, fsys, c, Options{})
+	for _, p := range []string{"pki/ca.crt", "pki/admin.crt", "pki/etcd/server-cp-1.crt"} {
+		delete(fsys, p)
+	}
+	keys := map[string][]byte{}
+	for _, p := range []string{"pki/ca.key", "pki/admin.key", "pki/etcd/server-cp-1.key"} {
+		keys[p] = fsys[p].Data
+	}
+	reconcileInto(t, fsys, c, Options{})
+	for p, k := range keys {
+		if string(fsys[p].Data) != string(k) {
+			t.Errorf("%s was replaced", p)
+		}
+	}
+	if ps := Verify(fsys, c, testNow); len(ps) > 0 {
+		t.Errorf("%+v", ps)
+	}
+}
+
+func TestRenew(t *testing.T) {
+	c := haCluster(t)
+	fsys := fstest.MapFS{}
+	reconcileInto(t, fsys, c, Options{})
+	oldKey := string(fsys["pki/admin.key"].Data)
+	oldCert := string(fsys["pki/admin.crt"].Data)
+	p := reconcileInto(t, fsys, c, Options{Now: testNow.Add(time.Hour), Renew: map[string]bool{"admin": true}})
+	assertPaths(t, p, "pki/admin.crt", "kubeconfigs/admin.kubeconfig")
+	if string(fsys["pki/admin.key"].Data) != oldKey || string(fsys["pki/admin.crt"].Data) == oldCert {
+		t.Error("renew must keep the key and change the certificate")
+	}
+	p = reconcileInto(t, fsys, c, Options{Now: testNow.Add(time.Hour), Renew: map[string]bool{"admin": true}, NewKey: true})
+	assertPaths(t, p, "pki/admin.key", "pki/admin.crt", "kubeconfigs/admin.kubeconfig")
+	if string(fsys["pki/admin.key"].Data) == oldKey {
+		t.Error("--new-key kept the key")
+	}
+	if ps := Verify(fsys, c, testNow.Add(time.Hour)); len(ps) > 0 {
+		t.Errorf("%+v", ps)
+	}
+}
+
+func TestRenewCA(t *testing.T) {
+	c := haCluster(t)
+	fsys := fstest.MapFS{}
+	reconcileInto(t, fsys, c, Options{})
+	p := reconcileInto(t, fsys, c, Options{Renew: map[string]bool{"etcd/ca": true}})
+	assertPaths(t, p, "pki/etcd/ca.crt")
+	if ps := Verify(fsys, c, testNow); len(ps) > 0 {
+		t.Errorf("leaves no longer verify against the renewed CA: %+v", ps)
+	}
+	p = reconcileInto(t, fsys, c, Options{Renew: map[string]bool{"etcd/ca": true}, NewKey: true})
+	if len(p.Changes) < 10 {
+		t.Errorf("a new etcd CA key reissued only %d files", len(p.Changes))
+	}
+	if ps := Verify(fsys, c, testNow); len(ps) > 0 {
+		t.Errorf("%+v", ps)
+	}
+}
+
+func TestExternalCA(t *testing.T) {
+	c := haCluster(t)
+	fsys := fstest.MapFS{}
+	reconcileInto(t, fsys, c, Options{})
+	delete(fsys, "pki/front-proxy-ca.key")
+	p := reconcileInto(t, fsys, c, Options{})
+	if len(p.Changes) != 0 {
+		t.Errorf("external CA: %v", changedPaths(p))
+	}
+	delete(fsys, "pki/front-proxy-client.crt")
+	_, err := Reconcile(fsys, c, Options{Now: testNow, Rand: rand.Reader})
+	if err == nil || !strings.Contains(err.Error(), "external") {
+		t.Fatalf("issuing from an external CA: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -87,7 +88,15 @@ func decodeCluster(file string, fs *pflag.FlagSet, environ []string) (*configs.C
 		dc.ErrorUnused = true
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s; check the key names against configs/examples", file, strings.ReplaceAll(unwrapAll(err).Error(), "\n", " "))
+		msg := strings.ReplaceAll(unwrapAll(err).Error(), "\n", " ")
+		msg = invalidKeys.ReplaceAllStringFunc(msg, func(m string) string {
+			where := invalidKeys.FindStringSubmatch(m)[1]
+			if where == "" {
+				return "unknown key(s):"
+			}
+			return "unknown key(s) in " + where + ":"
+		})
+		return nil, fmt.Errorf("%s: %s; check the key names against configs/examples", file, msg)
 	}
 	return &c, nil
 }
@@ -113,6 +122,8 @@ func scalarKeys(t reflect.Type, prefix string) []string {
 	}
 	return keys
 }
+
+var invalidKeys = regexp.MustCompile(`'([^']*)' has invalid keys:`)
 
 func unwrapAll(err error) error {
 	for {

@@ -1,0 +1,126 @@
+package configs
+
+import (
+	"strings"
+	"testing"
+)
+
+func valid() *Cluster {
+	c := &Cluster{
+		Nodes: []Node{
+			{Name: "cp-1", Addresses: []string{"10.0.0.11"}, Roles: []string{RoleControlPlane, RoleEtcd}},
+			{Name: "worker-1", Addresses: []string{"10.0.0.21"}, Hostnames: []string{"worker-1.example.com"}, Roles: []string{RoleWorker}},
+		},
+	}
+	c.SetDefaults()
+	return c
+}
+
+func TestValidClusterHasNoProblems(t *testing.T) {
+	if ps := valid().Validate(); len(ps) != 0 {
+		t.Fatalf("problems in a valid cluster: %v", ps)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c := valid()
+	checks := map[string][2]string{
+		"name":              {c.Name, DefaultClusterName},
+		"dnsDomain":         {c.DNSDomain, "cluster.local"},
+		"keyAlgorithm":      {c.KeyAlgorithm, "ecdsa-p256"},
+		"encryption":        {c.Encryption.Provider, "secretbox"},
+		"apiEndpoint.host":  {c.APIEndpoint.Host, "10.0.0.11"},
+		"kubernetesVersion": {c.KubernetesVersion, "1.37"},
+		"validity.ca":       {c.Validity.CA.String(), "87600h0m0s"},
+		"validity.leaf":     {c.Validity.Leaf.String(), "8760h0m0s"},
+	}
+	for field, v := range checks {
+		if v[0] != v[1] {
+			t.Errorf("%s defaults to %q, want %q", field, v[0], v[1])
+		}
+	}
+	if c.APIEndpoint.Port != 6443 {
+		t.Errorf("port defaults to %d", c.APIEndpoint.Port)
+	}
+}
+
+func TestValidationErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		mutate   func(c *Cluster)
+		field    string
+		severity Severity
+		contains string
+	}{
+		{"bad IP", func(c *Cluster) { c.Nodes[1].Addresses = []string{"10.0.0.300"} }, "nodes[1].addresses[0]", Error, `"10.0.0.300" is not an IP address`},
+		{"unspecified IP", func(c *Cluster) { c.Nodes[1].Addresses = []string{"0.0.0.0"} }, "nodes[1].addresses[0]", Error, "cannot be a node address"},
+		{"bad service CIDR", func(c *Cluster) { c.ServiceCIDR = "10.96.0.0/33" }, "serviceCIDR", Error, "not a CIDR"},
+		{"host bits", func(c *Cluster) { c.ServiceCIDR = "10.96.0.1/12" }, "serviceCIDR", Error, "host bits"},
+		{"service range too big", func(c *Cluster) { c.ServiceCIDR = "10.0.0.0/8"; c.PodCIDR = "192.168.0.0/16" }, "serviceCIDR", Error, "too large"},
+		{"overlap", func(c *Cluster) { c.PodCIDR = "10.96.0.0/16" }, "podCIDR", Error, "overlaps serviceCIDR"},
+		{"duplicate name", func(c *Cluster) { c.Nodes[1].Name = "cp-1" }, "nodes[1].name", Error, "already the name of nodes[0]"},
+		{"duplicate address", func(c *Cluster) { c.Nodes[1].Addresses = []string{"10.0.0.11"} }, "nodes[1].addresses[0]", Error, "already an address of cp-1"},
+		{"duplicate hostname", func(c *Cluster) { c.Nodes[0].Hostnames = []string{"worker-1.example.com"} }, "nodes[1].hostnames[0]", Error, "already a host name of cp-1"},
+		{"invalid node name", func(c *Cluster) { c.Nodes[1].Name = "Worker_1" }, "nodes[1].name", Error, "not a valid node name"},
+		{"invalid hostname", func(c *Cluster) { c.Nodes[1].Hostnames = []string{"bad..name"} }, "nodes[1].hostnames[0]", Error, "not a valid host name"},
+		{"invalid DNS domain", func(c *Cluster) { c.DNSDomain = "-cluster.local" }, "dnsDomain", Error, "not a valid DNS domain"},
+		{"no control plane", func(c *Cluster) { c.Nodes[0].Roles = []string{RoleEtcd} }, "nodes", Error, "no node has the control-plane role"},
+		{"no etcd", func(c *Cluster) { c.Nodes[0].Roles = []string{RoleControlPlane} }, "nodes", Error, "no node has the etcd role"},
+		{"even etcd", func(c *Cluster) { c.Nodes[1].Roles = []string{RoleEtcd} }, "nodes", Warning, "2 nodes have the etcd role"},
+		{"unknown role", func(c *Cluster) { c.Nodes[1].Roles = []string{"master"} }, "nodes[1].roles[0]", Error, `"master" is not a known role`},
+		{"no roles", func(c *Cluster) { c.Nodes[1].Roles = nil }, "nodes[1].roles", Error, "is empty"},
+		{"no addresses", func(c *Cluster) { c.Nodes[1].Addresses = nil }, "nodes[1].addresses", Error, "is empty"},
+		{"unknown key algorithm", func(c *Cluster) { c.KeyAlgorithm = "dsa-1024" }, "keyAlgorithm", Error, `"dsa-1024" is not a supported key algorithm`},
+		{"unknown provider", func(c *Cluster) { c.Encryption.Provider = "rot13" }, "encryption.provider", Error, "not a supported encryption provider"},
+		{"bad endpoint", func(c *Cluster) { c.APIEndpoint.Host = "not a host" }, "apiEndpoint.host", Error, "neither an IP address nor a DNS name"},
+		{"bad port", func(c *Cluster) { c.APIEndpoint.Port = 70000 }, "apiEndpoint.port", Error, "not a valid port"},
+		{"bad extra SAN", func(c *Cluster) { c.APIServerExtraSANs = []string{"a b"} }, "apiServerExtraSANs[0]", Error, "neither"},
+		{"old kubernetes", func(c *Cluster) { c.KubernetesVersion = "1.24" }, "kubernetesVersion", Error, "not a supported Kubernetes version"},
+		{"bad etcd version", func(c *Cluster) { c.EtcdVersion = "3.3" }, "etcdVersion", Error, "not a supported etcd version"},
+		{"leaf outlives CA", func(c *Cluster) { c.Validity.Leaf = c.Validity.CA }, "validity.leaf", Error, "not shorter than validity.ca"},
+		{"no nodes", func(c *Cluster) { c.Nodes = nil }, "nodes", Error, "is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := valid()
+			tt.mutate(c)
+			var got []string
+			for _, p := range c.Validate() {
+				got = append(got, string(p.Severity)+" "+p.String())
+				if p.Field == tt.field && p.Severity == tt.severity && strings.Contains(p.Message, tt.contains) {
+					if p.Fix == "" {
+						t.Errorf("%s: no fix given", p.Field)
+					}
+					return
+				}
+			}
+			t.Errorf("want %s at %s containing %q; got:\n%s", tt.severity, tt.field, tt.contains, strings.Join(got, "\n"))
+		})
+	}
+}
+
+func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
+	c := valid()
+	c.Nodes[1].Addresses = []string{"10.0.0.300"}
+	c.KeyAlgorithm = "nope"
+	c.PodCIDR = "garbage"
+	err := c.Validate().Err()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"nodes[1].addresses[0]", "keyAlgorithm", "podCIDR"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s:\n%v", want, err)
+		}
+	}
+}
+
+func TestKubernetesServiceIP(t *testing.T) {
+	for cidr, want := range map[string]string{"10.96.0.0/12": "10.96.0.1", "10.32.0.0/24": "10.32.0.1", "fd00:10:96::/112": "fd00:10:96::1"} {
+		c := &Cluster{ServiceCIDR: cidr}
+		ip, err := c.KubernetesServiceIP()
+		if err != nil || ip.String() != want {
+			t.Errorf("%s: got %v %v, want %s", cidr, ip, err, want)
+		}
+	}
+}
