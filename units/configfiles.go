@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
@@ -168,7 +169,7 @@ func marshalConfig(c Component, node string, obj any, explicit map[string]any) (
 	if err != nil {
 		return nil, fmt.Errorf("%s config: %w", c, err)
 	}
-	zero, err := toJSONMap(reflect.New(reflect.TypeOf(obj).Elem()).Interface())
+	zero, err := zeroJSONMap(reflect.TypeOf(obj))
 	if err != nil {
 		return nil, fmt.Errorf("%s config: %w", c, err)
 	}
@@ -186,6 +187,21 @@ func marshalConfig(c Component, node string, obj any, explicit map[string]any) (
 	}
 	head += ", rendered by hardway. Edit the cluster file and render again rather than this file.\n"
 	return append([]byte(head), y...), nil
+}
+
+// zeroMaps caches, per config type, what its zero value marshals to; pruneZero only reads it.
+var zeroMaps sync.Map // reflect.Type (pointer to struct) -> map[string]any
+
+func zeroJSONMap(t reflect.Type) (map[string]any, error) {
+	if m, ok := zeroMaps.Load(t); ok {
+		return m.(map[string]any), nil
+	}
+	m, err := toJSONMap(reflect.New(t.Elem()).Interface())
+	if err != nil {
+		return nil, err
+	}
+	zeroMaps.Store(t, m)
+	return m, nil
 }
 
 func toJSONMap(obj any) (map[string]any, error) {
