@@ -2,6 +2,7 @@ package units
 
 import (
 	"crypto/tls"
+	"path"
 	"strconv"
 	"strings"
 
@@ -136,8 +137,9 @@ func (x *renderContext) apiServer() (*service, error) {
 		typ:         "exec",
 		targets:     []string{"network-online.target"},
 		extra: [][2]string{
-			// /var/log/kubernetes for the audit log, created 0700: it records who did what.
-			{"LogsDirectory", "kubernetes"},
+			// The audit log's directory (/var/log/kubernetes), created 0700: it records who
+			// did what.
+			{"LogsDirectory", strings.TrimPrefix(path.Dir(AuditLog), "/var/log/")},
 			{"LogsDirectoryMode", "0700"},
 		},
 		files: []File{audit},

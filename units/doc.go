@@ -2,4 +2,18 @@
 // that run the real upstream binaries (etcd, kube-apiserver, kube-controller-manager,
 // kube-scheduler, kubelet, kube-proxy) with the cluster's certificates. Rendering is pure: it
 // takes the cluster model and returns files; installing and starting them is done elsewhere.
+//
+// RenderNode returns a node's Units (start order, with the inputs whose change requires a
+// restart, the local units to start first, and a health probe) and its Files ({path on the
+// node, bytes, mode}). A worker gets the kubelet and kube-proxy, a control-plane node the API
+// server, controller manager and scheduler, an etcd node its member. Paths come from paths.go,
+// the one table the bundles use too.
+//
+// Units are go-systemd UnitOptions, checked (no newline in a value, no character systemd would
+// interpret in an ExecStart argument) before unit.Serialize; ExecStart is built from a flag list
+// so it can be checked against the flag catalogue (units/flags). Config files are the upstream
+// typed structs (k8s.io/kubelet, k8s.io/kube-proxy, k8s.io/kube-scheduler, audit.k8s.io/v1)
+// serialized with sigs.k8s.io/yaml, keeping only what hardway sets. Options choose per
+// component the upstream binary or hardway's own implementation ("hardway etcd") with the same
+// flags.
 package units
