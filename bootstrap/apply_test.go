@@ -1,0 +1,185 @@
+package bootstrap
+
+import (
+	"crypto/rand"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/pki"
+)
+
+var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+func cluster(t testing.TB) *configs.Cluster {
+	t.Helper()
+	c := &configs.Cluster{
+		Name: "t",
+		Nodes: []configs.Node{
+			{Name: "cp-1", Addresses: []string{"10.0.0.11"}, Roles: []string{"control-plane", "etcd"}},
+			{Name: "w-1", Addresses: []string{"10.0.0.21"}, Roles: []string{"worker"}},
+		},
+	}
+	c.SetDefaults()
+	if err := c.Validate().Err(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func build(t testing.TB, dir string, c *configs.Cluster, opt Options) *Plan {
+	t.Helper()
+	if opt.Now.IsZero() {
+		opt.Now = now
+	}
+	opt.Rand = rand.Reader
+	p, err := Build(os.DirFS(dir), c, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestApplyModesAndIdempotence(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cluster")
+	c := cluster(t)
+	lock, err := Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Lock(dir); err == nil || !strings.Contains(err.Error(), "another") {
+		t.Errorf("a second lock: %v", err)
+	}
+	defer lock.Unlock()
+	p := build(t, dir, c, Options{})
+	if _, err := Apply(dir, p, ApplyOptions{Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, _ := d.Info()
+		rel, _ := filepath.Rel(dir, path)
+		mode := fi.Mode().Perm()
+		switch {
+		case strings.HasPrefix(filepath.Base(rel), ".") && rel != ".":
+			if rel != LockFile {
+				t.Errorf("%s: stray hidden file (a temporary file left behind?)", rel)
+			}
+		case d.IsDir() && (rel == "." || strings.HasPrefix(rel, "pki") || strings.HasPrefix(rel, "kubeconfigs")):
+			if mode != 0o700 {
+				t.Errorf("%s: directory mode %o, want 700", rel, mode)
+			}
+		case strings.HasSuffix(rel, ".key") || strings.HasSuffix(rel, ".kubeconfig") || rel == "encryption-config.yaml":
+			if mode != 0o600 {
+				t.Errorf("%s: mode %o, want 600", rel, mode)
+			}
+		case strings.HasSuffix(rel, ".crt") || strings.HasSuffix(rel, ".pub"):
+			if mode != 0o644 {
+				t.Errorf("%s: mode %o, want 644", rel, mode)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p2 := build(t, dir, c, Options{}); !p2.Empty() {
+		t.Errorf("second run plans %d changes", len(p2.Changes))
+	}
+}
+
+func TestApplyBacksUpReplacedFiles(t *testing.T) {
+	dir := t.TempDir()
+	c := cluster(t)
+	if _, err := Apply(dir, build(t, dir, c, Options{}), ApplyOptions{Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.ReadFile(filepath.Join(dir, "pki/apiserver.crt"))
+	c.APIServerExtraSANs = []string{"api.example.com"}
+	res, err := Apply(dir, build(t, dir, c, Options{}), ApplyOptions{Now: now.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(res.Written, " ") != "pki/apiserver.crt "+ClusterFile {
+		t.Errorf("wrote %v", res.Written)
+	}
+	saved, err := os.ReadFile(filepath.Join(dir, res.BackupDir, "pki/apiserver.crt"))
+	if err != nil || string(saved) != string(old) {
+		t.Fatalf("backup: %v", err)
+	}
+}
+
+// A run stopped before any one of its writes leaves only whole files, and the next run
+// completes the directory with every key matching its certificate.
+func TestCrashAtEveryWrite(t *testing.T) {
+	c := cluster(t)
+	total := len(build(t, t.TempDir(), c, Options{}).Changes)
+	if total < 20 {
+		t.Fatalf("only %d changes planned", total)
+	}
+	stop := errors.New("simulated crash")
+	for k := 0; k < total; k++ {
+		dir := t.TempDir()
+		n := 0
+		_, err := Apply(dir, build(t, dir, c, Options{}), ApplyOptions{Now: now, BeforeWrite: func(string) error {
+			if n == k {
+				return stop
+			}
+			n++
+			return nil
+		}})
+		if !errors.Is(err, stop) {
+			t.Fatalf("write %d: %v", k, err)
+		}
+		// Every file present is complete: no temporary files are left, and the re-run accepts
+		// (or completes) whatever is there.
+		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if strings.Contains(filepath.Base(path), ".tmp-") {
+				t.Errorf("crash at write %d left %s", k, path)
+			}
+			return nil
+		})
+		p, err := Build(os.DirFS(dir), c, Options{Now: now, Rand: rand.Reader})
+		if err != nil {
+			t.Fatalf("re-run after a crash at write %d: %v", k, err)
+		}
+		if _, err := Apply(dir, p, ApplyOptions{Now: now}); err != nil {
+			t.Fatal(err)
+		}
+		if ps := pki.Verify(os.DirFS(dir), c, now); len(ps) > 0 {
+			t.Fatalf("after a crash at write %d and a re-run: %+v", k, ps)
+		}
+		if p := build(t, dir, c, Options{}); !p.Empty() {
+			t.Fatalf("crash at write %d: a third run still plans %d changes", k, len(p.Changes))
+		}
+	}
+}
+
+func TestApplyRefusesSymlinkTargets(t *testing.T) {
+	dir := t.TempDir()
+	c := cluster(t)
+	os.MkdirAll(filepath.Join(dir, "pki"), 0o700)
+	outside := filepath.Join(t.TempDir(), "stolen.key")
+	if err := os.Symlink(outside, filepath.Join(dir, "pki", "ca.key")); err != nil {
+		t.Fatal(err)
+	}
+	// The planner reads through the link (nothing there yet: a new CA), the writer refuses it.
+	p, err := Build(os.DirFS(dir), c, Options{Now: now, Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Apply(dir, p, ApplyOptions{Now: now})
+	if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := os.Stat(outside); err == nil {
+		t.Error("a key was written through the link")
+	}
+}

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bytes"
+	"crypto/x509"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hardway-dev/hardway/internal/e2e"
+	"github.com/hardway-dev/hardway/pki"
+)
+
+// hardway runs the CLI in-process and returns stdout, stderr and the exit code.
+func hardway(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func mustHardway(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errs, code := hardway(t, args...)
+	if code != 0 {
+		t.Fatalf("hardway %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+const haExample = "../../configs/examples/ha.yaml"
+
+func modTimes(t *testing.T, dir string) map[string]time.Time {
+	t.Helper()
+	m := map[string]time.Time{}
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			m[p] = fi.ModTime()
+		}
+		return nil
+	})
+	return m
+}
+
+func TestInitTwiceWritesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cluster")
+	out := mustHardway(t, "init", "--config", haExample, "--dir", dir)
+	if !strings.Contains(out, "wrote") {
+		t.Fatalf("first init: %s", out)
+	}
+	before := modTimes(t, dir)
+	out = mustHardway(t, "init", "--config", haExample, "--dir", dir)
+	if !strings.Contains(out, "up to date: nothing to write") {
+		t.Errorf("second init: %s", out)
+	}
+	after := modTimes(t, dir)
+	for p, m := range before {
+		if !after[p].Equal(m) {
+			t.Errorf("second init touched %s", p)
+		}
+	}
+	// Later commands read the resolved model init kept.
+	out = mustHardway(t, "certs", "verify", "--dir", dir)
+	if !strings.Contains(out, "verifies") {
+		t.Errorf("certs verify: %s", out)
+	}
+}
+
+func TestInitDryRunWritesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cluster")
+	out := mustHardway(t, "init", "--config", haExample, "--dir", dir, "--dry-run")
+	if !strings.Contains(out, "create pki/ca.key") || !strings.Contains(out, "dry run") {
+		t.Errorf("dry run output: %s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pki")); err == nil {
+		t.Error("dry run wrote pki/")
+	}
+}
+
+func TestInitErrors(t *testing.T) {
+	_, errs, code := hardway(t, "init", "--dir", t.TempDir())
+	if code != 2 || !strings.Contains(errs, "--config") {
+		t.Errorf("no --config: exit %d %s", code, errs)
+	}
+	_, errs, code = hardway(t, "init", "--config", haExample, "--dir", t.TempDir(), "--bogus")
+	if code != 2 || !strings.Contains(errs, "bogus") {
+		t.Errorf("unknown flag: exit %d %s", code, errs)
+	}
+	dir := filepath.Join(t.TempDir(), "c")
+	mustHardway(t, "init", "--config", haExample, "--dir", dir)
+	os.WriteFile(filepath.Join(dir, "pki", "apiserver.crt"), []byte("junk"), 0o644)
+	before := modTimes(t, dir)
+	_, errs, code = hardway(t, "init", "--config", haExample, "--dir", dir, "--api-endpoint", "lb2.example.internal")
+	if code != 1 || !strings.Contains(errs, "pki/apiserver.crt: not a valid certificate") {
+		t.Errorf("corrupt cert: exit %d %s", code, errs)
+	}
+	for p, m := range before {
+		if !modTimes(t, dir)[p].Equal(m) {
+			t.Errorf("a failed init touched %s", p)
+		}
+	}
+}
+
+func TestCertsCommands(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cluster")
+	mustHardway(t, "init", "--config", haExample, "--dir", dir)
+	out := mustHardway(t, "certs", "list", "--dir", dir, "-o", "json")
+	if !strings.Contains(out, `"name": "etcd/server-cp-2"`) || !strings.Contains(out, `"subject": "CN=system:node:worker-1,O=system:nodes"`) {
+		t.Errorf("certs list -o json: %s", out)
+	}
+	out = mustHardway(t, "certs", "check-expiration", "--dir", dir)
+	if !strings.Contains(out, "RESIDUAL TIME") || !strings.Contains(out, "admin.kubeconfig") {
+		t.Errorf("check-expiration: %s", out)
+	}
+	_, errs, code := hardway(t, "certs", "check-expiration", "--dir", dir, "--warn-within", "400d")
+	if code != 1 || !strings.Contains(errs, "expire within 400d") {
+		t.Errorf("check-expiration inside the window: exit %d %s", code, errs)
+	}
+	oldKey, _ := os.ReadFile(filepath.Join(dir, "pki/etcd/server-cp-1.key"))
+	out = mustHardway(t, "certs", "renew", "etcd-server", "--dir", dir)
+	if !strings.Contains(out, "pki/etcd/server-cp-3.crt") || !strings.Contains(out, "backup/") {
+		t.Errorf("renew: %s", out)
+	}
+	if newKey, _ := os.ReadFile(filepath.Join(dir, "pki/etcd/server-cp-1.key")); !bytes.Equal(oldKey, newKey) {
+		t.Error("renew replaced a key without --new-key")
+	}
+	_, errs, code = hardway(t, "certs", "renew", "no-such-cert", "--dir", dir)
+	if code != 2 || !strings.Contains(errs, "certs list") {
+		t.Errorf("renew unknown: exit %d %s", code, errs)
+	}
+	mustHardway(t, "certs", "verify", "--dir", dir)
+	os.WriteFile(filepath.Join(dir, "pki", "admin.key"), mustRead(t, filepath.Join(dir, "pki", "super-admin.key")), 0o600)
+	out, _, code = hardway(t, "certs", "verify", "--dir", dir)
+	if code != 1 || !strings.Contains(out, "the key does not match the certificate") {
+		t.Errorf("verify with a swapped key: exit %d %s", code, out)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The real openssl checks every certificate of the HA example.
+func TestOpenSSLAcceptsHAExample(t *testing.T) {
+	openssl := e2e.RequireBinary(t, "openssl")
+	dir := filepath.Join(t.TempDir(), "cluster")
+	mustHardway(t, "init", "--config", haExample, "--dir", dir)
+	caFile := map[string]string{"ca": "pki/ca.crt", "etcd-ca": "pki/etcd/ca.crt", "front-proxy-ca": "pki/front-proxy-ca.crt"}
+	inv := pki.Inventory(os.DirFS(dir), mustCluster(t, dir), time.Now())
+	n := 0
+	for _, i := range inv {
+		if i.Embedded || i.Kind != pki.KindLeaf {
+			continue
+		}
+		in, err := pki.Find(pki.Instances(mustCluster(t, dir)), i.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		purpose := "sslclient"
+		if in[0].Spec.Usage != pki.UsageClient {
+			purpose = "sslserver"
+		}
+		cmd := exec.Command(openssl, "verify", "-purpose", purpose, "-CAfile", filepath.Join(dir, caFile[i.CA]), filepath.Join(dir, i.Path))
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), ": OK") {
+			t.Errorf("openssl verify %s: %v\n%s", i.Path, err, out)
+		}
+		n++
+	}
+	if n != 28 {
+		t.Errorf("verified %d leaves, the HA example has 28", n)
+	}
+	text := func(path string) string {
+		out, err := exec.Command(openssl, "x509", "-noout", "-text", "-in", filepath.Join(dir, path)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("openssl x509 %s: %v\n%s", path, err, out)
+		}
+		return string(out)
+	}
+	checks := map[string][]string{
+		"pki/apiserver.crt": {"Subject: CN = kube-apiserver", "TLS Web Server Authentication", "DNS:kubernetes.default.svc.cluster.local",
+			"IP Address:10.96.0.1", "IP Address:10.0.0.100", "DNS:k8s-api.example.internal", "IP Address:10.0.0.13", "CA:FALSE"},
+		"pki/kubelet/client-worker-2.crt": {"Subject: O = system:nodes, CN = system:node:worker-2", "TLS Web Client Authentication"},
+		"pki/kubelet/server-worker-2.crt": {"TLS Web Server Authentication", "IP Address:10.0.0.22", "DNS:worker-2.example.internal"},
+		"pki/super-admin.crt":             {"O = system:masters, CN = super-admin"},
+		"pki/admin.crt":                   {"O = hardway:cluster-admins, CN = admin"},
+		"pki/kube-proxy.crt":              {"O = system:node-proxier, CN = system:kube-proxy"},
+		"pki/etcd/server-cp-1.crt":        {"TLS Web Server Authentication, TLS Web Client Authentication", "DNS:localhost", "IP Address:127.0.0.1", "IP Address:10.0.0.11"},
+		"pki/ca.crt":                      {"CA:TRUE", "Certificate Sign"},
+	}
+	for path, wants := range checks {
+		got := text(path)
+		for _, w := range wants {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: openssl shows no %q", path, w)
+			}
+		}
+	}
+	if got := text("pki/kube-scheduler.crt"); strings.Contains(got, "system:masters") || strings.Contains(got, "Server Authentication") {
+		t.Errorf("kube-scheduler certificate has more than it needs:\n%s", got)
+	}
+}
+
+// The real kubectl parses every kubeconfig, and the certificate it embeds verifies against the
+// CA in the same file.
+func TestKubectlParsesKubeconfigs(t *testing.T) {
+	kubectl := e2e.RequireBinary(t, "kubectl")
+	dir := filepath.Join(t.TempDir(), "cluster")
+	mustHardway(t, "init", "--config", haExample, "--dir", dir)
+	files, _ := filepath.Glob(filepath.Join(dir, "kubeconfigs", "*.kubeconfig"))
+	if len(files) != 11 {
+		t.Fatalf("%d kubeconfigs, want 11", len(files))
+	}
+	for _, f := range files {
+		out, err := exec.Command(kubectl, "--kubeconfig", f, "config", "view", "--minify", "--raw", "-o",
+			"jsonpath={.clusters[0].cluster.certificate-authority-data} {.users[0].user.client-certificate-data} {.clusters[0].cluster.server}").CombinedOutput()
+		if err != nil {
+			t.Fatalf("kubectl config view %s: %v\n%s", f, err, out)
+		}
+		parts := strings.Fields(string(out))
+		if len(parts) != 3 {
+			t.Fatalf("%s: kubectl printed %q", f, out)
+		}
+		ca, cert := decodeB64Cert(t, parts[0]), decodeB64Cert(t, parts[1])
+		roots := x509.NewCertPool()
+		roots.AddCert(ca)
+		if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+			t.Errorf("%s: embedded certificate does not verify against its CA: %v", f, err)
+		}
+		want := "https://k8s-api.example.internal:6443"
+		if strings.Contains(f, "controller-manager") || strings.Contains(f, "scheduler") {
+			want = "https://127.0.0.1:6443"
+		}
+		if parts[2] != want {
+			t.Errorf("%s: server %s, want %s", f, parts[2], want)
+		}
+	}
+}
