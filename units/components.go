@@ -80,7 +80,8 @@ func InitialCluster(c *configs.Cluster) string {
 }
 
 // etcd is one member, https only with client-certificate authentication for clients and
-// peers. Flags: etcd server/etcdmain/config.go (3.5 and 3.6). The data directory is a
+// peers. It listens on the node's address only (not also on 127.0.0.1), so members of a test
+// cluster on 127.0.0.1, 127.0.0.2 and 127.0.0.3 do not collide; clients use that address. Flags: etcd server/etcdmain/config.go (3.5 and 3.6). The data directory is a
 // StateDirectory, which systemd creates with mode 0700 before the start; etcd itself warns
 // about any other mode.
 func (x *renderContext) etcd() (*service, error) {
@@ -148,6 +149,8 @@ func (x *renderContext) apiServer() (*service, error) {
 		s.after = []string{Etcd.UnitName()}
 	}
 	s.flag("advertise-address", x.ip)
+	// The API server listens on the endpoint's port: the node itself is the endpoint without a
+	// load balancer, and a TCP load balancer forwards to the same port.
 	s.flag("secure-port", strconv.Itoa(x.apiPort))
 	s.flag("allow-privileged", "true")
 	s.flag("anonymous-auth", "false")
