@@ -107,7 +107,8 @@ func TestApplyBacksUpReplacedFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(res.Written, " ") != "pki/apiserver.crt "+ClusterFile {
+	want := "pki/apiserver.crt " + ClusterFile + " nodes/cp-1/etc/kubernetes/pki/apiserver.crt nodes/cp-1/manifest.json nodes/cp-1.tar.gz"
+	if strings.Join(res.Written, " ") != want {
 		t.Errorf("wrote %v", res.Written)
 	}
 	saved, err := os.ReadFile(filepath.Join(dir, res.BackupDir, "pki/apiserver.crt"))

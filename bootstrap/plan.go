@@ -56,6 +56,9 @@ func Build(fsys fs.FS, c *configs.Cluster, opt Options) (*Plan, error) {
 		return nil, err
 	}
 	p.addIfChanged(fsys, pki.Change{Path: ClusterFile, Data: data, Mode: pki.ModePublic, Reason: "the resolved cluster model"})
+	if err := p.addBundles(fsys, c, p.finalContent(fsys)); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -75,6 +78,21 @@ func (p *Plan) addIfChanged(fsys fs.FS, ch pki.Change) {
 		ch.Action = pki.Create
 	}
 	p.Changes = append(p.Changes, ch)
+}
+
+// finalContent returns a reader of cluster-directory files as they will be once the plan is
+// applied: planned content first, else what is on disk.
+func (p *Plan) finalContent(fsys fs.FS) func(string) ([]byte, error) {
+	planned := map[string][]byte{}
+	for _, ch := range p.Changes {
+		planned[ch.Path] = ch.Data
+	}
+	return func(rel string) ([]byte, error) {
+		if b, ok := planned[rel]; ok {
+			return b, nil
+		}
+		return fs.ReadFile(fsys, rel)
+	}
 }
 
 // RenderCluster returns the defaulted cluster model as YAML, durations written as "8760h0m0s".

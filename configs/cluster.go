@@ -76,9 +76,22 @@ type Cluster struct {
 	Validity Validity `mapstructure:"validity" json:"validity"`
 	// Encryption of secrets at rest.
 	Encryption Encryption `mapstructure:"encryption" json:"encryption"`
+	// Implementations chooses, per component, the upstream binary ("upstream", the default) or
+	// hardway's own implementation with the same flags ("hardway"; etcd today), for machines
+	// without the upstream binaries: {etcd: hardway}.
+	Implementations map[string]string `mapstructure:"implementations" json:"implementations,omitempty"`
 	// Nodes of the cluster.
 	Nodes []Node `mapstructure:"nodes" json:"nodes"`
 }
+
+// Components are the services hardway writes units for.
+var Components = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"}
+
+// Implementations a component can have.
+const (
+	ImplUpstream = "upstream"
+	ImplHardway  = "hardway"
+)
 
 // Endpoint is a host (IP address or DNS name) and a port.
 type Endpoint struct {

@@ -2,6 +2,7 @@ package configs
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -165,6 +166,18 @@ func (c *Cluster) Validate() Problems {
 	}
 	if c.Validity.RenewBefore < 0 || (c.Validity.Leaf > 0 && c.Validity.RenewBefore >= c.Validity.Leaf) {
 		add(Error, "validity.renewBefore", "use a duration shorter than validity.leaf, such as 720h", "%s is not a usable renewal window", c.Validity.RenewBefore)
+	}
+
+	for _, comp := range slices.Sorted(maps.Keys(c.Implementations)) {
+		f := "implementations." + comp
+		switch impl := c.Implementations[comp]; {
+		case !slices.Contains(Components, comp):
+			add(Error, f, "use one of "+strings.Join(Components, ", "), "%q is not a component", comp)
+		case impl != ImplUpstream && impl != ImplHardway:
+			add(Error, f, `use "upstream" or "hardway"`, "%q is not an implementation", impl)
+		case impl == ImplHardway && comp != "etcd":
+			add(Error, f, `use "upstream": hardway implements only etcd so far`, "hardway has no %s yet", comp)
+		}
 	}
 
 	c.validateNodes(&ps)

@@ -78,6 +78,8 @@ func TestValidationErrors(t *testing.T) {
 		{"old kubernetes", func(c *Cluster) { c.KubernetesVersion = "1.24" }, "kubernetesVersion", Error, "not a supported Kubernetes version"},
 		{"bad etcd version", func(c *Cluster) { c.EtcdVersion = "3.3" }, "etcdVersion", Error, "not a supported etcd version"},
 		{"leaf outlives CA", func(c *Cluster) { c.Validity.Leaf = c.Validity.CA }, "validity.leaf", Error, "not shorter than validity.ca"},
+		{"unknown component", func(c *Cluster) { c.Implementations = map[string]string{"kubeapiserver": "hardway"} }, "implementations.kubeapiserver", Error, "not a component"},
+		{"unknown implementation", func(c *Cluster) { c.Implementations = map[string]string{"etcd": "mine"} }, "implementations.etcd", Error, "not an implementation"},
 		{"no nodes", func(c *Cluster) { c.Nodes = nil }, "nodes", Error, "is empty"},
 	}
 	for _, tt := range tests {
