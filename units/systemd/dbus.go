@@ -36,8 +36,12 @@ func ConnectSystem(ctx context.Context) (*DBus, error) {
 // ConnectPrivate connects to a manager's private socket at path, peer to peer (no bus, no
 // Hello), authenticating as the current uid.
 func ConnectPrivate(ctx context.Context, socket string) (*DBus, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	c, err := sddbus.NewConnection(func() (*dbus.Conn, error) {
-		conn, err := dbus.Dial("unix:path="+socket, dbus.WithContext(ctx))
+		// no dbus.WithContext: it would close the connection when ctx ends.
+		conn, err := dbus.Dial("unix:path=" + socket)
 		if err != nil {
 			return nil, err
 		}
@@ -124,4 +128,14 @@ func (d *DBus) State(ctx context.Context, unit string) (UnitState, error) {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
+}
+
+// SystemState is the manager's overall state: initializing, starting, running, degraded, ...
+func (d *DBus) SystemState(ctx context.Context) (string, error) {
+	p, err := d.conn.SystemStateContext(ctx)
+	if err != nil {
+		return "", err
+	}
+	s, _ := p.Value.Value().(string)
+	return s, nil
 }

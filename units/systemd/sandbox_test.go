@@ -1,0 +1,90 @@
+package systemd_test
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hardway-dev/hardway/units/systemd"
+	"github.com/hardway-dev/hardway/units/systemd/sandboxtest"
+)
+
+// A bundle of plain services under a real (sandboxed) systemd: first launch installs, enables
+// and starts; a second launch touches nothing; changing one unit's input restarts that unit only.
+func TestLaunchRealSystemd(t *testing.T) {
+	root := t.TempDir()
+	sb := sandboxtest.Start(t, systemd.HostPath(root, systemd.SystemdDir))
+	mgr := sb.Connect(t)
+
+	svc := func(name, input string) []byte {
+		return []byte("[Unit]\nDescription=" + name + "\n[Service]\nExecStart=/bin/sleep infinity\n" +
+			"# reads " + filepath.Join(root, input) + "\n[Install]\nWantedBy=default.target\n")
+	}
+	b := &systemd.Bundle{
+		Node: "n1",
+		Files: []systemd.File{
+			{Path: "/etc/systemd/system/alpha.service", Data: svc("alpha", "/etc/alpha.conf"), Mode: 0o644},
+			{Path: "/etc/systemd/system/beta.service", Data: svc("beta", "/etc/beta.conf"), Mode: 0o644},
+			{Path: "/etc/alpha.conf", Data: []byte("v1"), Mode: 0o600},
+			{Path: "/etc/beta.conf", Data: []byte("v1"), Mode: 0o600},
+		},
+		Units: []systemd.Unit{
+			{Name: "alpha.service", Inputs: []string{"/etc/alpha.conf"}},
+			{Name: "beta.service", Inputs: []string{"/etc/beta.conf"}, After: []string{"alpha.service"}},
+		},
+	}
+	l := &systemd.Launcher{Manager: mgr, Root: root, Timeout: time.Minute}
+	ctx := context.Background()
+
+	rep, err := l.Launch(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Reloaded || len(rep.ChangedFiles()) != 4 || !slices.Equal(rep.Started, []string{"alpha.service", "beta.service"}) || len(rep.Enabled) != 2 {
+		t.Fatalf("first launch: %+v", rep)
+	}
+	before := states(t, mgr, "alpha.service", "beta.service")
+
+	rep, err = l.Launch(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Changed() {
+		t.Fatalf("second launch changed something: %+v", rep)
+	}
+	if got := states(t, mgr, "alpha.service", "beta.service"); !slices.Equal(got, before) {
+		t.Fatalf("second launch restarted units: %v -> %v", before, got)
+	}
+
+	b.Files[3].Data = []byte("v2")
+	rep, err = l.Launch(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Reloaded || !slices.Equal(rep.Restarted, []string{"beta.service"}) || len(rep.Started) != 0 {
+		t.Fatalf("third launch: %+v", rep)
+	}
+	after := states(t, mgr, "alpha.service", "beta.service")
+	if after[0] != before[0] || after[1] == before[1] {
+		t.Fatalf("want only beta restarted: %v -> %v", before, after)
+	}
+}
+
+// states returns each unit's InvocationID, which changes on every start.
+func states(t *testing.T, m systemd.Manager, units ...string) []string {
+	t.Helper()
+	var out []string
+	for _, u := range units {
+		st, err := m.State(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.ActiveState != "active" {
+			t.Fatalf("%s", st)
+		}
+		out = append(out, st.InvocationID)
+	}
+	return out
+}
