@@ -1,0 +1,147 @@
+package inspect
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// crossChecks compare the inspected components with each other: a cluster's units must agree.
+func crossChecks(all []*checked, opt *Options) []Finding {
+	by := map[string][]*checked{}
+	for _, c := range all {
+		if c.comp != nil {
+			by[c.inv.Component] = append(by[c.inv.Component], c)
+		}
+	}
+	var out []Finding
+	add := func(id, flag string, o Origin, fix, format string, a ...any) {
+		out = append(out, Finding{ID: id, Severity: ruleIndex[id].Severity, Flag: flag, Message: fmt.Sprintf(format, a...), Fix: fix, Origin: o})
+	}
+	for _, api := range by["kube-apiserver"] {
+		// service range
+		if r, ok := api.args.Value("service-cluster-ip-range"); ok && !api.args.Unresolved("service-cluster-ip-range") {
+			for _, kcm := range by["kube-controller-manager"] {
+				if r2, ok := kcm.args.Value("service-cluster-ip-range"); ok && !kcm.args.Unresolved("service-cluster-ip-range") && r2 != r {
+					add("cross-service-range", "service-cluster-ip-range", kcm.originOf("service-cluster-ip-range"), "Use the same range in both.",
+						"%s has --service-cluster-ip-range=%s but %s has %s", kcm.inv.Name, r2, api.inv.Name, r)
+				}
+			}
+		}
+		// etcd endpoints
+		if len(by["etcd"]) > 0 && !api.args.Unresolved("etcd-servers") {
+			served := map[string]bool{}
+			wildPorts := map[string]bool{}
+			for _, e := range by["etcd"] {
+				for _, fl := range []string{"advertise-client-urls", "listen-client-urls"} {
+					for _, u := range e.args.List(fl) {
+						h, p := hostPort(u)
+						if ip := net.ParseIP(h); ip != nil && ip.IsUnspecified() {
+							wildPorts[p] = true
+						}
+						served[h+":"+p] = true
+					}
+				}
+			}
+			for _, s := range api.args.List("etcd-servers") {
+				h, p := hostPort(s)
+				if !served[h+":"+p] && !wildPorts[p] {
+					add("cross-etcd-endpoints", "etcd-servers", api.originOf("etcd-servers"), "Point --etcd-servers at the etcd members' client URLs.",
+						"%s: --etcd-servers names %s, which no inspected etcd serves (%s)", api.inv.Name, s, strings.Join(sortedKeys(served), ", "))
+				}
+			}
+		}
+		if opt.FS == nil {
+			continue
+		}
+		// etcd TLS both ways
+		for _, e := range by["etcd"] {
+			if cert, ca := api.file("etcd-certfile"), e.file("trusted-ca-file"); cert != nil && ca != nil && e.args.Bool("client-cert-auth", false) {
+				if err := verifyWith(cert.certs, ca.certs); err != nil {
+					add("cross-client-ca", "etcd-certfile", api.refOrigin("etcd-certfile"), "Issue the apiserver's etcd client certificate from etcd's --trusted-ca-file CA.",
+						"etcd (%s) rejects the apiserver's client certificate %s: %v", e.inv.Name, cert.path, err)
+				}
+			}
+			if cert, ca := e.file("cert-file"), api.file("etcd-cafile"); cert != nil && ca != nil {
+				if err := verifyWith(cert.certs, ca.certs); err != nil {
+					add("cross-client-ca", "etcd-cafile", api.refOrigin("etcd-cafile"), "Set --etcd-cafile to the CA that issued etcd's serving certificate.",
+						"the apiserver cannot verify etcd's serving certificate %s with --etcd-cafile %s: %v", cert.path, ca.path, err)
+				}
+			}
+		}
+		// kubelets
+		for _, k := range by["kubelet"] {
+			caLabel := "client-ca-file"
+			if !k.args.Has(caLabel) {
+				caLabel = "authentication.x509.clientCAFile"
+			}
+			if cert, ca := api.file("kubelet-client-certificate"), k.file(caLabel); cert != nil && ca != nil {
+				if err := verifyWith(cert.certs, ca.certs); err != nil {
+					add("cross-client-ca", "kubelet-client-certificate", api.refOrigin("kubelet-client-certificate"), "Issue the apiserver's kubelet client certificate from the kubelet's client CA.",
+						"the kubelet (%s) rejects the apiserver's client certificate %s: %v", k.inv.Name, cert.path, err)
+				}
+			}
+			certLabel := "tls-cert-file"
+			if !k.args.Has(certLabel) {
+				certLabel = "tlsCertFile"
+			}
+			if cert, ca := k.file(certLabel), api.file("kubelet-certificate-authority"); cert != nil && ca != nil {
+				if err := verifyWith(cert.certs, ca.certs); err != nil {
+					add("cross-client-ca", "kubelet-certificate-authority", api.refOrigin("kubelet-certificate-authority"), "Issue kubelet serving certificates from the CA in --kubelet-certificate-authority.",
+						"the apiserver cannot verify the kubelet's serving certificate %s: %v (kubectl logs/exec fail)", cert.path, err)
+				}
+			}
+		}
+		// kubeconfigs of the other components
+		serving, clientCA := api.file("tls-cert-file"), api.file("client-ca-file")
+		for _, c := range all {
+			if c == api || c.comp == nil {
+				continue
+			}
+			for _, fl := range []string{"kubeconfig", "authentication-kubeconfig", "authorization-kubeconfig"} {
+				l := c.file(fl)
+				if l == nil || l.kc == nil {
+					continue
+				}
+				if serving != nil && len(l.kc.CA) > 0 {
+					if err := verifyWith(serving.certs, l.kc.CA); err != nil {
+						add("cross-kubeconfig-ca", fl, c.refOrigin(fl), "Put the CA that issued the apiserver's serving certificate into the kubeconfig (certificate-authority-data).",
+							"%s: the CA in %s does not verify the apiserver's serving certificate %s: %v", c.inv.Name, l.path, serving.path, err)
+					}
+				}
+				if clientCA != nil && len(l.kc.ClientCert) > 0 {
+					if err := verifyWith(l.kc.ClientCert, clientCA.certs); err != nil {
+						add("cross-client-ca", fl, c.refOrigin(fl), "Issue the kubeconfig's client certificate from the apiserver's --client-ca-file CA.",
+							"%s: the apiserver rejects the client certificate in %s: %v", c.inv.Name, l.path, err)
+					}
+				}
+			}
+		}
+		for _, kcm := range by["kube-controller-manager"] {
+			if signer, ca := kcm.file("cluster-signing-cert-file"), clientCA; signer != nil && ca != nil {
+				if err := verifyWith(signer.certs[:1], ca.certs); err != nil {
+					add("cross-client-ca", "cluster-signing-cert-file", kcm.refOrigin("cluster-signing-cert-file"), "Sign CSRs with the CA in the apiserver's --client-ca-file (or add it to that bundle).",
+						"kubelet client certificates the controller-manager signs with %s will not be trusted by the apiserver's --client-ca-file: %v", signer.path, err)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func hostPort(s string) (string, string) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s, ""
+	}
+	p := u.Port()
+	if p == "" {
+		p = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		h = "127.0.0.1"
+	}
+	return h, p
+}

@@ -1,0 +1,29 @@
+// Package inspect reads a control-plane component's command line — from a systemd unit and its
+// drop-ins, a static-pod manifest, a running process's /proc/<pid>/cmdline, or plain text —
+// explains every flag with the units/flags catalogue, and reports what is wrong: flags and
+// admission plugins removed or deprecated by a target version, malformed values, settings that
+// weaken security (in the spirit of the CIS Kubernetes Benchmark), problems in the files the
+// flags point at (missing, too permissive, expired, mismatched keys, untrusted or
+// wrong-SAN certificates), and disagreements between components. Fix migrates a command line to
+// a target version; Diff compares two.
+//
+// The flow is: read (LoadUnit/FindUnit, ParseManifest, ParseProcCmdline, ParseCommand) into
+// Invocations; Inspect them against Options (target version, time, an fs.FS rooted where the
+// flag paths resolve) into a Report; write it with WriteTable or encode it as JSON/YAML. The
+// package never prints, never reads the environment or the clock on its own (Options.Now), and
+// reads files only through the fs.FS it is given.
+//
+// Hand-written parts, because no library offers them: go-systemd's unit package parses the unit
+// file syntax (sections, comments, continuation lines), but not what systemd does to an
+// ExecStart= value afterwards. SplitCommandLine and ParseExec re-implement that from
+// systemd.service(5) and systemd's extract_first_word: quoting anywhere in a word, C escapes,
+// the @ - : + ! prefixes, the %n/%N/%p specifiers, and environment substitution ($NAME alone
+// splits into words, ${NAME} inside a word stays one word, $$ is a dollar; an undefined
+// variable is kept as written and reported). ParseEnvFile reads EnvironmentFile= files.
+// ParseArgs re-implements the two flag grammars involved — spf13/pflag for Kubernetes
+// components and Go's flag package for etcd — because the real parsers stop at the first
+// unknown flag, while inspect must report all of them. Line numbers of unit options are
+// recovered by a second scan of the text, since go-systemd does not report them.
+//
+// Rules lists every finding ID with its severity; IDs are stable.
+package inspect

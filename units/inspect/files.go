@@ -1,0 +1,291 @@
+package inspect
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/hardway-dev/hardway/units/flags"
+)
+
+// fileCache reads each file behind a flag once, from the inspected root.
+type fileCache struct {
+	fsys  fs.FS
+	files map[string]*loaded
+}
+
+// loaded is one file read and parsed as the kind the flag expects.
+type loaded struct {
+	path  string
+	info  fs.FileInfo
+	err   error // missing or unreadable
+	perr  error // read but not parseable as the expected kind
+	certs []*x509.Certificate
+	key   crypto.Signer
+	pubs  []crypto.PublicKey
+	kc    *kubeconfig
+}
+
+func newFileCache(fsys fs.FS) *fileCache { return &fileCache{fsys: fsys, files: map[string]*loaded{}} }
+
+// fsPath turns an absolute node path into an fs.FS path.
+func fsPath(p string) string {
+	p = path.Clean("/" + p)
+	if p == "/" {
+		return "."
+	}
+	return strings.TrimPrefix(p, "/")
+}
+
+func (fc *fileCache) load(p string, kind flags.FileKind) *loaded {
+	key := string(kind) + "\x00" + p
+	if l, ok := fc.files[key]; ok {
+		return l
+	}
+	l := &loaded{path: p}
+	fc.files[key] = l
+	info, err := fs.Stat(fc.fsys, fsPath(p))
+	if err != nil {
+		l.err = err
+		return l
+	}
+	l.info = info
+	if kind == flags.Dir || info.IsDir() {
+		if kind != flags.Dir {
+			l.err = fmt.Errorf("is a directory")
+		}
+		return l
+	}
+	data, err := fs.ReadFile(fc.fsys, fsPath(p))
+	if err != nil {
+		l.err = err
+		return l
+	}
+	switch kind {
+	case flags.CertFile, flags.CAFile:
+		l.certs, l.perr = parseCerts(data)
+	case flags.KeyFile:
+		l.key, l.perr = parseKey(data)
+	case flags.PubKeyFile:
+		l.pubs, l.perr = parsePublicKeys(data)
+	case flags.Kubeconfig:
+		l.kc, l.perr = parseKubeconfig(data, path.Dir(p), fc)
+	}
+	return l
+}
+
+func parseCerts(data []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d: %w", len(out)+1, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no PEM CERTIFICATE block")
+	}
+	return out, nil
+}
+
+func parseKey(data []byte) (crypto.Signer, error) {
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return nil, errors.New("no PEM private key block")
+		}
+		switch b.Type {
+		case "RSA PRIVATE KEY":
+			return x509.ParsePKCS1PrivateKey(b.Bytes)
+		case "EC PRIVATE KEY":
+			return x509.ParseECPrivateKey(b.Bytes)
+		case "PRIVATE KEY":
+			k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+			if err != nil {
+				return nil, err
+			}
+			s, ok := k.(crypto.Signer)
+			if !ok {
+				return nil, fmt.Errorf("unsupported key type %T", k)
+			}
+			return s, nil
+		}
+	}
+}
+
+func parsePublicKeys(data []byte) ([]crypto.PublicKey, error) {
+	var out []crypto.PublicKey
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		switch b.Type {
+		case "PUBLIC KEY":
+			k, err := x509.ParsePKIXPublicKey(b.Bytes)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, k)
+		case "RSA PUBLIC KEY":
+			k, err := x509.ParsePKCS1PublicKey(b.Bytes)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, k)
+		case "CERTIFICATE":
+			c, err := x509.ParseCertificate(b.Bytes)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, c.PublicKey)
+		case "RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY":
+			k, err := parseKey(pem.EncodeToMemory(b))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, k.Public())
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no PEM public key, private key or certificate block")
+	}
+	return out, nil
+}
+
+// samePublicKey compares two public keys.
+func samePublicKey(a, b crypto.PublicKey) bool {
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	switch k := a.(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+		return k.(equaler).Equal(b)
+	}
+	return false
+}
+
+// kubeconfig is the part of a kubeconfig file inspect reads.
+type kubeconfig struct {
+	Server     string
+	CA         []*x509.Certificate
+	ClientCert []*x509.Certificate
+	ClientKey  crypto.Signer
+}
+
+type kubeconfigFile struct {
+	CurrentContext string `json:"current-context"`
+	Clusters       []struct {
+		Name    string `json:"name"`
+		Cluster struct {
+			Server string `json:"server"`
+			CA     string `json:"certificate-authority"`
+			CAData string `json:"certificate-authority-data"`
+		} `json:"cluster"`
+	} `json:"clusters"`
+	Contexts []struct {
+		Name    string `json:"name"`
+		Context struct {
+			Cluster string `json:"cluster"`
+			User    string `json:"user"`
+		} `json:"context"`
+	} `json:"contexts"`
+	Users []struct {
+		Name string `json:"name"`
+		User struct {
+			Cert     string `json:"client-certificate"`
+			CertData string `json:"client-certificate-data"`
+			Key      string `json:"client-key"`
+			KeyData  string `json:"client-key-data"`
+		} `json:"user"`
+	} `json:"users"`
+}
+
+// parseKubeconfig reads the current context's cluster CA and client certificate, from inline
+// data or from the files it names (relative to the kubeconfig's directory).
+func parseKubeconfig(data []byte, dir string, fc *fileCache) (*kubeconfig, error) {
+	var f kubeconfigFile
+	if err := yaml.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("not a kubeconfig: %w", err)
+	}
+	cluster, user := "", ""
+	for _, c := range f.Contexts {
+		if c.Name == f.CurrentContext || (f.CurrentContext == "" && len(f.Contexts) == 1) {
+			cluster, user = c.Context.Cluster, c.Context.User
+		}
+	}
+	if cluster == "" && len(f.Clusters) == 1 {
+		cluster = f.Clusters[0].Name
+	}
+	if user == "" && len(f.Users) == 1 {
+		user = f.Users[0].Name
+	}
+	kc := &kubeconfig{}
+	readRef := func(inline, ref string) ([]byte, error) {
+		if inline != "" {
+			return base64.StdEncoding.DecodeString(inline)
+		}
+		if ref == "" {
+			return nil, nil
+		}
+		if !path.IsAbs(ref) {
+			ref = path.Join(dir, ref)
+		}
+		return fs.ReadFile(fc.fsys, fsPath(ref))
+	}
+	for _, c := range f.Clusters {
+		if c.Name != cluster {
+			continue
+		}
+		kc.Server = c.Cluster.Server
+		b, err := readRef(c.Cluster.CAData, c.Cluster.CA)
+		if err != nil {
+			return kc, fmt.Errorf("cluster %s certificate authority: %w", c.Name, err)
+		}
+		if len(b) > 0 {
+			if kc.CA, err = parseCerts(b); err != nil {
+				return kc, fmt.Errorf("cluster %s certificate authority: %w", c.Name, err)
+			}
+		}
+	}
+	for _, u := range f.Users {
+		if u.Name != user {
+			continue
+		}
+		b, err := readRef(u.User.CertData, u.User.Cert)
+		if err != nil {
+			return kc, fmt.Errorf("user %s client certificate: %w", u.Name, err)
+		}
+		if len(bytes.TrimSpace(b)) > 0 {
+			if kc.ClientCert, err = parseCerts(b); err != nil {
+				return kc, fmt.Errorf("user %s client certificate: %w", u.Name, err)
+			}
+		}
+		b, err = readRef(u.User.KeyData, u.User.Key)
+		if err == nil && len(bytes.TrimSpace(b)) > 0 {
+			kc.ClientKey, _ = parseKey(b)
+		}
+	}
+	return kc, nil
+}

@@ -1,0 +1,265 @@
+package inspect
+
+import (
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hardway-dev/hardway/units/flags"
+)
+
+// Severity orders findings: an error means the component will not start or is open to
+// attack; a warning, that it should change; info, worth knowing.
+type Severity int
+
+const (
+	Info Severity = iota + 1
+	Warning
+	Error
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Info:
+		return "info"
+	case Warning:
+		return "warning"
+	case Error:
+		return "error"
+	}
+	return "unknown"
+}
+
+// ParseSeverity parses "error", "warning" or "info".
+func ParseSeverity(s string) (Severity, error) {
+	for _, v := range []Severity{Info, Warning, Error} {
+		if strings.EqualFold(s, v.String()) {
+			return v, nil
+		}
+	}
+	return 0, fmt.Errorf("severity %q: want error, warning or info", s)
+}
+
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	*s = v
+	return err
+}
+
+// Finding is one thing wrong (or worth knowing) about an input.
+type Finding struct {
+	// ID is the rule's stable identifier, e.g. flag-removed.
+	ID       string   `json:"id"`
+	Severity Severity `json:"severity"`
+	// Input names the invocation it concerns ("" for cross-component findings).
+	Input     string `json:"input,omitempty"`
+	Component string `json:"component,omitempty"`
+	Flag      string `json:"flag,omitempty"`
+	Message   string `json:"message"`
+	Fix       string `json:"fix,omitempty"`
+	Origin    Origin `json:"origin"`
+}
+
+// Options set what Inspect checks against.
+type Options struct {
+	Catalogue *flags.Catalogue
+	// Target is the Kubernetes minor version to check against; zero means the newest the
+	// catalogue covers. EtcdTarget likewise for etcd.
+	Target     flags.Version
+	EtcdTarget flags.Version
+	// Now is the time certificates are checked at; WarnWithin how close to expiry warns.
+	Now        time.Time
+	WarnWithin time.Duration
+	// FS is where the paths in flags are read (the node's root, or --root). Nil skips every
+	// file check.
+	FS fs.FS
+}
+
+// Result is the inspection of one invocation.
+type Result struct {
+	Invocation *Invocation `json:"input"`
+	Target     string      `json:"targetVersion"`
+	Flags      []FlagRow   `json:"flags"`
+	Findings   []Finding   `json:"findings"`
+}
+
+// FlagRow is one line of the flag table.
+type FlagRow struct {
+	Flag       string   `json:"flag"`
+	Value      string   `json:"value"`
+	Origin     string   `json:"origin"`
+	Meaning    string   `json:"meaning"`
+	State      string   `json:"state"`
+	Unresolved []string `json:"unresolved,omitempty"`
+}
+
+// Report is the inspection of every input plus the cross-component findings.
+type Report struct {
+	Results []*Result `json:"results"`
+	Cross   []Finding `json:"crossComponent"`
+}
+
+// All returns every finding, per input then cross-component.
+func (r *Report) All() []Finding {
+	var out []Finding
+	for _, res := range r.Results {
+		out = append(out, res.Findings...)
+	}
+	return append(out, r.Cross...)
+}
+
+// Worst is the highest severity among the findings, 0 when there are none.
+func (r *Report) Worst() Severity {
+	var w Severity
+	for _, f := range r.All() {
+		if f.Severity > w {
+			w = f.Severity
+		}
+	}
+	return w
+}
+
+// Count returns how many findings are at or above sev.
+func (r *Report) Count(sev Severity) int {
+	n := 0
+	for _, f := range r.All() {
+		if f.Severity >= sev {
+			n++
+		}
+	}
+	return n
+}
+
+// checked is one invocation under inspection.
+type checked struct {
+	inv     *Invocation
+	comp    *flags.Component
+	args    *Args
+	version flags.Version
+	opt     *Options
+	files   *fileCache
+	kubelet *kubeletConfig
+	out     []Finding
+}
+
+func (c *checked) add(id string, flag string, origin Origin, fix string, format string, a ...any) {
+	r, ok := ruleIndex[id]
+	if !ok {
+		panic("inspect: finding with unregistered rule " + id)
+	}
+	if origin == (Origin{}) {
+		origin = c.originOf("")
+	}
+	c.out = append(c.out, Finding{ID: id, Severity: r.Severity, Input: c.inv.Name, Component: c.inv.Component,
+		Flag: flag, Message: fmt.Sprintf(format, a...), Fix: fix, Origin: origin})
+}
+
+// originOf is where the flag was written, or the invocation when it was not given.
+func (c *checked) originOf(name string) Origin {
+	if ss := c.args.Lookup(name); len(ss) > 0 {
+		return ss[len(ss)-1].Origin()
+	}
+	if c.inv.ExecOption != nil {
+		return c.inv.ExecOption.Origin
+	}
+	return Origin{File: c.inv.Name}
+}
+
+// Inspect checks every invocation and the relations between them.
+func Inspect(invs []*Invocation, opt Options) *Report {
+	if opt.Catalogue == nil {
+		opt.Catalogue = flags.Default()
+	}
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
+	}
+	fc := newFileCache(opt.FS)
+	rep := &Report{}
+	var all []*checked
+	for _, inv := range invs {
+		c := &checked{inv: inv, opt: &opt, files: fc, comp: opt.Catalogue.Component(inv.Component)}
+		c.args = ParseArgs(c.comp, inv.Args)
+		if c.comp != nil {
+			c.version = opt.Target
+			if c.comp.Library == flags.GoFlag {
+				c.version = opt.EtcdTarget
+			}
+			if c.version.IsZero() || c.version.Major != c.comp.Newest.Major {
+				c.version = c.comp.Newest
+			}
+		}
+		for _, p := range append(append([]Problem{}, inv.Problems...), c.args.Problems...) {
+			c.add(p.Rule, "", p.Origin, problemFix[p.Rule], "%s", p.Message)
+		}
+		if c.comp != nil {
+			for _, check := range checks {
+				check(c)
+			}
+		}
+		sortFindings(c.out)
+		rep.Results = append(rep.Results, &Result{Invocation: inv, Target: c.version.String(), Flags: flagRows(c), Findings: c.out})
+		all = append(all, c)
+	}
+	rep.Cross = crossChecks(all, &opt)
+	sortFindings(rep.Cross)
+	return rep
+}
+
+var problemFix = map[string]string{
+	"flag-single-dash":         "Use two dashes.",
+	"flag-missing-value":       "Give the flag a value, or delete it.",
+	"unit-multiple-execstart":  "Start a drop-in's override with an empty ExecStart= line, so it replaces the original instead of adding to it.",
+	"unit-unresolved-variable": "Define the variable with Environment= or in the EnvironmentFile=, or write the value.",
+	"unit-unbraced-variable":   "Write ${NAME} instead of $NAME.",
+	"unit-environment":         "Fix or create the environment file, or prefix its path with - if it is optional.",
+	"input-no-command":         "Point hardway inspect at the unit, manifest or process that runs the component.",
+	"input-unknown-component":  "Inspect one of the supported components.",
+}
+
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		if fs[i].Severity != fs[j].Severity {
+			return fs[i].Severity > fs[j].Severity
+		}
+		if fs[i].ID != fs[j].ID {
+			return fs[i].ID < fs[j].ID
+		}
+		return fs[i].Flag < fs[j].Flag
+	})
+}
+
+func flagRows(c *checked) []FlagRow {
+	rows := make([]FlagRow, 0, len(c.args.Settings))
+	for _, s := range c.args.Settings {
+		row := FlagRow{Flag: "--" + s.Name, Value: s.Value, Origin: s.Origin().String(), Unresolved: s.Unresolved}
+		if s.Dashes == 1 {
+			row.Flag = "-" + s.Name
+		}
+		if s.Bare {
+			row.Value = "(true)"
+		}
+		if s.Flag != nil {
+			row.Meaning = s.Flag.Meaning
+			row.State = s.Flag.StateAt(c.version).String()
+		} else {
+			row.State = "unknown"
+		}
+		if s.Flag != nil && isSecretFlag(s.Flag) && s.Flag.File == flags.NoFile {
+			row.Value = "(redacted)"
+		}
+		rows = append(rows, row)
+	}
+	for _, p := range c.args.Positional {
+		rows = append(rows, FlagRow{Flag: "(argument)", Value: p.Value, Origin: p.Origin.String(), State: "positional"})
+	}
+	return rows
+}
+
+// isSecretFlag: values that are secrets themselves, never printed.
+func isSecretFlag(f *flags.Flag) bool {
+	return strings.Contains(f.Name, "password")
+}

@@ -1,0 +1,236 @@
+package inspect
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/hardway-dev/hardway/units/flags"
+)
+
+// Kind is where an invocation was read from.
+type Kind string
+
+const (
+	FromUnit     Kind = "unit"
+	FromManifest Kind = "manifest"
+	FromProcess  Kind = "process"
+	FromCommand  Kind = "command"
+)
+
+// Invocation is one component's command line, wherever it came from.
+type Invocation struct {
+	// Name identifies the input: a file path, "pid 42", "-" for standard input, plus the
+	// container name for manifests.
+	Name string `json:"name"`
+	Kind Kind   `json:"kind"`
+	// Binary is argv[0] as given.
+	Binary string `json:"binary"`
+	// Component is the recognised component ("kube-apiserver", "etcd", ...), or "" when the
+	// binary is not one hardway knows.
+	Component string `json:"component"`
+	// Args are the arguments after the binary (and after "apiserver" for hardway apiserver).
+	Args []Word `json:"args"`
+	// Problems are issues met while reading the input (unit syntax, variables, several
+	// ExecStart=), reported as findings.
+	Problems []Problem `json:"-"`
+
+	// Unit is set for units: --fix rewrites the file that holds the effective ExecStart=.
+	Unit *Unit `json:"-"`
+	// ExecPrefixes are the ExecStart= prefixes (@, -, :, +, !).
+	ExecPrefixes string `json:"-"`
+	// ExecOption is the effective ExecStart= setting of a unit.
+	ExecOption *UnitOption `json:"-"`
+	// Pod and Container are set for manifests.
+	Pod       *corev1.Pod `json:"-"`
+	Container int         `json:"-"`
+	// Source is the original text, for --fix.
+	Source File `json:"-"`
+}
+
+// Problem is an input issue with the rule it maps to.
+type Problem struct {
+	Rule    string
+	Message string
+	Origin  Origin
+}
+
+// Recognize returns the component a command line runs, and how many leading arguments belong
+// to the binary rather than to the component (1 for "hardway apiserver").
+func Recognize(cat *flags.Catalogue, binary string, args []string) (component string, skip int) {
+	base := path.Base(binary)
+	if base == "hardway" && len(args) > 0 && args[0] == "apiserver" {
+		return "kube-apiserver", 1
+	}
+	if base == "hyperkube" && len(args) > 0 { // hyperkube kube-apiserver --flags
+		if c := cat.ForBinary(args[0]); c != nil {
+			return c.Name, 1
+		}
+	}
+	if c := cat.ForBinary(base); c != nil {
+		return c.Name, 0
+	}
+	return "", 0
+}
+
+func newInvocation(cat *flags.Catalogue, name string, kind Kind, argv []Word) *Invocation {
+	inv := &Invocation{Name: name, Kind: kind}
+	if len(argv) == 0 {
+		inv.Problems = append(inv.Problems, Problem{Rule: "input-no-command", Message: "no command line found", Origin: Origin{File: name}})
+		return inv
+	}
+	inv.Binary = argv[0].Value
+	rest := make([]string, 0, len(argv)-1)
+	for _, w := range argv[1:] {
+		rest = append(rest, w.Value)
+	}
+	comp, skip := Recognize(cat, inv.Binary, rest)
+	inv.Component = comp
+	inv.Args = argv[1+skip:]
+	if comp == "" {
+		inv.Problems = append(inv.Problems, Problem{Rule: "input-unknown-component",
+			Message: fmt.Sprintf("%s is not a component hardway knows (kube-apiserver, etcd, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, hardway apiserver)", path.Base(inv.Binary)),
+			Origin:  argv[0].Origin})
+	}
+	return inv
+}
+
+// FromUnitFile builds the invocation of a loaded unit's effective ExecStart=.
+func FromUnitFile(cat *flags.Catalogue, u *Unit) (*Invocation, error) {
+	if len(u.ExecStart) == 0 {
+		return nil, fmt.Errorf("%s: no ExecStart= in [Service] (after drop-ins); is this the right unit?", u.Name)
+	}
+	eff := u.ExecStart[len(u.ExecStart)-1]
+	cmd, err := ParseExec(eff.Value, u.Env, path.Base(u.Name), eff.Origin)
+	if err != nil {
+		return nil, fmt.Errorf("%s: ExecStart=: %w", eff.Origin, err)
+	}
+	inv := newInvocation(cat, u.Name, FromUnit, cmd.Argv)
+	inv.Unit, inv.ExecPrefixes, inv.ExecOption = u, cmd.Prefixes, &eff
+	for _, f := range u.Files {
+		if f.Name == eff.Origin.File {
+			inv.Source = f
+		}
+	}
+	if len(u.ExecStart) > 1 {
+		inv.Problems = append(inv.Problems, Problem{Rule: "unit-multiple-execstart",
+			Message: fmt.Sprintf("%d ExecStart= lines are in effect; systemd refuses more than one for Type=simple/notify services (%s)", len(u.ExecStart), u.ExecStart[0].Origin),
+			Origin:  eff.Origin})
+	}
+	if len(cmd.Extra) > 0 {
+		inv.Problems = append(inv.Problems, Problem{Rule: "unit-multiple-execstart",
+			Message: "ExecStart= holds a second command after ';'; only the first is inspected", Origin: eff.Origin})
+	}
+	for _, p := range u.EnvProblems {
+		inv.Problems = append(inv.Problems, Problem{Rule: "unit-environment", Message: p, Origin: eff.Origin})
+	}
+	for _, w := range cmd.Argv {
+		for _, v := range w.Unresolved {
+			inv.Problems = append(inv.Problems, Problem{Rule: "unit-unresolved-variable",
+				Message: fmt.Sprintf("${%s} is not defined by Environment= or EnvironmentFile=; systemd would pass an empty string in %q", v, w.Raw),
+				Origin:  w.Origin})
+		}
+		for _, v := range w.Unbraced {
+			inv.Problems = append(inv.Problems, Problem{Rule: "unit-unbraced-variable",
+				Message: fmt.Sprintf("$%s inside %q is passed on literally: systemd expands only ${%s} inside a word, or $%s standing alone", v, w.Raw, v, v),
+				Origin:  w.Origin})
+		}
+	}
+	return inv, nil
+}
+
+// ParseManifest reads a static-pod manifest and returns one invocation per container that runs
+// a known component (command + args, as the kubelet would exec them).
+func ParseManifest(cat *flags.Catalogue, f File) ([]*Invocation, error) {
+	var pod corev1.Pod
+	if err := yaml.Unmarshal(f.Data, &pod); err != nil {
+		return nil, fmt.Errorf("%s: not a Pod manifest: %w", f.Name, err)
+	}
+	if pod.Kind != "" && pod.Kind != "Pod" {
+		return nil, fmt.Errorf("%s: kind %s; want a static Pod manifest", f.Name, pod.Kind)
+	}
+	lines := strings.Split(string(f.Data), "\n")
+	var out []*Invocation
+	for i, c := range pod.Spec.Containers {
+		all := append(append([]string{}, c.Command...), c.Args...)
+		if len(all) == 0 {
+			continue
+		}
+		argv := make([]Word, len(all))
+		at := 0
+		for j, a := range all {
+			ln := findLine(lines, a, at)
+			if ln > 0 {
+				at = ln
+			}
+			argv[j] = Word{Value: a, Raw: a, Origin: Origin{File: f.Name, Line: ln}}
+		}
+		inv := newInvocation(cat, f.Name+" ("+c.Name+")", FromManifest, argv)
+		if inv.Component == "" && len(pod.Spec.Containers) > 1 {
+			continue
+		}
+		inv.Pod, inv.Container, inv.Source = &pod, i, f
+		out = append(out, inv)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no container with a command line", f.Name)
+	}
+	return out, nil
+}
+
+// findLine returns the 1-based line, at or after line from (1-based, 0 for the start), that
+// holds s as a YAML list item or scalar; 0 when none does.
+func findLine(lines []string, s string, from int) int {
+	start := from - 1
+	if start < 0 {
+		start = 0
+	}
+	for i := start; i < len(lines); i++ {
+		if strings.Contains(lines[i], s) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// ParseProcCmdline parses /proc/<pid>/cmdline (NUL-separated argv).
+func ParseProcCmdline(cat *flags.Catalogue, pid int, data []byte) *Invocation {
+	data = bytes.TrimRight(data, "\x00")
+	var argv []Word
+	name := "pid " + strconv.Itoa(pid)
+	if len(data) > 0 {
+		for _, a := range bytes.Split(data, []byte{0}) {
+			argv = append(argv, Word{Value: string(a), Raw: string(a), Origin: Origin{File: name}})
+		}
+	}
+	return newInvocation(cat, name, FromProcess, argv)
+}
+
+// ParseCommand parses a plain command line (as a shell or ExecStart= would see it, backslash
+// continuations allowed), e.g. pasted on standard input.
+func ParseCommand(cat *flags.Catalogue, f File) (*Invocation, error) {
+	cmd, err := ParseExec(string(f.Data), nil, "", Origin{File: f.Name, Line: 1})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Name, err)
+	}
+	inv := newInvocation(cat, f.Name, FromCommand, cmd.Argv)
+	inv.Source = f
+	return inv, nil
+}
+
+// Detect tells what kind of text f holds: a unit, a manifest, or a plain command line.
+func Detect(f File) Kind {
+	t := string(f.Data)
+	switch {
+	case strings.Contains(t, "[Service]") || strings.Contains(t, "\nExecStart=") || strings.HasPrefix(t, "ExecStart="):
+		return FromUnit
+	case strings.Contains(t, "kind: Pod") || strings.Contains(t, "\"kind\": \"Pod\"") || strings.Contains(t, "containers:"):
+		return FromManifest
+	}
+	return FromCommand
+}

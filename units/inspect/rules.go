@@ -1,0 +1,101 @@
+package inspect
+
+// Rule is one kind of finding. IDs are stable: scripts may filter on them.
+type Rule struct {
+	ID       string   `json:"id"`
+	Severity Severity `json:"severity"`
+	Summary  string   `json:"summary"`
+}
+
+// Rules is every rule hardway inspect applies. rules_test.go holds, for each, an input that
+// fires it and one that does not.
+var Rules = []Rule{
+	// input
+	{"input-no-command", Error, "the input holds no command line"},
+	{"input-unknown-component", Error, "the binary is not a component hardway knows"},
+	{"unit-multiple-execstart", Error, "more than one ExecStart= is in effect (a drop-in without an empty ExecStart= reset)"},
+	{"unit-unresolved-variable", Warning, "a ${VAR} no Environment=/EnvironmentFile= defines"},
+	{"unit-unbraced-variable", Warning, "a $VAR inside a word, which systemd does not expand"},
+	{"unit-environment", Error, "an EnvironmentFile= that cannot be read or parsed"},
+	// parsing and lifecycle
+	{"flag-single-dash", Error, "a long flag written with one dash (pflag reads it as shorthands)"},
+	{"flag-missing-value", Error, "a flag that needs a value has none"},
+	{"flag-unknown", Error, "a flag the component does not have: it exits at start"},
+	{"flag-removed", Error, "a flag removed in or before the target version: the binary exits at start"},
+	{"flag-not-yet-added", Error, "a flag newer than the target version"},
+	{"flag-deprecated", Warning, "a deprecated flag, with its replacement"},
+	{"flag-noop", Info, "a flag accepted but without effect"},
+	{"flag-repeated", Warning, "a single-valued flag given more than once: the last wins"},
+	{"arg-positional", Error, "a non-flag argument the component rejects"},
+	{"admission-plugin-removed", Error, "an admission plugin removed in or before the target version"},
+	{"admission-plugin-deprecated", Warning, "a deprecated admission plugin"},
+	{"admission-plugin-unknown", Error, "an admission plugin the apiserver does not know"},
+	{"admission-control-conflict", Error, "--admission-control together with --enable/--disable-admission-plugins"},
+	{"runtime-config-api-all", Error, "--runtime-config=api/all without =true (breaks start-up)"},
+	{"runtime-config-all-apis", Warning, "--runtime-config=api/all=true turns on every alpha and beta API"},
+	{"service-account-flags-missing", Error, "service-account issuer/signing key flags required since 1.20 are missing"},
+	{"insecure-port-nonzero", Error, "--insecure-port other than 0 on 1.20-1.23 (only 0 is allowed)"},
+	{"endpoint-reconciler-master-count", Warning, "the deprecated master-count endpoint reconciler"},
+	// values
+	{"value-empty", Error, "a flag given with an empty value"},
+	{"value-malformed", Error, "a value that does not parse as the flag's type"},
+	{"value-not-allowed", Error, "a value outside the flag's accepted set"},
+	{"etcd-servers-missing", Error, "kube-apiserver without --etcd-servers"},
+	// security (CIS Kubernetes Benchmark spirit)
+	{"anonymous-auth-enabled", Warning, "anonymous requests are accepted"},
+	{"authorization-always-allow", Error, "AlwaysAllow authorization: every authenticated request is allowed"},
+	{"authorization-missing-node-rbac", Warning, "authorization without Node and RBAC"},
+	{"client-ca-missing", Error, "no --client-ca-file: client certificates are not verified"},
+	{"etcd-connection-insecure", Error, "kube-apiserver reaches etcd without TLS or without a client certificate"},
+	{"kubelet-ca-missing", Warning, "no --kubelet-certificate-authority: kubelet serving certificates are not verified"},
+	{"kubelet-client-cert-missing", Error, "no --kubelet-client-certificate/--kubelet-client-key"},
+	{"encryption-config-missing", Warning, "no --encryption-provider-config: secrets are stored in plain text in etcd"},
+	{"audit-log-missing", Warning, "no audit log or no audit policy"},
+	{"profiling-enabled", Warning, "profiling endpoints are on"},
+	{"tls-min-version-weak", Error, "TLS 1.0 or 1.1 accepted"},
+	{"tls-cipher-weak", Warning, "insecure TLS cipher suites accepted"},
+	{"node-restriction-missing", Warning, "the NodeRestriction admission plugin is not enabled"},
+	{"always-admit", Error, "the AlwaysAdmit admission plugin disables admission control"},
+	{"token-auth-file", Warning, "static token file authentication"},
+	{"service-account-lookup-disabled", Warning, "deleted service-account tokens keep working"},
+	{"tls-cert-missing", Warning, "no serving certificate: a self-signed one is generated"},
+	{"bind-address-exposed", Warning, "a component's secure port listens on all interfaces where loopback would do"},
+	{"controller-credentials-shared", Warning, "the controllers share the controller-manager's credentials"},
+	{"service-account-key-missing", Error, "the controller-manager has no --service-account-private-key-file"},
+	{"root-ca-missing", Warning, "the controller-manager has no --root-ca-file"},
+	{"etcd-client-plaintext", Error, "etcd serves clients over plain HTTP on a non-loopback address"},
+	{"etcd-client-cert-auth-off", Error, "etcd serves clients over TLS without requiring client certificates"},
+	{"etcd-peer-plaintext", Error, "etcd talks to peers over plain HTTP on a non-loopback address"},
+	{"etcd-peer-cert-auth-off", Error, "etcd accepts peers without client certificates"},
+	{"etcd-auto-tls", Warning, "etcd uses generated self-signed certificates"},
+	{"kubelet-anonymous-auth", Error, "the kubelet API accepts anonymous requests"},
+	{"kubelet-authorization-always-allow", Error, "the kubelet API authorizes every request"},
+	{"kubelet-client-ca-missing", Error, "the kubelet does not verify client certificates"},
+	{"kubelet-read-only-port", Warning, "the kubelet's unauthenticated read-only port is open"},
+	{"kubelet-config-unreadable", Error, "the kubelet's --config file cannot be read or parsed"},
+	// files behind the flags
+	{"file-missing", Error, "a file a flag names does not exist"},
+	{"file-unreadable", Error, "a file a flag names cannot be read or parsed"},
+	{"file-permissions", Warning, "a key, kubeconfig or secret file readable by group or others"},
+	{"cert-expired", Error, "a certificate has expired or is not valid yet"},
+	{"cert-expiring", Warning, "a certificate expires within --warn-within"},
+	{"key-mismatch", Error, "a private key does not match its certificate"},
+	{"cert-untrusted", Error, "a certificate is not signed by the CA that must trust it"},
+	{"cert-san-missing", Error, "a serving certificate does not cover the address it serves"},
+	{"cert-service-ip-missing", Error, "the apiserver certificate lacks the first IP of the service range"},
+	{"cert-usage", Error, "a certificate lacks the extended key usage its role needs"},
+	{"service-account-key-mismatch", Error, "the service-account signing key's public key is not among the verification keys"},
+	// across components
+	{"cross-service-range", Error, "components disagree on the service IP range"},
+	{"cross-etcd-endpoints", Error, "--etcd-servers names no endpoint an inspected etcd serves"},
+	{"cross-client-ca", Error, "a client certificate one component presents is not trusted by the component it talks to"},
+	{"cross-kubeconfig-ca", Error, "a kubeconfig's CA does not verify the apiserver's serving certificate"},
+}
+
+var ruleIndex = func() map[string]Rule {
+	m := map[string]Rule{}
+	for _, r := range Rules {
+		m[r.ID] = r
+	}
+	return m
+}()

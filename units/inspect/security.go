@@ -1,0 +1,321 @@
+package inspect
+
+import (
+	"net"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/hardway-dev/hardway/units/flags"
+)
+
+// enabledPlugins is the admission plugins in effect: the default set at the version, plus the
+// enabled (or --admission-control) ones, minus the disabled ones.
+func enabledPlugins(c *checked) map[string]bool {
+	on := map[string]bool{}
+	if !c.args.Has("admission-control") {
+		for _, p := range c.opt.Catalogue.Plugins {
+			if !p.DefaultOn.IsZero() && c.version.AtLeast(p.DefaultOn) && p.StateAt(c.version) != flags.Removed {
+				on[p.Name] = true
+			}
+		}
+	}
+	for _, n := range append(c.args.List("enable-admission-plugins"), c.args.List("admission-control")...) {
+		on[n] = true
+	}
+	for _, n := range c.args.List("disable-admission-plugins") {
+		delete(on, n)
+	}
+	return on
+}
+
+func checkAdmission(c *checked) {
+	if !c.is("kube-apiserver") {
+		return
+	}
+	if c.args.Has("admission-control") && (c.args.Has("enable-admission-plugins") || c.args.Has("disable-admission-plugins")) {
+		c.add("admission-control-conflict", "admission-control", c.originOf("admission-control"),
+			"Move the plugins of --admission-control into --enable-admission-plugins and delete --admission-control.",
+			"--admission-control and --enable/--disable-admission-plugins are mutually exclusive; the apiserver exits")
+	}
+	for _, fl := range []string{"enable-admission-plugins", "disable-admission-plugins", "admission-control"} {
+		for _, n := range c.args.List(fl) {
+			p := c.opt.Catalogue.Plugin(n)
+			o := c.originOf(fl)
+			switch {
+			case p == nil:
+				c.add("admission-plugin-unknown", fl, o, "Drop it from --"+fl+".", "admission plugin %q is unknown; the apiserver exits with \"plugin %q is unknown\"", n, n)
+			case p.StateAt(c.version) == flags.Removed:
+				c.add("admission-plugin-removed", fl, o, pluginFix(p, fl), "admission plugin %s was removed in %s (target %s); the apiserver exits with \"plugin %q is unknown\"", n, p.Removed, c.version, n)
+			case p.StateAt(c.version) == flags.NotYetAdded:
+				c.add("admission-plugin-unknown", fl, o, "Drop it, or target "+p.Added.String()+" or later.", "admission plugin %s arrived in %s, after the target %s", n, p.Added, c.version)
+			case p.StateAt(c.version) == flags.Deprecated:
+				c.add("admission-plugin-deprecated", fl, o, pluginFix(p, fl), "admission plugin %s is deprecated since %s", n, p.Deprecated)
+			}
+		}
+	}
+	on := enabledPlugins(c)
+	if on["AlwaysAdmit"] {
+		c.add("always-admit", "enable-admission-plugins", c.originOf("enable-admission-plugins"), "Remove AlwaysAdmit.", "AlwaysAdmit is enabled: admission control is effectively off (CIS 1.2.9)")
+	}
+	if !on["NodeRestriction"] {
+		c.add("node-restriction-missing", "enable-admission-plugins", c.originOf("enable-admission-plugins"),
+			"Add NodeRestriction to --enable-admission-plugins (with --authorization-mode=Node,RBAC).",
+			"NodeRestriction is not enabled: a kubelet can modify other nodes and their pods (CIS 1.2.14)")
+	}
+}
+
+func pluginFix(p *flags.Plugin, fl string) string {
+	fix := "Drop " + p.Name + " from --" + fl + "."
+	if p.Advice != "" {
+		fix += " " + p.Advice
+	} else if p.ReplacedBy != "" {
+		fix += " Use " + p.ReplacedBy + "."
+	}
+	return fix
+}
+
+func checkAPIServerRules(c *checked) {
+	if !c.is("kube-apiserver") {
+		return
+	}
+	for _, item := range c.args.List("runtime-config") {
+		switch strings.ToLower(item) {
+		case "api/all":
+			c.add("runtime-config-api-all", "runtime-config", c.originOf("runtime-config"), "Write api/all=true, or better, enable only the group/version=true you need.",
+				"--runtime-config=api/all has no =true|false; 1.17+ apiservers fail to start on it")
+		case "api/all=true":
+			c.add("runtime-config-all-apis", "runtime-config", c.originOf("runtime-config"), "Enable only the group/version=true you need.",
+				"--runtime-config=api/all=true turns on every alpha and beta API")
+		}
+	}
+	if c.version.AtLeast(flags.MustVersion("1.20")) {
+		var missing []string
+		if !c.args.Has("service-account-issuer") {
+			missing = append(missing, "--service-account-issuer")
+		}
+		if !c.args.Has("service-account-signing-key-file") {
+			missing = append(missing, "--service-account-signing-key-file")
+		}
+		if !c.args.Has("service-account-key-file") {
+			missing = append(missing, "--service-account-key-file")
+		}
+		if len(missing) > 0 {
+			c.add("service-account-flags-missing", "service-account-issuer", Origin{},
+				"Add --service-account-issuer=https://kubernetes.default.svc.cluster.local, --service-account-signing-key-file=<sa.key> (the key the controller-manager's --service-account-private-key-file uses) and --service-account-key-file=<sa.pub>.",
+				"%s missing: required since 1.20, the apiserver does not start without them", strings.Join(missing, ", "))
+		}
+	}
+	if v, ok := c.args.Value("insecure-port"); ok && v != "0" && c.version.AtLeast(flags.MustVersion("1.20")) && !c.version.AtLeast(flags.MustVersion("1.24")) {
+		c.add("insecure-port-nonzero", "insecure-port", c.originOf("insecure-port"), "Delete --insecure-port.", "--insecure-port=%s: from 1.20 only 0 is allowed and the apiserver exits", v)
+	}
+	if v, _ := c.args.Value("endpoint-reconciler-type"); v == "master-count" && c.version.AtLeast(flags.MustVersion("1.24")) {
+		c.add("endpoint-reconciler-master-count", "endpoint-reconciler-type", c.originOf("endpoint-reconciler-type"), "Delete it (and --apiserver-count); lease is the default.",
+			"--endpoint-reconciler-type=master-count is deprecated since 1.24")
+	}
+}
+
+// weakCiphers are the suites the Kubernetes reference lists as insecure.
+var weakCiphers = map[string]bool{
+	"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256": true, "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA": true,
+	"TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA": true, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256": true,
+	"TLS_ECDHE_RSA_WITH_RC4_128_SHA": true, "TLS_RSA_WITH_3DES_EDE_CBC_SHA": true,
+	"TLS_RSA_WITH_AES_128_CBC_SHA": true, "TLS_RSA_WITH_AES_128_CBC_SHA256": true,
+	"TLS_RSA_WITH_AES_128_GCM_SHA256": true, "TLS_RSA_WITH_AES_256_CBC_SHA": true,
+	"TLS_RSA_WITH_AES_256_GCM_SHA384": true, "TLS_RSA_WITH_RC4_128_SHA": true,
+}
+
+func checkSecurity(c *checked) {
+	// Profiling: on by default in the apiserver, controller-manager and scheduler.
+	if f := c.comp.Flag("profiling"); f != nil && c.args.Bool("profiling", f.Default == "true") {
+		c.add("profiling-enabled", "profiling", c.originOf("profiling"), "Add --profiling=false.", "profiling is on: /debug/pprof exposes internals (CIS 1.2.16, 1.3.2, 1.4.1)")
+	}
+	if c.is("etcd") && c.args.Bool("enable-pprof", false) {
+		c.add("profiling-enabled", "enable-pprof", c.originOf("enable-pprof"), "Delete --enable-pprof.", "etcd serves /debug/pprof on its client URLs")
+	}
+	for _, fl := range []string{"tls-min-version"} {
+		if v, ok := c.args.Value(fl); ok && (v == "VersionTLS10" || v == "VersionTLS11") {
+			c.add("tls-min-version-weak", fl, c.originOf(fl), "Set --tls-min-version=VersionTLS12 (or 13).", "--%s=%s accepts deprecated TLS versions", fl, v)
+		}
+	}
+	for _, fl := range []string{"tls-cipher-suites", "cipher-suites"} {
+		var weak []string
+		for _, s := range c.args.List(fl) {
+			if weakCiphers[s] {
+				weak = append(weak, s)
+			}
+		}
+		if len(weak) > 0 {
+			c.add("tls-cipher-weak", fl, c.originOf(fl), "Remove them; keep ECDHE with AES-GCM or ChaCha20.", "--%s accepts insecure suites: %s", fl, strings.Join(weak, ", "))
+		}
+	}
+	if c.is("kube-controller-manager", "kube-scheduler") {
+		if v, _ := c.args.Value("bind-address"); !isLoopbackHost(v) {
+			if v == "" {
+				v = "0.0.0.0 (default)"
+			}
+			c.add("bind-address-exposed", "bind-address", c.originOf("bind-address"), "Set --bind-address=127.0.0.1 unless something scrapes it remotely.",
+				"--bind-address=%s exposes the secure port on every interface (CIS 1.3.7, 1.4.2)", v)
+		}
+	}
+	if !c.is("kube-apiserver") {
+		return
+	}
+	if c.args.Bool("anonymous-auth", true) && !c.args.Has("authentication-config") {
+		c.add("anonymous-auth-enabled", "anonymous-auth", c.originOf("anonymous-auth"), "Add --anonymous-auth=false (health checks then need credentials, or use an AuthenticationConfiguration anonymous section for /livez,/readyz).",
+			"anonymous requests are accepted as system:anonymous (CIS 1.2.1)")
+	}
+	if !c.args.Has("authorization-config") {
+		modes := c.args.List("authorization-mode")
+		if len(modes) == 0 || contains(modes, "AlwaysAllow") {
+			c.add("authorization-always-allow", "authorization-mode", c.originOf("authorization-mode"), "Set --authorization-mode=Node,RBAC.",
+				"authorization is AlwaysAllow: any authenticated client may do anything (CIS 1.2.6-1.2.8)")
+		} else if !contains(modes, "Node") || !contains(modes, "RBAC") {
+			c.add("authorization-missing-node-rbac", "authorization-mode", c.originOf("authorization-mode"), "Set --authorization-mode=Node,RBAC.",
+				"--authorization-mode=%s lacks Node or RBAC", strings.Join(modes, ","))
+		}
+	}
+	if !c.args.Has("client-ca-file") {
+		c.add("client-ca-missing", "client-ca-file", Origin{}, "Add --client-ca-file=<cluster CA>.", "no --client-ca-file: client certificates are not accepted, components cannot authenticate (CIS 1.2.29)")
+	}
+	var etcdProbs []string
+	for _, s := range c.args.List("etcd-servers") {
+		if strings.HasPrefix(s, "http://") {
+			etcdProbs = append(etcdProbs, s+" is plain HTTP")
+		}
+	}
+	if len(etcdProbs) == 0 && c.args.Has("etcd-servers") {
+		for _, fl := range []string{"etcd-cafile", "etcd-certfile", "etcd-keyfile"} {
+			if !c.args.Has(fl) {
+				etcdProbs = append(etcdProbs, "no --"+fl)
+			}
+		}
+	}
+	if len(etcdProbs) > 0 {
+		c.add("etcd-connection-insecure", "etcd-servers", c.originOf("etcd-servers"), "Use https:// etcd URLs with --etcd-cafile, --etcd-certfile and --etcd-keyfile.",
+			"kube-apiserver to etcd: %s (CIS 1.2.24, 1.2.25)", strings.Join(etcdProbs, "; "))
+	}
+	if !c.args.Has("kubelet-certificate-authority") {
+		c.add("kubelet-ca-missing", "kubelet-certificate-authority", Origin{}, "Add --kubelet-certificate-authority=<CA of kubelet serving certs> once kubelet serving certs are CA-signed.",
+			"kubelet serving certificates are not verified (CIS 1.2.5)")
+	}
+	if !c.args.Has("kubelet-client-certificate") || !c.args.Has("kubelet-client-key") {
+		c.add("kubelet-client-cert-missing", "kubelet-client-certificate", Origin{}, "Add --kubelet-client-certificate and --kubelet-client-key.",
+			"the apiserver has no client certificate for kubelets; kubectl logs/exec fail against authenticating kubelets (CIS 1.2.4)")
+	}
+	if !c.args.Has("encryption-provider-config") {
+		c.add("encryption-config-missing", "encryption-provider-config", Origin{}, "Add --encryption-provider-config with an aescbc, aesgcm, secretbox or KMS provider.",
+			"secrets are stored unencrypted in etcd (CIS 1.2.27)")
+	}
+	var audit []string
+	if !c.args.Has("audit-log-path") && !c.args.Has("audit-webhook-config-file") {
+		audit = append(audit, "no --audit-log-path")
+	}
+	if !c.args.Has("audit-policy-file") {
+		audit = append(audit, "no --audit-policy-file")
+	}
+	if len(audit) > 0 {
+		c.add("audit-log-missing", "audit-policy-file", Origin{}, "Add --audit-policy-file and --audit-log-path (with --audit-log-maxage/-maxbackup/-maxsize).",
+			"auditing is off: %s (CIS 1.2.17-1.2.21, 3.2.1)", strings.Join(audit, ", "))
+	}
+	if c.args.Has("token-auth-file") {
+		c.add("token-auth-file", "token-auth-file", c.originOf("token-auth-file"), "Use client certificates or OIDC; delete --token-auth-file.", "static tokens never expire and are revoked only by a restart (CIS 1.2.2)")
+	}
+	if !c.args.Bool("service-account-lookup", true) {
+		c.add("service-account-lookup-disabled", "service-account-lookup", c.originOf("service-account-lookup"), "Delete --service-account-lookup=false.", "deleted service-account tokens stay valid (CIS 1.2.22)")
+	}
+	if !c.args.Has("tls-cert-file") || !c.args.Has("tls-private-key-file") {
+		c.add("tls-cert-missing", "tls-cert-file", Origin{}, "Add --tls-cert-file and --tls-private-key-file.", "no serving certificate: the apiserver generates a self-signed one clients cannot verify (CIS 1.2.28)")
+	}
+}
+
+func checkControllerManager(c *checked) {
+	if !c.is("kube-controller-manager") {
+		return
+	}
+	if !c.args.Bool("use-service-account-credentials", false) {
+		c.add("controller-credentials-shared", "use-service-account-credentials", c.originOf("use-service-account-credentials"), "Add --use-service-account-credentials=true.",
+			"every controller runs with the controller-manager's own, broad credentials (CIS 1.3.3)")
+	}
+	if !c.args.Has("service-account-private-key-file") {
+		c.add("service-account-key-missing", "service-account-private-key-file", Origin{}, "Add --service-account-private-key-file=<sa.key>.", "service-account token secrets cannot be signed (CIS 1.3.4)")
+	}
+	if !c.args.Has("root-ca-file") {
+		c.add("root-ca-missing", "root-ca-file", Origin{}, "Add --root-ca-file=<cluster CA>.", "pods get no CA to verify the apiserver with (CIS 1.3.5)")
+	}
+}
+
+func checkEtcd(c *checked) {
+	if !c.is("etcd") {
+		return
+	}
+	val := func(name string) []string {
+		if v, ok := c.args.Value(name); ok {
+			return splitList(v)
+		}
+		if f := c.comp.Flag(name); f != nil {
+			return splitList(f.Default)
+		}
+		return nil
+	}
+	clientTLS, peerTLS := false, false
+	for _, u := range val("listen-client-urls") {
+		if strings.HasPrefix(u, "https://") {
+			clientTLS = true
+		} else if !isLoopbackURL(u) {
+			c.add("etcd-client-plaintext", "listen-client-urls", c.originOf("listen-client-urls"), "Serve clients on https:// with --cert-file, --key-file, --client-cert-auth=true and --trusted-ca-file.",
+				"%s serves the whole cluster state unencrypted and unauthenticated (CIS 2.1)", u)
+		}
+	}
+	if clientTLS && (!c.args.Bool("client-cert-auth", false) || !c.args.Has("trusted-ca-file")) {
+		c.add("etcd-client-cert-auth-off", "client-cert-auth", c.originOf("client-cert-auth"), "Add --client-cert-auth=true and --trusted-ca-file=<etcd CA>.",
+			"etcd accepts any TLS client: without client certificate authentication anyone who reaches the port reads and writes everything (CIS 2.2)")
+	}
+	peers := 0
+	if ic, ok := c.args.Value("initial-cluster"); ok {
+		peers = len(splitList(ic))
+	}
+	for _, u := range val("listen-peer-urls") {
+		if strings.HasPrefix(u, "https://") {
+			peerTLS = true
+		} else if !isLoopbackURL(u) || peers > 1 {
+			c.add("etcd-peer-plaintext", "listen-peer-urls", c.originOf("listen-peer-urls"), "Use https:// peer URLs with --peer-cert-file, --peer-key-file, --peer-client-cert-auth=true and --peer-trusted-ca-file.",
+				"%s replicates the cluster state unencrypted (CIS 2.4)", u)
+		}
+	}
+	if peerTLS && (!c.args.Bool("peer-client-cert-auth", false) || !c.args.Has("peer-trusted-ca-file")) {
+		c.add("etcd-peer-cert-auth-off", "peer-client-cert-auth", c.originOf("peer-client-cert-auth"), "Add --peer-client-cert-auth=true and --peer-trusted-ca-file=<etcd CA>.",
+			"any TLS client can join as a peer (CIS 2.5)")
+	}
+	for _, fl := range []string{"auto-tls", "peer-auto-tls"} {
+		if c.args.Bool(fl, false) {
+			c.add("etcd-auto-tls", fl, c.originOf(fl), "Use CA-signed certificates (--cert-file/--key-file, --peer-cert-file/--peer-key-file).",
+				"--%s uses self-signed certificates that nobody can verify (CIS 2.3, 2.6)", fl)
+		}
+	}
+}
+
+func isLoopbackURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	return isLoopbackHost(u.Hostname())
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,252 @@
+package inspect
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/coreos/go-systemd/v22/unit"
+)
+
+// File is a named byte slice: a unit file, a drop-in, a manifest.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// UnitOption is one Name=Value setting with where it was read.
+type UnitOption struct {
+	Section, Name, Value string
+	Origin               Origin
+}
+
+// Unit is a unit file merged with its drop-ins, as systemd would load it.
+type Unit struct {
+	Name string // e.g. kube-apiserver.service
+	// Files are the main file then the drop-ins, in the order they apply.
+	Files []File
+	// Options are every setting of every file, in order.
+	Options []UnitOption
+	// ExecStart is the effective ExecStart= list after empty-value resets.
+	ExecStart []UnitOption
+	// Env is the environment from Environment= and EnvironmentFile=.
+	Env map[string]string
+	// EnvProblems says which EnvironmentFile= could not be read, and similar.
+	EnvProblems []string
+}
+
+// ParseUnitFile parses one unit file's text into options, with the line each starts on. The
+// syntax (sections, comments, continuation lines) is go-systemd's unit.Deserialize; line
+// numbers come from a second scan of the same text, which go-systemd does not report.
+func ParseUnitFile(f File) ([]UnitOption, error) {
+	opts, err := unit.DeserializeOptions(bytes.NewReader(f.Data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Name, err)
+	}
+	lines := optionLines(f.Data)
+	out := make([]UnitOption, len(opts))
+	for i, o := range opts {
+		out[i] = UnitOption{Section: o.Section, Name: o.Name, Value: strings.TrimSuffix(o.Value, "\n"), Origin: Origin{File: f.Name}}
+		if len(lines) == len(opts) {
+			out[i].Origin.Line = lines[i]
+		}
+	}
+	return out, nil
+}
+
+// optionLines returns the 1-based line on which each option of a unit file starts, following
+// the same rules as go-systemd's lexer (comments and continuation lines).
+func optionLines(data []byte) []int {
+	var lines []int
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	n, inSection, cont, skip := 0, false, false, false
+	for sc.Scan() {
+		n++
+		raw := strings.TrimSuffix(sc.Text(), "\r")
+		t := strings.TrimSpace(raw)
+		if cont || skip {
+			ends := strings.HasSuffix(strings.TrimRight(raw, " "), "\\")
+			if cont && t == "" {
+				ends = false
+			}
+			cont, skip = cont && ends, skip && ends
+			continue
+		}
+		switch {
+		case t == "":
+		case t[0] == '#' || t[0] == ';':
+			skip = strings.HasSuffix(strings.TrimRight(raw, " "), "\\")
+		case t[0] == '[':
+			inSection = true
+		case inSection && strings.Contains(t, "="):
+			lines = append(lines, n)
+			v := t[strings.Index(t, "=")+1:]
+			cont = strings.TrimSpace(v) != "" && strings.HasSuffix(t, "\\")
+		}
+	}
+	return lines
+}
+
+// LoadUnit merges a unit file and its drop-ins (applied in the order given; pass them sorted
+// by file name) and resolves the environment. fsys, when not nil, is where
+// EnvironmentFile= paths are read from (absolute paths, leading slash removed).
+func LoadUnit(name string, main File, dropins []File, fsys fs.FS) (*Unit, error) {
+	u := &Unit{Name: name, Env: map[string]string{}}
+	for _, f := range append([]File{main}, dropins...) {
+		opts, err := ParseUnitFile(f)
+		if err != nil {
+			return nil, err
+		}
+		u.Files = append(u.Files, f)
+		u.Options = append(u.Options, opts...)
+	}
+	var envFiles []UnitOption
+	for _, o := range u.Options {
+		if o.Section != "Service" {
+			continue
+		}
+		switch o.Name {
+		case "ExecStart":
+			if strings.TrimSpace(o.Value) == "" {
+				u.ExecStart = nil // an empty assignment resets the list
+				continue
+			}
+			u.ExecStart = append(u.ExecStart, o)
+		case "Environment":
+			if strings.TrimSpace(o.Value) == "" {
+				u.Env = map[string]string{}
+				continue
+			}
+			words, err := SplitCommandLine(o.Value)
+			if err != nil {
+				u.EnvProblems = append(u.EnvProblems, fmt.Sprintf("%s: Environment=: %v", o.Origin, err))
+				continue
+			}
+			for _, w := range words {
+				k, v, ok := strings.Cut(w, "=")
+				if !ok || k == "" {
+					u.EnvProblems = append(u.EnvProblems, fmt.Sprintf("%s: Environment=: %q is not NAME=VALUE", o.Origin, w))
+					continue
+				}
+				u.Env[k] = v
+			}
+		case "EnvironmentFile":
+			if strings.TrimSpace(o.Value) == "" {
+				envFiles = nil
+				continue
+			}
+			envFiles = append(envFiles, o)
+		}
+	}
+	// Settings from EnvironmentFile= override Environment= (systemd.exec(5)).
+	for _, o := range envFiles {
+		p := strings.TrimSpace(o.Value)
+		optional := strings.HasPrefix(p, "-")
+		p = strings.TrimPrefix(p, "-")
+		if fsys == nil {
+			u.EnvProblems = append(u.EnvProblems, fmt.Sprintf("%s: EnvironmentFile=%s not read (no file system given)", o.Origin, p))
+			continue
+		}
+		data, err := fs.ReadFile(fsys, strings.TrimPrefix(path.Clean(p), "/"))
+		if err != nil {
+			if !optional {
+				u.EnvProblems = append(u.EnvProblems, fmt.Sprintf("%s: EnvironmentFile=%s: %v (systemd refuses to start the unit)", o.Origin, p, err))
+			}
+			continue
+		}
+		env, err := ParseEnvFile(data)
+		if err != nil {
+			u.EnvProblems = append(u.EnvProblems, fmt.Sprintf("%s: EnvironmentFile=%s: %v", o.Origin, p, err))
+		}
+		for k, v := range env {
+			u.Env[k] = v
+		}
+	}
+	return u, nil
+}
+
+// ParseEnvFile parses an EnvironmentFile: KEY=VALUE lines, # and ; comments, optional single
+// or double quotes around the value, backslash-newline continuation.
+func ParseEnvFile(data []byte) (map[string]string, error) {
+	env := map[string]string{}
+	text := strings.ReplaceAll(string(data), "\\\n", "")
+	var bad []string
+	for i, line := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || t[0] == '#' || t[0] == ';' {
+			continue
+		}
+		k, v, ok := strings.Cut(t, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			bad = append(bad, fmt.Sprintf("line %d", i+1))
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			q := v[0]
+			v = v[1 : len(v)-1]
+			if q == '"' {
+				v = strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`, "\\`", "`").Replace(v)
+			}
+		}
+		env[k] = v
+	}
+	if len(bad) > 0 {
+		return env, fmt.Errorf("not NAME=VALUE at %s", strings.Join(bad, ", "))
+	}
+	return env, nil
+}
+
+// UnitSearchPath is where systemd looks for system units, most important first.
+var UnitSearchPath = []string{"/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"}
+
+// FindUnit locates a unit and its drop-ins in fsys the way systemd does without a running
+// manager: the main file from the first directory of UnitSearchPath that has it; drop-ins
+// <name>.d/*.conf from every directory, a file name in a more important directory hiding the
+// same name in a less important one, applied in file-name order.
+func FindUnit(fsys fs.FS, name string) (main string, dropins []string, err error) {
+	if !strings.Contains(name, ".") {
+		name += ".service"
+	}
+	for _, d := range UnitSearchPath {
+		p := path.Join(d, name)
+		if _, err := fs.Stat(fsys, strings.TrimPrefix(p, "/")); err == nil {
+			main = p
+			break
+		}
+	}
+	if main == "" {
+		return "", nil, fmt.Errorf("unit %s not found in %s; give the unit file's path instead", name, strings.Join(UnitSearchPath, ", "))
+	}
+	seen := map[string]string{}
+	for _, d := range UnitSearchPath {
+		dir := path.Join(d, name+".d")
+		ents, err := fs.ReadDir(fsys, strings.TrimPrefix(dir, "/"))
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			if e.IsDir() || !strings.HasSuffix(e.Name(), ".conf") {
+				continue
+			}
+			if _, dup := seen[e.Name()]; !dup {
+				seen[e.Name()] = path.Join(dir, e.Name())
+			}
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		dropins = append(dropins, seen[n])
+	}
+	return main, dropins, nil
+}
