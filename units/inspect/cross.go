@@ -29,27 +29,34 @@ func crossChecks(all []*checked, opt *Options) []Finding {
 				}
 			}
 		}
-		// etcd endpoints
-		if len(by["etcd"]) > 0 && !api.args.Unresolved("etcd-servers") {
+		// etcd endpoints: with several members, the apiserver may list members not inspected
+		// here; it is wrong only when it names none that an inspected etcd serves.
+		if len(by["etcd"]) > 0 && !api.args.Unresolved("etcd-servers") && api.args.Has("etcd-servers") {
 			served := map[string]bool{}
-			wildPorts := map[string]bool{}
+			wild := map[string]bool{}
 			for _, e := range by["etcd"] {
-				for _, fl := range []string{"advertise-client-urls", "listen-client-urls"} {
-					for _, u := range e.args.List(fl) {
-						h, p := hostPort(u)
-						if ip := net.ParseIP(h); ip != nil && ip.IsUnspecified() {
-							wildPorts[p] = true
-						}
-						served[h+":"+p] = true
+				urls := e.args.List("listen-client-urls")
+				if !e.args.Has("listen-client-urls") {
+					urls = splitList(e.comp.Flag("listen-client-urls").Default)
+				}
+				for _, u := range append(urls, e.args.List("advertise-client-urls")...) {
+					sch, h, p := schemeHostPort(u)
+					if ip := net.ParseIP(h); ip != nil && ip.IsUnspecified() {
+						wild[sch+"://*:"+p] = true
 					}
+					served[sch+"://"+h+":"+p] = true
 				}
 			}
+			match := false
 			for _, s := range api.args.List("etcd-servers") {
-				h, p := hostPort(s)
-				if !served[h+":"+p] && !wildPorts[p] {
-					add("cross-etcd-endpoints", "etcd-servers", api.originOf("etcd-servers"), "Point --etcd-servers at the etcd members' client URLs.",
-						"%s: --etcd-servers names %s, which no inspected etcd serves (%s)", api.inv.Name, s, strings.Join(sortedKeys(served), ", "))
+				sch, h, p := schemeHostPort(s)
+				if served[sch+"://"+h+":"+p] || wild[sch+"://*:"+p] {
+					match = true
 				}
+			}
+			if !match {
+				add("cross-etcd-endpoints", "etcd-servers", api.originOf("etcd-servers"), "Point --etcd-servers at the etcd members' client URLs (same scheme, host and port).",
+					"%s: --etcd-servers=%s names no endpoint an inspected etcd serves (%s)", api.inv.Name, strings.Join(api.args.List("etcd-servers"), ","), strings.Join(sortedKeys(served), ", "))
 			}
 		}
 		if opt.FS == nil {
@@ -130,10 +137,10 @@ func crossChecks(all []*checked, opt *Options) []Finding {
 	return out
 }
 
-func hostPort(s string) (string, string) {
+func schemeHostPort(s string) (string, string, string) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return s, ""
+		return "", s, ""
 	}
 	p := u.Port()
 	if p == "" {
@@ -143,5 +150,5 @@ func hostPort(s string) (string, string) {
 	if h == "localhost" {
 		h = "127.0.0.1"
 	}
-	return h, p
+	return u.Scheme, h, p
 }

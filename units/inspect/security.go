@@ -127,7 +127,9 @@ var weakCiphers = map[string]bool{
 
 func checkSecurity(c *checked) {
 	// Profiling: on by default in the apiserver, controller-manager and scheduler.
-	if f := c.comp.Flag("profiling"); f != nil && c.args.Bool("profiling", f.Default == "true") {
+	// With --config, the scheduler reads profiling from its KubeSchedulerConfiguration
+	// (enableProfiling) and ignores the flag.
+	if f := c.comp.Flag("profiling"); f != nil && c.args.Bool("profiling", f.Default == "true") && !(c.is("kube-scheduler") && c.args.Has("config")) {
 		c.add("profiling-enabled", "profiling", c.originOf("profiling"), "Add --profiling=false.", "profiling is on: /debug/pprof exposes internals (CIS 1.2.16, 1.3.2, 1.4.1)")
 	}
 	if c.is("etcd") && c.args.Bool("enable-pprof", false) {

@@ -1,0 +1,444 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	sddbus "github.com/coreos/go-systemd/v22/dbus"
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	"github.com/hardway-dev/hardway/units/flags"
+	"github.com/hardway-dev/hardway/units/inspect"
+)
+
+func init() { register(newInspectCmd) }
+
+type inspectFlags struct {
+	pids       []int
+	services   []string
+	root       string
+	target     string
+	etcdTarget string
+	warnWithin string
+	output     string
+	failOn     string
+	fix        bool
+}
+
+func newInspectCmd(g *globals) *cobra.Command {
+	var f inspectFlags
+	cmd := &cobra.Command{
+		Use:   "inspect [FILE|DIR|-]... [--pid N] [--service NAME]",
+		Short: "Explain a component's flags and find what is wrong with them",
+		Long: `inspect reads the command line of kube-apiserver, etcd, kube-controller-manager,
+kube-scheduler, kubelet, kube-proxy or 'hardway apiserver' from a systemd unit (with its
+<unit>.d/*.conf drop-ins and Environment=/EnvironmentFile= variables), a static-pod manifest, a
+running process (--pid), a loaded unit (--service) or standard input (-). It prints every flag
+with its value, where it was set and what it means, then the findings: flags and admission
+plugins removed or deprecated by --target-version, malformed values, insecure settings (in the
+spirit of the CIS Kubernetes Benchmark), problems with the certificates and keys the flags point
+at, and disagreements between the components given together (a directory inspects every unit and
+manifest in it).
+
+Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 on a usage or read error.
+With --fix it prints each input migrated to the target version (comments say what changed) and
+exits 0; nothing is written.`,
+		Example: `  hardway inspect /etc/systemd/system/kube-apiserver.service
+  hardway inspect --service etcd --service kube-apiserver --warn-within 60d
+  hardway inspect /etc/kubernetes/manifests -o json
+  hardway inspect --root ./cluster/nodes/cp-1 ./cluster/nodes/cp-1/etc/systemd/system
+  hardway inspect old.service --target-version 1.30 --fix > new.service
+  hardway inspect diff old.service new.service`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInspect(g, &f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntSliceVar(&f.pids, "pid", nil, "inspect a running process by PID (repeatable)")
+	fl.StringArrayVar(&f.services, "service", nil, "inspect the unit systemd loaded for NAME (repeatable)")
+	fl.StringVar(&f.root, "root", "", "resolve the paths in flags (and EnvironmentFile=, --service units) under this directory instead of /")
+	fl.StringVar(&f.target, "target-version", "", "Kubernetes minor version to check against (default: newest known, "+flags.Default().Component("kube-apiserver").Newest.String()+")")
+	fl.StringVar(&f.etcdTarget, "etcd-target-version", "", "etcd minor version to check against (default: newest known, "+flags.Default().Component("etcd").Newest.String()+")")
+	fl.StringVar(&f.warnWithin, "warn-within", "30d", "warn about certificates expiring within this time (e.g. 30d, 720h)")
+	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or yaml")
+	fl.StringVar(&f.failOn, "fail-on", "error", "exit 1 when a finding is at or above this severity: error, warning or info")
+	fl.BoolVar(&f.fix, "fix", false, "print each input migrated to the target version instead of the report")
+	cmd.AddCommand(newInspectDiffCmd(g, &f))
+	return cmd
+}
+
+func readErr(err error) error { return &exitError{code: 2, err: err} }
+
+func (f *inspectFlags) options() (inspect.Options, inspect.Severity, error) {
+	opt := inspect.Options{Catalogue: flags.Default(), Now: time.Now()}
+	cat := opt.Catalogue
+	for _, t := range []struct {
+		val, comp, flag string
+		dst         *flags.Version
+	}{{f.target, "kube-apiserver", "--target-version", &opt.Target}, {f.etcdTarget, "etcd", "--etcd-target-version", &opt.EtcdTarget}} {
+		if t.val == "" {
+			continue
+		}
+		v, err := flags.ParseVersion(t.val)
+		c := cat.Component(t.comp)
+		if err != nil {
+			return opt, 0, usagef("%s: %v", t.flag, err)
+		}
+		if v.Compare(c.Oldest) < 0 || v.Compare(c.Newest) > 0 {
+			return opt, 0, usagef("%s=%s: the catalogue covers %s to %s", t.flag, t.val, c.Oldest, c.Newest)
+		}
+		*t.dst = v
+	}
+	d, err := parseWithin(f.warnWithin)
+	if err != nil {
+		return opt, 0, usagef("--warn-within: %v", err)
+	}
+	opt.WarnWithin = d
+	sev, err := inspect.ParseSeverity(f.failOn)
+	if err != nil {
+		return opt, 0, usagef("--fail-on: %v", err)
+	}
+	switch f.output {
+	case "table", "json", "yaml":
+	default:
+		return opt, 0, usagef("--output %q: want table, json or yaml", f.output)
+	}
+	root := f.root
+	if root == "" {
+		root = "/"
+	}
+	if st, err := os.Stat(root); err != nil || !st.IsDir() {
+		return opt, 0, usagef("--root %s: not a directory", root)
+	}
+	opt.FS = os.DirFS(root)
+	return opt, sev, nil
+}
+
+// parseWithin accepts Go durations plus a d (days) suffix.
+func parseWithin(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 {
+			return 0, fmt.Errorf("%q: want a number of days such as 30d, or a duration such as 720h", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q: want a number of days such as 30d, or a duration such as 720h", s)
+	}
+	return d, nil
+}
+
+func runInspect(g *globals, f *inspectFlags, args []string) error {
+	opt, failOn, err := f.options()
+	if err != nil {
+		return err
+	}
+	if len(args) == 0 && len(f.pids) == 0 && len(f.services) == 0 {
+		return usagef("inspect needs something to read: a FILE or DIR, '-' for standard input, --pid N or --service NAME")
+	}
+	invs, err := collectInputs(g, f, opt, args)
+	if err != nil {
+		return readErr(err)
+	}
+	if f.fix {
+		for i, inv := range invs {
+			fx, err := inspect.Fix(inv, opt)
+			if err != nil {
+				return readErr(err)
+			}
+			if len(invs) > 1 {
+				if i > 0 {
+					fmt.Fprintln(g.stdout)
+				}
+				fmt.Fprintf(g.stdout, "# ---- %s\n", inv.Name)
+			}
+			fmt.Fprint(g.stdout, fx.Text)
+			if !strings.HasSuffix(fx.Text, "\n") {
+				fmt.Fprintln(g.stdout)
+			}
+		}
+		return nil
+	}
+	rep := inspect.Inspect(invs, opt)
+	if err := writeReport(g.stdout, f.output, rep); err != nil {
+		return err
+	}
+	if n := rep.Count(failOn); n > 0 {
+		fmt.Fprintf(g.stderr, "%d finding(s) at or above %s\n", n, failOn)
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+func writeReport(w io.Writer, format string, v any) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	case "yaml":
+		b, err := yaml.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	}
+	if rep, ok := v.(*inspect.Report); ok {
+		return inspect.WriteTable(w, rep)
+	}
+	return fmt.Errorf("no table form for %T", v)
+}
+
+// collectInputs reads every input named on the command line into invocations.
+func collectInputs(g *globals, f *inspectFlags, opt inspect.Options, args []string) ([]*inspect.Invocation, error) {
+	cat := opt.Catalogue
+	var invs []*inspect.Invocation
+	for _, a := range args {
+		got, err := readInput(g, cat, opt.FS, a)
+		if err != nil {
+			return nil, err
+		}
+		invs = append(invs, got...)
+	}
+	for _, pid := range f.pids {
+		data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+		if err != nil {
+			return nil, fmt.Errorf("--pid %d: %w (is the process running, and may this user read its /proc entry?)", pid, err)
+		}
+		invs = append(invs, inspect.ParseProcCmdline(cat, pid, data))
+	}
+	for _, name := range f.services {
+		inv, err := readService(cat, opt.FS, f.root, name)
+		if err != nil {
+			return nil, err
+		}
+		invs = append(invs, inv)
+	}
+	return invs, nil
+}
+
+func readInput(g *globals, cat *flags.Catalogue, fsys fs.FS, a string) ([]*inspect.Invocation, error) {
+	if a == "-" {
+		data, err := io.ReadAll(g.stdin)
+		if err != nil {
+			return nil, fmt.Errorf("standard input: %w", err)
+		}
+		return parseInput(cat, fsys, inspect.File{Name: "-", Data: data}, nil)
+	}
+	st, err := os.Stat(a)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a, err)
+	}
+	if st.IsDir() {
+		ents, err := os.ReadDir(a)
+		if err != nil {
+			return nil, err
+		}
+		var out []*inspect.Invocation
+		for _, e := range ents {
+			n := e.Name()
+			if e.IsDir() || !(strings.HasSuffix(n, ".service") || strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml") || strings.HasSuffix(n, ".manifest")) {
+				continue
+			}
+			got, err := readInput(g, cat, fsys, filepath.Join(a, n))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, got...)
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("%s: no *.service or *.yaml files with a component command line", a)
+		}
+		return out, nil
+	}
+	data, err := os.ReadFile(a)
+	if err != nil {
+		return nil, err
+	}
+	var dropins []inspect.File
+	matches, _ := filepath.Glob(a + ".d/*.conf")
+	sort.Strings(matches)
+	for _, m := range matches {
+		d, err := os.ReadFile(m)
+		if err != nil {
+			return nil, err
+		}
+		dropins = append(dropins, inspect.File{Name: m, Data: d})
+	}
+	return parseInput(cat, fsys, inspect.File{Name: a, Data: data}, dropins)
+}
+
+func parseInput(cat *flags.Catalogue, fsys fs.FS, f inspect.File, dropins []inspect.File) ([]*inspect.Invocation, error) {
+	kind := inspect.Detect(f)
+	switch {
+	case strings.HasSuffix(f.Name, ".service") || strings.HasSuffix(f.Name, ".conf"):
+		kind = inspect.FromUnit
+	case strings.HasSuffix(f.Name, ".yaml") || strings.HasSuffix(f.Name, ".yml") || strings.HasSuffix(f.Name, ".manifest"):
+		kind = inspect.FromManifest
+	}
+	switch kind {
+	case inspect.FromUnit:
+		u, err := inspect.LoadUnit(filepath.Base(f.Name), f, dropins, fsys)
+		if err != nil {
+			return nil, err
+		}
+		inv, err := inspect.FromUnitFile(cat, u)
+		if err != nil {
+			return nil, err
+		}
+		return []*inspect.Invocation{inv}, nil
+	case inspect.FromManifest:
+		return inspect.ParseManifest(cat, f)
+	}
+	inv, err := inspect.ParseCommand(cat, f)
+	if err != nil {
+		return nil, err
+	}
+	return []*inspect.Invocation{inv}, nil
+}
+
+// readService finds the unit systemd has loaded for name: over D-Bus (FragmentPath,
+// DropInPaths) when a systemd answers and no --root is given, else in the standard unit
+// directories under the root.
+func readService(cat *flags.Catalogue, fsys fs.FS, root, name string) (*inspect.Invocation, error) {
+	if !strings.Contains(name, ".") {
+		name += ".service"
+	}
+	readAt := func(p string) (inspect.File, error) {
+		var data []byte
+		var err error
+		if root == "" {
+			data, err = os.ReadFile(p)
+		} else {
+			data, err = fs.ReadFile(fsys, strings.TrimPrefix(filepath.Clean(p), "/"))
+		}
+		return inspect.File{Name: p, Data: data}, err
+	}
+	mainPath, dropinPaths, err := "", []string(nil), errors.New("no --root")
+	if root == "" {
+		mainPath, dropinPaths, err = unitPathsOverDBus(name)
+	}
+	if err != nil {
+		mainPath, dropinPaths, err = inspect.FindUnit(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("--service %s: %w", name, err)
+		}
+	}
+	main, err := readAt(mainPath)
+	if err != nil {
+		return nil, fmt.Errorf("--service %s: %w", name, err)
+	}
+	var dropins []inspect.File
+	for _, p := range dropinPaths {
+		d, err := readAt(p)
+		if err != nil {
+			return nil, fmt.Errorf("--service %s: drop-in: %w", name, err)
+		}
+		dropins = append(dropins, d)
+	}
+	u, err := inspect.LoadUnit(name, main, dropins, fsys)
+	if err != nil {
+		return nil, err
+	}
+	return inspect.FromUnitFile(cat, u)
+}
+
+func unitPathsOverDBus(name string) (string, []string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	conn, err := sddbus.NewSystemConnectionContext(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	defer conn.Close()
+	props, err := conn.GetUnitPropertiesContext(ctx, name)
+	if err != nil {
+		return "", nil, err
+	}
+	frag, _ := props["FragmentPath"].(string)
+	if frag == "" {
+		return "", nil, fmt.Errorf("systemd has no unit file for %s (LoadState %v)", name, props["LoadState"])
+	}
+	dropins, _ := props["DropInPaths"].([]string)
+	return frag, dropins, nil
+}
+
+func newInspectDiffCmd(g *globals, f *inspectFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "diff A B",
+		Short: "Show, flag by flag, how two command lines differ",
+		Long: `diff reads two inputs (unit files with their drop-ins, manifests, or '-' for one of them)
+and prints every flag that one has and the other lacks, or that has a different value. Exit
+status: 0 when they are the same, 1 when they differ, 2 on a usage or read error.`,
+		Example: "  hardway inspect diff /etc/systemd/system/kube-apiserver.service ./cluster/nodes/cp-1/etc/systemd/system/kube-apiserver.service",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usagef("inspect diff takes two inputs A and B (got %d)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opt, _, err := f.options()
+			if err != nil {
+				return err
+			}
+			var sides [2]*inspect.Invocation
+			for i, a := range args {
+				invs, err := readInput(g, opt.Catalogue, opt.FS, a)
+				if err != nil {
+					return readErr(err)
+				}
+				if len(invs) != 1 {
+					return usagef("%s holds %d command lines; diff compares one with one", a, len(invs))
+				}
+				sides[i] = invs[0]
+			}
+			d := inspect.Diff(opt.Catalogue, sides[0], sides[1])
+			if f.output != "table" {
+				if err := writeReport(g.stdout, f.output, d); err != nil {
+					return err
+				}
+			} else {
+				tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
+				fmt.Fprintf(tw, "\tFLAG\t%s\t%s\n", args[0], args[1])
+				for _, x := range d {
+					mark := map[string]string{"added": "+", "removed": "-", "changed": "~"}[x.Change]
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", mark, x.Flag, orDash(x.A, x.Change == "added"), orDash(x.B, x.Change == "removed"))
+				}
+				tw.Flush()
+				if len(d) == 0 {
+					fmt.Fprintln(g.stdout, "no differences")
+				}
+			}
+			if len(d) > 0 {
+				return &exitError{code: 1}
+			}
+			return nil
+		},
+	}
+}
+
+func orDash(s string, absent bool) string {
+	if absent {
+		return "(absent)"
+	}
+	if s == "" {
+		return `""`
+	}
+	return s
+}

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hardway-dev/hardway/units/flags"
+	"github.com/hardway-dev/hardway/units/inspect"
+)
+
+func inspectFixture(name string) string {
+	return filepath.Join("..", "..", "units", "inspect", "testdata", name)
+}
+
+func runInspectCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(append([]string{"inspect"}, args...), strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestInspectExitCodes(t *testing.T) {
+	root := t.TempDir()
+	clean := "kube-scheduler --bind-address=127.0.0.1 --profiling=false --secure-port=10259"
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		want  int
+	}{
+		{"clean", clean, []string{"-", "--root", root}, 0},
+		{"warnings pass the default --fail-on", "kube-scheduler --profiling=false", []string{"-", "--root", root}, 0},
+		{"warnings fail --fail-on warning", "kube-scheduler --profiling=false", []string{"-", "--root", root, "--fail-on", "warning"}, 1},
+		{"removed flags", "", []string{inspectFixture("kube-apiserver-1.10.service"), "--root", root}, 1},
+		{"no input", "", []string{"--root", root}, 2},
+		{"missing file", "", []string{filepath.Join(root, "nope.service")}, 2},
+		{"bad target", clean, []string{"-", "--target-version", "1.99"}, 2},
+		{"malformed target", clean, []string{"-", "--target-version", "one"}, 2},
+		{"bad output", clean, []string{"-", "-o", "xml"}, 2},
+		{"bad fail-on", clean, []string{"-", "--fail-on", "fatal"}, 2},
+		{"bad warn-within", clean, []string{"-", "--warn-within", "soon"}, 2},
+		{"bad root", clean, []string{"-", "--root", filepath.Join(root, "nope")}, 2},
+		{"unknown service", "", []string{"--service", "no-such-unit-hardway-test", "--root", root}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runInspectCLI(t, tt.stdin, tt.args...)
+			if code != tt.want {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.want, out, errOut)
+			}
+		})
+	}
+}
+
+func TestInspectTableShowsFlagsAndFindings(t *testing.T) {
+	code, out, _ := runInspectCLI(t, "", inspectFixture("kube-apiserver-1.10.service"), "--root", t.TempDir())
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{
+		"--insecure-port", "removed", "kube-apiserver-1.10.service:30",
+		"flag-removed", "admission-plugin-removed", "runtime-config-api-all", "service-account-flags-missing",
+		"${LOG_DIR} (unresolved: LOG_DIR)", "fix: Rename to --encryption-provider-config",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q", want)
+		}
+	}
+}
+
+func TestInspectJSON(t *testing.T) {
+	code, out, _ := runInspectCLI(t, "", inspectFixture("kube-apiserver-kubeadm.yaml"), "--root", t.TempDir(), "-o", "json", "--target-version", "1.31")
+	if code != 1 { // the files do not exist under the empty root
+		t.Fatalf("exit %d", code)
+	}
+	var rep struct {
+		Results []struct {
+			Target   string `json:"targetVersion"`
+			Findings []struct {
+				ID       string `json:"id"`
+				Severity string `json:"severity"`
+			} `json:"findings"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 1 || rep.Results[0].Target != "1.31" {
+		t.Fatalf("results: %+v", rep.Results)
+	}
+	seen := map[string]string{}
+	for _, f := range rep.Results[0].Findings {
+		seen[f.ID] = f.Severity
+	}
+	if seen["file-missing"] != "error" || seen["kubelet-ca-missing"] != "warning" || seen["flag-removed"] != "" {
+		t.Errorf("findings: %v", seen)
+	}
+}
+
+// --fix output, inspected again, has none of the start-up-breaking findings it fixed.
+func TestInspectFixRoundTrip(t *testing.T) {
+	root := t.TempDir()
+	code, out, errOut := runInspectCLI(t, "", inspectFixture("kube-apiserver-1.10.service"), "--fix", "--target-version", "1.30")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	fixed := filepath.Join(root, "kube-apiserver.service")
+	if err := os.WriteFile(fixed, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, report, _ := runInspectCLI(t, "", fixed, "--root", root, "--target-version", "1.30", "-o", "json")
+	for _, id := range []string{"flag-removed", "admission-plugin-removed", "runtime-config-api-all", "service-account-flags-missing", "value-malformed"} {
+		if strings.Contains(report, `"id": "`+id+`"`) {
+			t.Errorf("fixed unit still has %s:\n%s", id, out)
+		}
+	}
+	if !strings.Contains(out, "--encryption-provider-config=${KUBE_DIR}/encryption-config.yaml") {
+		t.Errorf("rename lost the value as written:\n%s", out)
+	}
+}
+
+func TestInspectDiff(t *testing.T) {
+	code, out, errOut := runInspectCLI(t, "", "diff", inspectFixture("kube-apiserver-1.10.service"), inspectFixture("kube-apiserver-kubeadm.yaml"))
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{`(?m)^-\s+--insecure-port\s+8080\s+\(absent\)`, `(?m)^\+\s+--enable-bootstrap-token-auth\s+\(absent\)\s+true`,
+		`(?m)^~\s+--service-cluster-ip-range\s+10\.32\.0\.0/24\s+10\.96\.0\.0/12`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("diff lacks %q:\n%s", want, out)
+		}
+	}
+	f := inspectFixture("etcd-tls.service")
+	if code, out, _ := runInspectCLI(t, "", "diff", f, f); code != 0 || !strings.Contains(out, "no differences") {
+		t.Errorf("same file: exit %d\n%s", code, out)
+	}
+	if code, _, _ := runInspectCLI(t, "", "diff", f); code != 2 {
+		t.Errorf("one argument: exit %d, want 2", code)
+	}
+}
+
+func TestInspectDirectoryAndRoot(t *testing.T) {
+	// A node bundle: units under etc/systemd/system, referenced files under the same root.
+	root := t.TempDir()
+	dir := filepath.Join(root, "etc", "systemd", "system")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"etcd-plain.service", "kube-apiserver-dropin.service"} {
+		b, err := os.ReadFile(inspectFixture(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, n), b, 0o644)
+	}
+	os.MkdirAll(filepath.Join(dir, "kube-apiserver-dropin.service.d"), 0o755)
+	b, _ := os.ReadFile(inspectFixture("kube-apiserver-dropin.service.d/10-override.conf"))
+	os.WriteFile(filepath.Join(dir, "kube-apiserver-dropin.service.d", "10-override.conf"), b, 0o644)
+
+	code, out, _ := runInspectCLI(t, "", dir, "--root", root, "-o", "json")
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(out, `"cross-etcd-endpoints"`) {
+		t.Errorf("apiserver points at https://127.0.0.1:2379 but etcd serves http://: want cross-etcd-endpoints\n%s", out)
+	}
+	if strings.Contains(out, `"insecure-port"`) {
+		t.Error("the drop-in's empty ExecStart= did not reset the packaged command line")
+	}
+	// --service without D-Bus (a --root is given) finds the unit in the standard directories.
+	code, out, errOut := runInspectCLI(t, "", "--service", "kube-apiserver-dropin", "--root", root)
+	if code != 1 || !strings.Contains(out, "10-override.conf") {
+		t.Errorf("--service: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestInspectPID(t *testing.T) {
+	code, out, _ := runInspectCLI(t, "", "--pid", strconv.Itoa(os.Getpid()), "--root", t.TempDir())
+	// The test binary is not a component: the input is read, and reported as unknown.
+	if code != 1 || !strings.Contains(out, "input-unknown-component") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	if code, _, _ := runInspectCLI(t, "", "--pid", "999999999"); code != 2 {
+		t.Errorf("missing pid: exit %d, want 2", code)
+	}
+}
+
+// Units rendered by hardway's own generator raise no error or warning about their flags.
+func TestInspectRenderedUnitsAreClean(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"units", "show", "cp-1", "--config", example("ha")}, strings.NewReader(""), &out, &errb); code != 0 {
+		t.Skipf("units show unavailable (exit %d): %s", code, errb.String())
+	}
+	header := regexp.MustCompile(`(?m)^==> (\S+) \(mode \d+\) <==\n`)
+	text := out.String()
+	locs := header.FindAllStringSubmatchIndex(text, -1)
+	cat := flags.Default()
+	var invs []*inspect.Invocation
+	for i, l := range locs {
+		path := text[l[2]:l[3]]
+		end := len(text)
+		if i+1 < len(locs) {
+			end = locs[i+1][0]
+		}
+		if !strings.HasSuffix(path, ".service") {
+			continue
+		}
+		u, err := inspect.LoadUnit(filepath.Base(path), inspect.File{Name: path, Data: []byte(text[l[1]:end])}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, err := inspect.FromUnitFile(cat, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inv.Component != "" {
+			invs = append(invs, inv)
+		}
+	}
+	if len(invs) == 0 {
+		t.Fatal("no component units rendered")
+	}
+	rep := inspect.Inspect(invs, inspect.Options{Catalogue: cat})
+	for _, f := range rep.All() {
+		if f.Severity >= inspect.Warning {
+			t.Errorf("%s: %s %s: %s", f.Input, f.Severity, f.ID, f.Message)
+		}
+	}
+}
