@@ -86,7 +86,7 @@ func (f *inspectFlags) options() (inspect.Options, inspect.Severity, error) {
 	cat := opt.Catalogue
 	for _, t := range []struct {
 		val, comp, flag string
-		dst         *flags.Version
+		dst             *flags.Version
 	}{{f.target, "kube-apiserver", "--target-version", &opt.Target}, {f.etcdTarget, "etcd", "--etcd-target-version", &opt.EtcdTarget}} {
 		if t.val == "" {
 			continue
