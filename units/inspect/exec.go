@@ -49,7 +49,7 @@ type rawWord struct {
 // continues it. It does not expand variables or specifiers.
 func SplitCommandLine(s string) ([]string, error) {
 	rws, err := splitWords(s)
-	if err != nil {
+	if err != nil || len(rws) == 0 {
 		return nil, err
 	}
 	out := make([]string, len(rws))
