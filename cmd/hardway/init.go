@@ -46,6 +46,7 @@ replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced wit
 			if err != nil {
 				return err
 			}
+			g.log.Debug("planned", "changes", len(plan.Changes), "unchanged", plan.Unchanged, "took", time.Since(now))
 			return applyPlan(g, plan, now, dryRun)
 		},
 	}
@@ -70,7 +71,9 @@ func applyPlan(g *globals, plan *bootstrap.Plan, now time.Time, dryRun bool) err
 		fmt.Fprintf(g.stdout, "dry run: %d files would be written in %s\n", len(plan.Changes), g.dir)
 		return nil
 	}
+	start := time.Now()
 	res, err := bootstrap.Apply(g.dir, plan, bootstrap.ApplyOptions{Now: now})
+	g.log.Debug("applied", "written", len(res.Written), "took", time.Since(start))
 	if err != nil {
 		return fmt.Errorf("%w (files written before the error are complete; run again to finish)", err)
 	}
