@@ -1,0 +1,88 @@
+package atomicfile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestWriteModeAndContent(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "k.key")
+	if err := Write(p, []byte("secret"), ModeSecret); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(p)
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %o", fi.Mode().Perm())
+	}
+	changed, err := WriteIfChanged(p, []byte("secret"), ModeSecret)
+	if err != nil || changed {
+		t.Errorf("same content: changed=%v err=%v", changed, err)
+	}
+	changed, err = WriteIfChanged(p, []byte("secret"), ModePublic)
+	if err != nil || !changed {
+		t.Errorf("new mode: changed=%v err=%v", changed, err)
+	}
+}
+
+func TestWriteRefusesSymlinksAndDirectories(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "link")
+	os.Symlink(filepath.Join(dir, "elsewhere"), link)
+	if err := Write(link, []byte("x"), ModeSecret); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("symlink: %v", err)
+	}
+	if err := Write(dir, []byte("x"), ModeSecret); err == nil || !strings.Contains(err.Error(), "directory") {
+		t.Errorf("directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "elsewhere")); err == nil {
+		t.Error("wrote through the link")
+	}
+}
+
+func TestBatchCommitStopsLikeACrash(t *testing.T) {
+	dir := t.TempDir()
+	var b Batch
+	var items []Item
+	for _, n := range []string{"a", "b", "c"} {
+		os.WriteFile(filepath.Join(dir, n), []byte("old"), 0o644)
+		items = append(items, Item{Path: filepath.Join(dir, n), Data: []byte("new " + n), Mode: ModePublic})
+	}
+	if err := b.StageAll(items, 2); err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("crash")
+	done, err := b.Commit(func(target string) error {
+		if strings.HasSuffix(target, "c") {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || len(done) != 2 {
+		t.Fatalf("done %v err %v", done, err)
+	}
+	for n, want := range map[string]string{"a": "new a", "b": "new b", "c": "old"} {
+		got, _ := os.ReadFile(filepath.Join(dir, n))
+		if string(got) != want {
+			t.Errorf("%s = %q, want %q", n, got, want)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 3 {
+		t.Errorf("temporary files left: %d entries", len(entries))
+	}
+}
+
+func TestMkdirAllTightens(t *testing.T) {
+	d := filepath.Join(t.TempDir(), "pki")
+	os.Mkdir(d, 0o755)
+	if err := MkdirAll(d, ModeDirPriv); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(d)
+	if fi.Mode().Perm() != 0o700 {
+		t.Errorf("mode %o", fi.Mode().Perm())
+	}
+}
