@@ -203,6 +203,14 @@ func TestOpenSSLAcceptsHAExample(t *testing.T) {
 			}
 		}
 	}
+	// Validity as openssl reads it: leaves one year (plus the 5-minute backdate), CAs ten.
+	for path, want := range map[string]time.Duration{"pki/apiserver.crt": 8760 * time.Hour, "pki/ca.crt": 87600 * time.Hour} {
+		got := text(path)
+		nb, na := opensslTime(t, got, "Not Before: "), opensslTime(t, got, "Not After : ")
+		if d := na.Sub(nb); d != want+pki.Backdate {
+			t.Errorf("%s: openssl shows %s of validity, want %s", path, d, want+pki.Backdate)
+		}
+	}
 	if got := text("pki/kube-scheduler.crt"); strings.Contains(got, "system:masters") || strings.Contains(got, "Server Authentication") {
 		t.Errorf("kube-scheduler certificate has more than it needs:\n%s", got)
 	}
@@ -242,4 +250,18 @@ func TestKubectlParsesKubeconfigs(t *testing.T) {
 			t.Errorf("%s: server %s, want %s", f, parts[2], want)
 		}
 	}
+}
+
+func opensslTime(t *testing.T, text, label string) time.Time {
+	t.Helper()
+	i := strings.Index(text, label)
+	if i < 0 {
+		t.Fatalf("no %q in openssl output", label)
+	}
+	line, _, _ := strings.Cut(text[i+len(label):], "\n")
+	ts, err := time.Parse("Jan _2 15:04:05 2006 MST", strings.TrimSpace(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
 }
