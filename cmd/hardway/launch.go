@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hardway-dev/hardway/bootstrap/rbac"
+	"github.com/hardway-dev/hardway/units"
 	"github.com/hardway-dev/hardway/units/systemd"
 )
 
@@ -40,6 +43,12 @@ D-Bus, reloads systemd only if a unit file changed, enables the units, starts th
 restarts only those whose unit file or inputs changed, in dependency order (etcd, the API server,
 the controllers, the kubelet and kube-proxy), and waits until each is healthy (etcd /health and
 the API server's /readyz over mutual TLS, the kubelet's /healthz).
+
+On the first control-plane node (its bundle alone carries the super-admin kubeconfig), once
+the API server is healthy, launch applies the cluster's bootstrap RBAC with those credentials:
+ClusterRoleBinding hardway:cluster-admins (the admin kubeconfig's group -> cluster-admin) and
+hardway:apiserver-kubelet-client (the API server's kubelet client -> system:kubelet-api-admin),
+creating what is missing and repairing what differs, and says so for each.
 
 A second launch with nothing changed touches nothing and says so. --dry-run prints the plan.`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -95,7 +104,52 @@ func runLaunch(ctx context.Context, g *globals, o *launchOptions) error {
 	if rep != nil {
 		rep.Describe(g.stdout)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return applyBootstrapRBAC(ctx, g, b, o.dryRun)
+}
+
+// applyBootstrapRBAC applies the cluster's bootstrap RBAC when b is the first control-plane
+// node's bundle, the only one that carries the super-admin kubeconfig. Launch has waited for
+// the API server's /readyz by then; the bindings go to that API server (the local one, from its
+// health probe) rather than to the cluster endpoint, which may be a load balancer not yet up.
+func applyBootstrapRBAC(ctx context.Context, g *globals, b *systemd.Bundle, dryRun bool) error {
+	var kubeconfig []byte
+	for _, f := range b.Files {
+		if f.Path == units.SuperAdminKubeconfig {
+			kubeconfig = f.Data
+		}
+	}
+	if kubeconfig == nil {
+		return nil
+	}
+	if dryRun {
+		for _, crb := range rbac.Bindings() {
+			fmt.Fprintf(g.stdout, "would ensure clusterrolebinding %s (%s %s -> ClusterRole %s)\n", crb.Name, crb.Subjects[0].Kind, crb.Subjects[0].Name, crb.RoleRef.Name)
+		}
+		return nil
+	}
+	server := ""
+	for _, u := range b.Units {
+		if h := u.Health; h != nil && h.Kind == systemd.HealthAPIServer {
+			if hu, err := url.Parse(h.URL); err == nil {
+				server = (&url.URL{Scheme: hu.Scheme, Host: hu.Host}).String()
+			}
+		}
+	}
+	c, err := rbac.NewClient(kubeconfig, server)
+	if err != nil {
+		return fmt.Errorf("bootstrap RBAC: %s in the bundle: %w", units.SuperAdminKubeconfig, err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	rep, err := c.Apply(rctx, rbac.Bindings())
+	rep.Describe(g.stdout)
+	if err != nil {
+		return fmt.Errorf("bootstrap RBAC with %s: %w", units.SuperAdminKubeconfig, err)
+	}
+	return nil
 }
 
 // readNodeBundle reads the node's bundle from PATH/nodes/<node>/, or from PATH itself when it
