@@ -1,0 +1,80 @@
+package inspect
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/hardway-dev/hardway/units/flags"
+)
+
+// FuzzSplitCommandLine: the systemd command-line splitter never panics, and what it accepts
+// re-splits to the same words once each word is re-quoted.
+func FuzzSplitCommandLine(f *testing.F) {
+	for _, s := range []string{`a "b c" 'd'`, "x \\\n y", `\x41\101\s`, `a"b c"d`, `"`, `\`, `$A ${B} $$`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		words, err := SplitCommandLine(s)
+		if err != nil {
+			return
+		}
+		var b strings.Builder
+		for _, w := range words {
+			b.WriteString(`"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(w) + `" `)
+		}
+		again, err := SplitCommandLine(b.String())
+		if err != nil {
+			t.Fatalf("re-quoted %q does not split: %v", b.String(), err)
+		}
+		if len(again) != len(words) {
+			t.Fatalf("%q -> %q -> %q", s, words, again)
+		}
+		for i := range words {
+			if again[i] != words[i] {
+				t.Fatalf("word %d: %q -> %q", i, words[i], again[i])
+			}
+		}
+		if _, err := ParseExec(s, map[string]string{"A": "x y", "B": "z"}, "u.service", Origin{File: "f", Line: 1}); err != nil {
+			t.Fatalf("ParseExec rejects what SplitCommandLine accepts: %v", err)
+		}
+	})
+}
+
+// FuzzUnit: parsing a unit file (with a drop-in), building its invocation and inspecting it
+// never panics or hangs, whatever the text.
+func FuzzUnit(f *testing.F) {
+	for _, n := range []string{"kube-apiserver-1.10.service", "etcd-tls.service", "etcd-plain.service", "kubelet.service", "kube-apiserver-dropin.service"} {
+		b, err := os.ReadFile(filepath.Join("testdata", n))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b), "[Service]\nExecStart=\nExecStart=/usr/bin/etcd --name=${N}\n")
+	}
+	f.Add("[Service]\nExecStart=/bin/kube-apiserver -insecure-port=1 --x\n", "")
+	cat := flags.Default()
+	fsys := fstest.MapFS{"etc/env": {Data: []byte("N=x\n")}}
+	f.Fuzz(func(t *testing.T, main, dropin string) {
+		u, err := LoadUnit("x.service", File{Name: "x.service", Data: []byte(main)}, []File{{Name: "x.service.d/a.conf", Data: []byte(dropin)}}, fsys)
+		if err != nil {
+			return
+		}
+		inv, err := FromUnitFile(cat, u)
+		if err != nil {
+			return
+		}
+		rep := Inspect([]*Invocation{inv}, Options{Catalogue: cat, Now: testNow})
+		_ = WriteTable(discard{}, rep)
+		if inv.Component != "" {
+			if _, err := Fix(inv, Options{Catalogue: cat}); err != nil && inv.ExecOption != nil && inv.ExecOption.Origin.Line > 0 {
+				t.Fatalf("Fix: %v", err)
+			}
+		}
+	})
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
