@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/units/flags"
 )
 
@@ -123,7 +124,7 @@ func checkFiles(c *checked) {
 			for _, cert := range l.kc.ClientCert[:min(1, len(l.kc.ClientCert))] {
 				c.checkValidity(r, r.path+" (client certificate)", cert)
 			}
-			if len(l.kc.ClientCert) > 0 && l.kc.ClientKey != nil && !samePublicKey(l.kc.ClientCert[0].PublicKey, l.kc.ClientKey.Public()) {
+			if len(l.kc.ClientCert) > 0 && l.kc.ClientKey != nil && !pki.KeyMatches(l.kc.ClientKey, l.kc.ClientCert[0].PublicKey) {
 				c.add("key-mismatch", r.label, r.origin, "Put the matching client key in the kubeconfig.", "%s: the client key in %s does not match its client certificate", r.label, r.path)
 			}
 		}
@@ -133,7 +134,7 @@ func checkFiles(c *checked) {
 		if cert == nil || key == nil || len(cert.certs) == 0 {
 			continue
 		}
-		if !samePublicKey(cert.certs[0].PublicKey, key.key.Public()) {
+		if !pki.KeyMatches(key.key, cert.certs[0].PublicKey) {
 			c.add("key-mismatch", p[1], c.refOrigin(p[1]), "Point --"+p[1]+" at the key the certificate was issued for, or reissue the pair.",
 				"%s (%s) is not the key of %s (%s, CN %q)", p[1], key.path, p[0], cert.path, cert.certs[0].Subject.CommonName)
 		}
@@ -314,7 +315,7 @@ func (c *checked) checkServiceAccountKeys() {
 		return
 	}
 	for _, p := range verify.pubs {
-		if samePublicKey(sign.key.Public(), p) {
+		if pki.KeyMatches(sign.key, p) {
 			return
 		}
 	}

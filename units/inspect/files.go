@@ -3,9 +3,6 @@ package inspect
 import (
 	"bytes"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -17,6 +14,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/units/flags"
 )
 
@@ -75,64 +73,15 @@ func (fc *fileCache) load(p string, kind flags.FileKind) *loaded {
 	}
 	switch kind {
 	case flags.CertFile, flags.CAFile:
-		l.certs, l.perr = parseCerts(data)
+		l.certs, l.perr = pki.ParseCerts(data)
 	case flags.KeyFile:
-		l.key, l.perr = parseKey(data)
+		l.key, l.perr = pki.ParseKey(data)
 	case flags.PubKeyFile:
 		l.pubs, l.perr = parsePublicKeys(data)
 	case flags.Kubeconfig:
 		l.kc, l.perr = parseKubeconfig(data, path.Dir(p), fc)
 	}
 	return l
-}
-
-func parseCerts(data []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	for {
-		var b *pem.Block
-		b, data = pem.Decode(data)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("certificate %d: %w", len(out)+1, err)
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no PEM CERTIFICATE block")
-	}
-	return out, nil
-}
-
-func parseKey(data []byte) (crypto.Signer, error) {
-	for {
-		var b *pem.Block
-		b, data = pem.Decode(data)
-		if b == nil {
-			return nil, errors.New("no PEM private key block")
-		}
-		switch b.Type {
-		case "RSA PRIVATE KEY":
-			return x509.ParsePKCS1PrivateKey(b.Bytes)
-		case "EC PRIVATE KEY":
-			return x509.ParseECPrivateKey(b.Bytes)
-		case "PRIVATE KEY":
-			k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
-			if err != nil {
-				return nil, err
-			}
-			s, ok := k.(crypto.Signer)
-			if !ok {
-				return nil, fmt.Errorf("unsupported key type %T", k)
-			}
-			return s, nil
-		}
-	}
 }
 
 func parsePublicKeys(data []byte) ([]crypto.PublicKey, error) {
@@ -163,7 +112,7 @@ func parsePublicKeys(data []byte) ([]crypto.PublicKey, error) {
 			}
 			out = append(out, c.PublicKey)
 		case "RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY":
-			k, err := parseKey(pem.EncodeToMemory(b))
+			k, err := pki.ParseKey(pem.EncodeToMemory(b))
 			if err != nil {
 				return nil, err
 			}
@@ -174,16 +123,6 @@ func parsePublicKeys(data []byte) ([]crypto.PublicKey, error) {
 		return nil, errors.New("no PEM public key, private key or certificate block")
 	}
 	return out, nil
-}
-
-// samePublicKey compares two public keys.
-func samePublicKey(a, b crypto.PublicKey) bool {
-	type equaler interface{ Equal(crypto.PublicKey) bool }
-	switch k := a.(type) {
-	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
-		return k.(equaler).Equal(b)
-	}
-	return false
 }
 
 // kubeconfig is the part of a kubeconfig file inspect reads.
@@ -264,7 +203,7 @@ func parseKubeconfig(data []byte, dir string, fc *fileCache) (*kubeconfig, error
 			return kc, fmt.Errorf("cluster %s certificate authority: %w", c.Name, err)
 		}
 		if len(b) > 0 {
-			if kc.CA, err = parseCerts(b); err != nil {
+			if kc.CA, err = pki.ParseCerts(b); err != nil {
 				return kc, fmt.Errorf("cluster %s certificate authority: %w", c.Name, err)
 			}
 		}
@@ -278,13 +217,13 @@ func parseKubeconfig(data []byte, dir string, fc *fileCache) (*kubeconfig, error
 			return kc, fmt.Errorf("user %s client certificate: %w", u.Name, err)
 		}
 		if len(bytes.TrimSpace(b)) > 0 {
-			if kc.ClientCert, err = parseCerts(b); err != nil {
+			if kc.ClientCert, err = pki.ParseCerts(b); err != nil {
 				return kc, fmt.Errorf("user %s client certificate: %w", u.Name, err)
 			}
 		}
 		b, err = readRef(u.User.KeyData, u.User.Key)
 		if err == nil && len(bytes.TrimSpace(b)) > 0 {
-			kc.ClientKey, _ = parseKey(b)
+			kc.ClientKey, _ = pki.ParseKey(b)
 		}
 	}
 	return kc, nil
