@@ -70,7 +70,7 @@ func newCertsListCmd(g *globals) *cobra.Command {
 				return err
 			}
 			inv := pki.Inventory(os.DirFS(g.dir), c, time.Now())
-			return printOutput(g.stdout, output, inv, func(w io.Writer) {
+			return printOutput(g.stdout, output, inv, func(w io.Writer) error {
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tSUBJECT\tSANS\tISSUER\tNOT AFTER\tLEFT")
 				for _, i := range inv {
@@ -80,7 +80,7 @@ func newCertsListCmd(g *globals) *cobra.Command {
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", i.Name, i.Subject, strings.Join(i.SANs, ","), i.Issuer, i.NotAfter.Format(time.DateOnly), i.Left)
 				}
-				tw.Flush()
+				return tw.Flush()
 			})
 		},
 	}
@@ -111,7 +111,7 @@ func newCertsCheckExpirationCmd(g *globals) *cobra.Command {
 					soon = append(soon, i.Name)
 				}
 			}
-			err = printOutput(g.stdout, output, inv, func(w io.Writer) {
+			err = printOutput(g.stdout, output, inv, func(w io.Writer) error {
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "CERTIFICATE\tEXPIRES\tRESIDUAL TIME\tCERTIFICATE AUTHORITY\tEXTERNALLY MANAGED")
 				for _, i := range inv {
@@ -129,7 +129,7 @@ func newCertsCheckExpirationCmd(g *globals) *cobra.Command {
 						printExpiry(tw, i, now, window)
 					}
 				}
-				tw.Flush()
+				return tw.Flush()
 			})
 			if err != nil {
 				return err
@@ -239,17 +239,17 @@ func newCertsVerifyCmd(g *globals) *cobra.Command {
 			if problems == nil {
 				problems = []pki.Problem{}
 			}
-			err = printOutput(g.stdout, output, problems, func(w io.Writer) {
+			err = printOutput(g.stdout, output, problems, func(w io.Writer) error {
 				if len(problems) == 0 {
 					fmt.Fprintf(w, "%s: every certificate, key and kubeconfig verifies\n", g.dir)
-					return
+					return nil
 				}
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tPATH\tPROBLEM\tFIX")
 				for _, p := range problems {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, p.Path, p.Message, p.Fix)
 				}
-				tw.Flush()
+				return tw.Flush()
 			})
 			if err != nil {
 				return err
@@ -265,10 +265,13 @@ func newCertsVerifyCmd(g *globals) *cobra.Command {
 }
 
 // printOutput writes v as JSON or YAML, or calls table.
-func printOutput(w io.Writer, format string, v any, table func(io.Writer)) error {
+func printOutput(w io.Writer, format string, v any, table func(io.Writer) error) error {
 	switch format {
 	case "table", "":
-		table(w)
+		if table == nil {
+			return fmt.Errorf("no table form for %T", v)
+		}
+		return table(w)
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

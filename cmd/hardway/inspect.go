@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 
 	sddbus "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/hardway-dev/hardway/units/flags"
 	"github.com/hardway-dev/hardway/units/inspect"
@@ -174,7 +172,7 @@ func runInspect(g *globals, f *inspectFlags, args []string) error {
 		return nil
 	}
 	rep := inspect.Inspect(invs, opt)
-	if err := writeReport(g.stdout, f.output, rep); err != nil {
+	if err := printOutput(g.stdout, f.output, rep, func(w io.Writer) error { return inspect.WriteTable(w, rep) }); err != nil {
 		return err
 	}
 	if n := rep.Count(failOn); n > 0 {
@@ -182,26 +180,6 @@ func runInspect(g *globals, f *inspectFlags, args []string) error {
 		return &exitError{code: 1}
 	}
 	return nil
-}
-
-func writeReport(w io.Writer, format string, v any) error {
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	case "yaml":
-		b, err := yaml.Marshal(v)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(b)
-		return err
-	}
-	if rep, ok := v.(*inspect.Report); ok {
-		return inspect.WriteTable(w, rep)
-	}
-	return fmt.Errorf("no table form for %T", v)
 }
 
 // collectInputs reads every input named on the command line into invocations.
@@ -410,7 +388,7 @@ status: 0 when they are the same, 1 when they differ, 2 on a usage or read error
 			}
 			d := inspect.Diff(opt.Catalogue, sides[0], sides[1])
 			if f.output != "table" {
-				if err := writeReport(g.stdout, f.output, d); err != nil {
+				if err := printOutput(g.stdout, f.output, d, nil); err != nil {
 					return err
 				}
 			} else {
