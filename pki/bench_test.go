@@ -10,25 +10,10 @@ import (
 	"testing/fstest"
 
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/configs/configstest"
 )
 
 // bigCluster has n nodes: 3 control-plane nodes running etcd, the rest workers.
-func bigCluster(tb testing.TB, n int, alg string) *configs.Cluster {
-	tb.Helper()
-	c := &configs.Cluster{KeyAlgorithm: alg, APIEndpoint: configs.Endpoint{Host: "10.0.0.100"}}
-	for i := 0; i < n; i++ {
-		node := configs.Node{Name: fmt.Sprintf("node-%04d", i), Addresses: []string{fmt.Sprintf("10.1.%d.%d", i/250, i%250+1)}, Roles: []string{"worker"}}
-		if i < 3 {
-			node.Roles = []string{"control-plane", "etcd"}
-		}
-		c.Nodes = append(c.Nodes, node)
-	}
-	c.SetDefaults()
-	if err := c.Validate().Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return c
-}
 
 var algs = []string{configs.KeyECDSAP256, configs.KeyRSA2048}
 
@@ -90,7 +75,7 @@ func BenchmarkReconcileFromNothing(b *testing.B) {
 	for _, n := range []int{6, 1000} {
 		for _, alg := range algs {
 			b.Run(fmt.Sprintf("nodes=%d/%s", n, alg), func(b *testing.B) {
-				c := bigCluster(b, n, alg)
+				c := configstest.Generated(n, alg)
 				b.ReportAllocs()
 				for i := 0; i < b.N; i++ {
 					p, err := Reconcile(fstest.MapFS{}, c, Options{Now: testNow, Rand: rand.Reader})
@@ -106,7 +91,7 @@ func BenchmarkReconcileFromNothing(b *testing.B) {
 
 // A second run over a complete directory: every certificate read and checked, nothing issued.
 func BenchmarkReconcileNoop(b *testing.B) {
-	c := bigCluster(b, 1000, configs.KeyECDSAP256)
+	c := configstest.Generated(1000, configs.KeyECDSAP256)
 	fsys := fstest.MapFS{}
 	reconcileInto(b, fsys, c, Options{})
 	b.ResetTimer()
