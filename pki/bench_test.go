@@ -13,7 +13,6 @@ import (
 	"github.com/hardway-dev/hardway/configs/configstest"
 )
 
-// bigCluster has n nodes: 3 control-plane nodes running etcd, the rest workers.
 
 var algs = []string{configs.KeyECDSAP256, configs.KeyRSA2048}
 

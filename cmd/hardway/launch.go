@@ -35,11 +35,11 @@ type launchOptions struct {
 func newLaunchCmd(g *globals) *cobra.Command {
 	o := &launchOptions{}
 	cmd := &cobra.Command{
-		Use:   "launch --node NAME [--bundle PATH] [--root DIR] [--dry-run]",
+		Use:   "launch --node NAME [--bundle NODE.tar.gz|DIR] [--root DIR] [--dry-run]",
 		Short: "On a node: install its bundle and start or restart its units over D-Bus, waiting for health",
-		Long: `hardway launch runs on a node. It installs the node's bundle (BUNDLE/nodes/NAME/, as
-'hardway init' writes it) under --root, atomically and only the files that changed; then, over
-D-Bus, reloads systemd only if a unit file changed, enables the units, starts those not running,
+		Long: `hardway launch runs on a node. It installs the node's bundle (NAME.tar.gz or
+BUNDLE/nodes/NAME/, as 'hardway init' writes them; the archive is read in memory, never
+unpacked) under --root, atomically and only the files that changed; then, over D-Bus, reloads systemd only if a unit file changed, enables the units, starts those not running,
 restarts only those whose unit file or inputs changed, in dependency order (etcd, the API server,
 the controllers, the kubelet and kube-proxy), and waits until each is healthy (etcd /health and
 the API server's /readyz over mutual TLS, the kubelet's /healthz).
@@ -61,7 +61,7 @@ A second launch with nothing changed touches nothing and says so. --dry-run prin
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.node, "node", "", "this node's name, as in the cluster file (required)")
-	f.StringVar(&o.bundle, "bundle", "", "the bundle directory holding nodes/<node>/ (default: --dir), or a node's directory itself")
+	f.StringVar(&o.bundle, "bundle", "", "the node's bundle: its <node>.tar.gz, its nodes/<node>/ directory, or a directory holding nodes/ (default: --dir)")
 	f.StringVar(&o.root, "root", "/", "install the node paths under this directory")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would change; write nothing, start nothing")
 	f.DurationVar(&o.timeout, "timeout", 2*time.Minute, "how long each tier of units may take to become healthy")
@@ -152,11 +152,19 @@ func applyBootstrapRBAC(ctx context.Context, g *globals, b *systemd.Bundle, dryR
 	return nil
 }
 
-// readNodeBundle reads the node's bundle from PATH/nodes/<node>/, or from PATH itself when it
-// is a node directory (holds manifest.json).
+// readNodeBundle reads the node's bundle from bundle, which is one of: the node's archive
+// (<node>.tar.gz, as copied to the node), a node directory (holds manifest.json), or a
+// directory holding nodes/<node>/ or nodes/<node>.tar.gz (default: the cluster directory).
 func readNodeBundle(bundle, dir, node string) (*systemd.Bundle, error) {
 	if bundle == "" {
 		bundle = dir
+	}
+	st, err := os.Stat(bundle)
+	if err != nil {
+		return nil, usagef("--bundle %s: %v; give the node's <node>.tar.gz or the directory holding nodes/%s/", bundle, err, node)
+	}
+	if !st.IsDir() {
+		return systemd.ReadBundleArchive(bundle, node)
 	}
 	if _, err := os.Stat(filepath.Join(bundle, systemd.ManifestName)); err == nil {
 		nodes := filepath.Dir(filepath.Clean(bundle))
@@ -164,6 +172,12 @@ func readNodeBundle(bundle, dir, node string) (*systemd.Bundle, error) {
 			return nil, usagef("%s is a node bundle but not nodes/%s; give --bundle the directory that holds nodes/%s/", bundle, node, node)
 		}
 		bundle = filepath.Dir(nodes)
+	}
+	if _, err := os.Stat(systemd.NodeDir(bundle, node)); err != nil {
+		archive := filepath.Join(bundle, "nodes", systemd.ArchiveName(node))
+		if _, aerr := os.Stat(archive); aerr == nil {
+			return systemd.ReadBundleArchive(archive, node)
+		}
 	}
 	return systemd.ReadBundle(bundle, node)
 }

@@ -1,11 +1,14 @@
 package systemd
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -172,6 +175,83 @@ func ReadBundle(bundleDir, node string) (*Bundle, error) {
 		}
 		return nil, err
 	}
+	return decodeBundle(mpath, data, node, func(p string) ([]byte, error) {
+		return os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+	})
+}
+
+// ArchiveName is a node's bundle archive inside a bundle directory: nodes/<node>.tar.gz.
+func ArchiveName(node string) string { return node + ".tar.gz" }
+
+// MaxArchiveBytes bounds what ReadBundleArchive unpacks into memory: a bundle holds
+// certificates, keys, configs and units, kilobytes each.
+const MaxArchiveBytes = 64 << 20
+
+// ReadBundleArchive reads node's bundle from the archive at path (nodes/<node>.tar.gz as
+// `hardway init` writes it: manifest.json first, then the node's files by their paths relative
+// to /), with the same checks as ReadBundle. Nothing is unpacked to disk.
+func ReadBundleArchive(archive, node string) (*Bundle, error) {
+	f, err := os.Open(archive)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: no bundle archive; run `hardway init` to write the bundles, and check --bundle", archive)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a gzip archive: %w", archive, err)
+	}
+	tr := tar.NewReader(gz)
+	entries := map[string][]byte{}
+	var total int64
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: reading the archive: %w", archive, err)
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			continue
+		case tar.TypeReg:
+		default:
+			return nil, fmt.Errorf("%s: entry %s: only regular files and directories belong in a bundle (type %q)", archive, h.Name, h.Typeflag)
+		}
+		name := strings.TrimPrefix(path.Clean("/"+h.Name), "/")
+		if _, dup := entries[name]; dup {
+			return nil, fmt.Errorf("%s: entry %s appears twice", archive, h.Name)
+		}
+		total += h.Size
+		if total > MaxArchiveBytes {
+			return nil, fmt.Errorf("%s: more than %d bytes of files; not a node bundle", archive, MaxArchiveBytes)
+		}
+		b, err := io.ReadAll(io.LimitReader(tr, h.Size))
+		if err != nil {
+			return nil, fmt.Errorf("%s: entry %s: %w", archive, h.Name, err)
+		}
+		entries[name] = b
+	}
+	mname := archive + ":" + ManifestName
+	data, ok := entries[ManifestName]
+	if !ok {
+		return nil, fmt.Errorf("%s: no %s in the archive; is it a node bundle written by `hardway init`?", archive, ManifestName)
+	}
+	return decodeBundle(mname, data, node, func(p string) ([]byte, error) {
+		b, ok := entries[strings.TrimPrefix(p, "/")]
+		if !ok {
+			return nil, fmt.Errorf("not in the archive %s", archive)
+		}
+		return b, nil
+	})
+}
+
+// decodeBundle checks the manifest (named mpath in errors) and reads each file it lists with
+// read, by its node path.
+func decodeBundle(mpath string, data []byte, node string, read func(nodePath string) ([]byte, error)) (*Bundle, error) {
 	var m manifest
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("%s: %w", mpath, err)
@@ -187,8 +267,7 @@ func ReadBundle(bundleDir, node string) (*Bundle, error) {
 			problems = append(problems, fmt.Sprintf("files[%d]: %v", i, err))
 			continue
 		}
-		src := filepath.Join(dir, filepath.FromSlash(p))
-		data, err := os.ReadFile(src)
+		data, err := read(p)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("files[%d] (%s): %v", i, p, err))
 			continue

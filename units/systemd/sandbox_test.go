@@ -2,6 +2,7 @@ package systemd_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -87,4 +88,39 @@ func states(t *testing.T, m systemd.Manager, units ...string) []string {
 		out = append(out, st.InvocationID)
 	}
 	return out
+}
+
+// Binds are visible to the sandbox's services at their node paths, even where the host has no
+// such directory, and never on the host.
+func TestSandboxBinds(t *testing.T) {
+	root := t.TempDir()
+	target := "/etc/hardway-sandbox-bind-test/sub"
+	if _, err := os.Lstat(filepath.Dir(target)); err == nil {
+		t.Skipf("%s exists on the host", filepath.Dir(target))
+	}
+	src := filepath.Join(root, "src")
+	unitDir := filepath.Join(root, "units")
+	for _, d := range []string{src, unitDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(src, "in"), []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unit := "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'cp " + target + "/in " + target + "/out'\n"
+	if err := os.WriteFile(filepath.Join(unitDir, "copy.service"), []byte(unit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sb := sandboxtest.StartWith(t, sandboxtest.Options{UnitDirs: []string{unitDir}, Binds: map[string]string{target: src}})
+	mgr := sb.Connect(t)
+	if err := mgr.Start(context.Background(), "copy.service"); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(src, "out")); err != nil || string(b) != "hello\n" {
+		t.Fatalf("the service did not see the bind: %q, %v", b, err)
+	}
+	if _, err := os.Lstat(filepath.Dir(target)); err == nil {
+		t.Fatalf("%s appeared on the host", filepath.Dir(target))
+	}
 }

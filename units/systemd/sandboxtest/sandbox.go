@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,10 +51,34 @@ var baseUnits = map[string]string{
 	"systemd-exit.service": "[Unit]\nDescription=Exit the Session\nDefaultDependencies=no\nRequires=shutdown.target\nAfter=shutdown.target\nSuccessAction=exit-force\n[Service]\nType=oneshot\nExecStart=/bin/true\nSlice=-.slice\n",
 }
 
+// Options configure StartWith.
+type Options struct {
+	// UnitDirs are searched first for units, in order.
+	UnitDirs []string
+	// Binds maps a path as the manager and its services see it (/etc/kubernetes) to a host
+	// directory or file (<root>/etc/kubernetes) bind-mounted there, in the manager's private
+	// mount namespace only: the host never sees these mounts. A target missing on the host
+	// is created inside a tmpfs-backed overlay of its nearest existing parent, so the host's
+	// filesystem is never written either. Sources must exist before StartWith; files created
+	// in a bound directory later are seen on both sides.
+	//
+	// This lets a test run units rendered for a node (absolute paths such as
+	// /etc/kubernetes/pki/ca.crt or /usr/local/bin/kube-apiserver) unchanged, with their files
+	// installed under a test root.
+	Binds map[string]string
+}
+
 // Start starts a sandboxed manager whose unit search path is unitDirs (searched first, in
 // order) and stops it when the test ends.
 func Start(t testing.TB, unitDirs ...string) *Manager {
 	t.Helper()
+	return StartWith(t, Options{UnitDirs: unitDirs})
+}
+
+// StartWith starts a sandboxed manager configured by opts and stops it when the test ends.
+func StartWith(t testing.TB, opts Options) *Manager {
+	t.Helper()
+	unitDirs := opts.UnitDirs
 	if os.Geteuid() != 0 {
 		e2e.Skip(t, "the systemd sandbox needs root (mount and cgroup namespaces)")
 	}
@@ -118,12 +143,17 @@ func Start(t testing.TB, unitDirs ...string) *Manager {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	// Inside the new namespaces: private /run/systemd and a cgroup2 view of our own subtree.
+	binds, err := bindScript(filepath.Join(dir, "overlay"), opts.Binds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Inside the new namespaces: private /run/systemd, a cgroup2 view of our own subtree, and
+	// the test's bind mounts.
 	script := `set -e
 mount -t tmpfs -o mode=0755 tmpfs /run/systemd
 mkdir -p /run/systemd/system
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
-exec "$0" --user --log-target=console --log-level=info --default-standard-output=inherit --default-standard-error=inherit`
+` + binds + `exec "$0" --user --log-target=console --log-level=info --default-standard-output=inherit --default-standard-error=inherit`
 	cmd := exec.Command("/bin/sh", "-c", script, systemdBin)
 	cmd.Env = []string{
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -224,6 +254,63 @@ func (m *Manager) stop(t testing.TB) func() {
 		}
 	}
 }
+
+// bindScript returns the shell commands that make binds (target -> host source) inside the
+// sandbox's mount namespace. Targets missing on the host get an overlay of their nearest
+// existing parent directory, with its upper layer on a tmpfs mounted at overlayDir.
+func bindScript(overlayDir string, binds map[string]string) (string, error) {
+	if len(binds) == 0 {
+		return "", nil
+	}
+	var b strings.Builder
+	targets := slices.Sorted(maps.Keys(binds))
+	var overlays []string // existing parents to overlay, each once
+	for _, target := range targets {
+		src := binds[target]
+		if !filepath.IsAbs(target) || filepath.Clean(target) != target || target == "/" {
+			return "", fmt.Errorf("sandbox bind target %q: want an absolute, clean path", target)
+		}
+		if _, err := os.Stat(src); err != nil {
+			return "", fmt.Errorf("sandbox bind source for %s: %w", target, err)
+		}
+		if _, err := os.Lstat(target); err == nil {
+			continue
+		}
+		parent := filepath.Dir(target)
+		for {
+			if _, err := os.Lstat(parent); err == nil {
+				break
+			}
+			parent = filepath.Dir(parent)
+		}
+		if parent == "/" {
+			return "", fmt.Errorf("sandbox bind target %s: cannot overlay /", target)
+		}
+		if !slices.ContainsFunc(overlays, func(o string) bool { return o == parent || strings.HasPrefix(parent, o+"/") }) {
+			overlays = append(overlays, parent)
+		}
+	}
+	if len(overlays) > 0 {
+		fmt.Fprintf(&b, "mkdir -p %s\nmount -t tmpfs -o mode=0700 tmpfs %s\n", shellQuote(overlayDir), shellQuote(overlayDir))
+	}
+	for i, o := range overlays {
+		up, work := filepath.Join(overlayDir, strconv.Itoa(i), "upper"), filepath.Join(overlayDir, strconv.Itoa(i), "work")
+		fmt.Fprintf(&b, "mkdir -p %s %s\nmount -t overlay overlay -o %s %s\n", shellQuote(up), shellQuote(work),
+			shellQuote("lowerdir="+o+",upperdir="+up+",workdir="+work), shellQuote(o))
+	}
+	for _, target := range targets {
+		src := binds[target]
+		if st, err := os.Stat(src); err == nil && st.IsDir() {
+			fmt.Fprintf(&b, "mkdir -p %s\n", shellQuote(target))
+		} else {
+			fmt.Fprintf(&b, "[ -e %s ] || { mkdir -p %s && : > %s; }\n", shellQuote(target), shellQuote(filepath.Dir(target)), shellQuote(target))
+		}
+		fmt.Fprintf(&b, "mount --bind %s %s\n", shellQuote(src), shellQuote(target))
+	}
+	return b.String(), nil
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // cgroup2Base finds a cgroup v2 hierarchy: /sys/fs/cgroup on a unified host,
 // /sys/fs/cgroup/unified on a hybrid one.
