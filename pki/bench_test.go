@@ -13,7 +13,6 @@ import (
 	"github.com/hardway-dev/hardway/configs/configstest"
 )
 
-
 var algs = []string{configs.KeyECDSAP256, configs.KeyRSA2048}
 
 // The physical limit: generating one key and signing one certificate with the standard
