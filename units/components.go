@@ -2,6 +2,7 @@ package units
 
 import (
 	"crypto/tls"
+	"net/netip"
 	"path"
 	"strconv"
 	"strings"
@@ -149,6 +150,12 @@ func (x *renderContext) apiServer() (*service, error) {
 		s.after = []string{Etcd.UnitName()}
 	}
 	s.flag("advertise-address", x.ip)
+	// The API server refuses a loopback advertise address for the endpoints of the "kubernetes"
+	// service ("may not be in the loopback range") and exits: a cluster on 127.0.0.1 (one
+	// machine) runs without the endpoint reconciler, as nothing outside the machine can reach it.
+	if ip, err := netip.ParseAddr(x.ip); err == nil && ip.IsLoopback() {
+		s.flag("endpoint-reconciler-type", "none")
+	}
 	// The API server listens on the endpoint's port: the node itself is the endpoint without a
 	// load balancer, and a TCP load balancer forwards to the same port.
 	s.flag("secure-port", strconv.Itoa(x.apiPort))

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# build-kube-apiserver.sh OUT [VERSION]
+#
+# Builds the real upstream kube-apiserver, statically (CGO_ENABLED=0), into the file OUT, from the
+# k8s.io/kubernetes Go module at VERSION (default v1.37.2, the release matching the k8s.io/api
+# v0.37.2 this repository uses). Nothing is written inside the repository: the build happens in a
+# throwaway wrapper module in a temporary directory, which is removed afterwards.
+#
+# Why a wrapper module: k8s.io/kubernetes requires its staging modules (k8s.io/api,
+# k8s.io/apiserver, ...) at the placeholder version v0.0.0 and points them at ./staging/src with
+# `replace` lines that only apply inside its own repository. A module that imports it must
+# replace every staging module itself; the published tags of the staging modules are
+# v0.<minor>.<patch> for kubernetes v1.<minor>.<patch>. The list of staging modules is read from
+# kubernetes' own go.mod (only that file is fetched for it), so the script follows new releases.
+#
+# Used by the end-to-end test that runs the real API server from a rendered unit:
+#   scripts/build-kube-apiserver.sh /tmp/kube-apiserver
+#   HARDWAY_KUBE_APISERVER=/tmp/kube-apiserver go test ./units/systemd -run KubeAPIServer
+#
+# Needs only Go and the Go module proxy. Respects GOMODCACHE/GOCACHE/GOFLAGS like any go build.
+set -euo pipefail
+
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+  echo "usage: $0 OUT [VERSION]   (VERSION defaults to v1.37.2)" >&2
+  exit 2
+fi
+out=$1
+version=${2:-v1.37.2}
+case $version in
+  v1.*.*) ;;
+  *) echo "$0: VERSION must look like v1.MINOR.PATCH, got $version" >&2; exit 2 ;;
+esac
+staging=v0.${version#v1.}
+
+case $out in
+  /*) ;;
+  *) out=$PWD/$out ;;
+esac
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+export GOFLAGS="${GOFLAGS:-} -mod=mod"
+export CGO_ENABLED=0
+
+go mod init hardway.invalid/kube-apiserver-build >/dev/null 2>&1
+
+# kubernetes' own go.mod (the module is downloaded into the module cache, as the build needs it):
+# its `k8s.io/X => ./staging/src/k8s.io/X` lines name every staging module.
+gomod=$(go mod download -json "k8s.io/kubernetes@$version" 2>/dev/null | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
+if [ -z "$gomod" ] || [ ! -f "$gomod" ]; then
+  echo "$0: could not fetch the go.mod of k8s.io/kubernetes@$version" >&2
+  exit 1
+fi
+mapfile -t mods < <(sed -n 's#^[[:space:]]*\(k8s\.io/[A-Za-z0-9._-]*\) => \./staging/src/.*#\1#p' "$gomod" | sort -u)
+if [ ${#mods[@]} -eq 0 ]; then
+  echo "$0: no staging modules found in $gomod" >&2
+  exit 1
+fi
+
+{
+  echo
+  echo "require k8s.io/kubernetes $version"
+  echo
+  echo "replace ("
+  for m in "${mods[@]}"; do
+    echo "	$m => $m $staging"
+  done
+  echo ")"
+} >>go.mod
+
+# -mod=mod lets go build complete go.mod/go.sum from kubernetes' own requirements (no `go mod
+# tidy`, which would also fetch every test dependency). The version is stamped the way
+# kubernetes' hack/lib/version.sh does, so `kube-apiserver --version` and /version say it.
+minor=${version#v1.}
+minor=${minor%%.*}
+ldflags=""
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+done
+go build -trimpath -ldflags "$ldflags" -o "$out" k8s.io/kubernetes/cmd/kube-apiserver
+"$out" --version

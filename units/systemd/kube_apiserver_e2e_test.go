@@ -1,0 +1,274 @@
+package systemd_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hardway-dev/hardway/bootstrap/rbac"
+	"github.com/hardway-dev/hardway/internal/e2e"
+	"github.com/hardway-dev/hardway/pki"
+	"github.com/hardway-dev/hardway/units"
+	"github.com/hardway-dev/hardway/units/systemd"
+	"github.com/hardway-dev/hardway/units/systemd/sandboxtest"
+)
+
+// kubeAPIServerEnv names the real kube-apiserver binary the end-to-end test runs; build it with
+// scripts/build-kube-apiserver.sh.
+const kubeAPIServerEnv = "HARDWAY_KUBE_APISERVER"
+
+// requireKubeAPIServer returns the real kube-apiserver from $HARDWAY_KUBE_APISERVER, or skips
+// (fails under HARDWAY_E2E=1).
+func requireKubeAPIServer(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv(kubeAPIServerEnv)
+	if p == "" {
+		e2e.Skip(t, kubeAPIServerEnv+" is not set: build the real kube-apiserver with `scripts/build-kube-apiserver.sh OUT` (a few minutes) and set "+kubeAPIServerEnv+"=OUT")
+	}
+	if st, err := os.Stat(p); err != nil || st.IsDir() || st.Mode().Perm()&0o111 == 0 {
+		t.Fatalf("%s=%s is not an executable file (%v)", kubeAPIServerEnv, p, err)
+	}
+	return p
+}
+
+// requirePortsFree fails when the rendered units' fixed ports are taken: the etcd ports are not
+// configurable in the cluster model.
+func requirePortsFree(t *testing.T, ip string, ports ...int) {
+	t.Helper()
+	for _, port := range ports {
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+		if err != nil {
+			t.Fatalf("the rendered etcd unit listens on %s:%d, which is taken: %v", ip, port, err)
+		}
+		l.Close()
+	}
+}
+
+// stubProgram writes a program that only stays up, for units whose real binary the test does
+// not build (controller-manager, scheduler): they are not what this test proves.
+func stubProgram(t *testing.T, dir, name string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n# stand-in for "+name+" in hardway's end-to-end test\nexec sleep infinity\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The proof users need: `hardway init` on one control-plane+etcd node, its bundle launched
+// under a real (sandboxed) systemd, the rendered kube-apiserver.service running the real
+// kube-apiserver over `hardway etcd`, the bootstrap RBAC applied with the super-admin
+// credentials, and the real kubectl using the generated kubeconfigs: admin may do everything
+// through hardway:cluster-admins, a kubelet may not list secrets.
+//
+// The rendered units name node paths (/etc/kubernetes/..., /usr/local/bin/kube-apiserver,
+// /var/lib/etcd). The sandbox's private mount namespace binds the test root's copies there, so
+// the units run exactly as rendered; the host's filesystem is not touched.
+func TestLaunchRealKubeAPIServer(t *testing.T) {
+	e2e.SkipIfShort(t)
+	apiserverBin := requireKubeAPIServer(t)
+	kubectl := e2e.RequireBinary(t, "kubectl")
+	requirePortsFree(t, "127.0.0.1", units.EtcdClientPort, units.EtcdPeerPort)
+	hardway := buildHardway(t)
+
+	work := t.TempDir()
+	apiPort := freePort(t, "127.0.0.1")
+	cfg := filepath.Join(work, "cluster-config.yaml")
+	writeFile(t, cfg, `name: e2e
+kubernetesVersion: "1.37"
+apiEndpoint:
+  host: 127.0.0.1
+  port: `+apiPort+`
+implementations:
+  etcd: hardway
+nodes:
+  - name: cp1
+    addresses: [127.0.0.1]
+    hostnames: [localhost]
+    roles: [control-plane, etcd]
+`)
+	dir := filepath.Join(work, "cluster")
+	run(t, hardway, "init", "--config", cfg, "--dir", dir)
+	b, err := systemd.ReadBundle(dir, "cp1")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	root := filepath.Join(work, "root")
+	bins := filepath.Join(work, "bin")
+	for _, d := range []string{units.KubernetesDir, units.EtcdDataDir, "/var/log/kubernetes", units.SystemdDir} {
+		if err := os.MkdirAll(systemd.HostPath(root, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(bins, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sb := sandboxtest.StartWith(t, sandboxtest.Options{
+		UnitDirs: []string{systemd.HostPath(root, units.SystemdDir)},
+		Binds: map[string]string{
+			units.KubernetesDir:                       systemd.HostPath(root, units.KubernetesDir),
+			units.EtcdDataDir:                         systemd.HostPath(root, units.EtcdDataDir),
+			"/var/log/kubernetes":                     systemd.HostPath(root, "/var/log/kubernetes"),
+			units.BinDir + "/hardway":                 hardway,
+			units.BinDir + "/kube-apiserver":          apiserverBin,
+			units.BinDir + "/kube-controller-manager": stubProgram(t, bins, "kube-controller-manager"),
+			units.BinDir + "/kube-scheduler":          stubProgram(t, bins, "kube-scheduler"),
+		},
+	})
+	mgr := sb.Connect(t)
+	ctx := context.Background()
+	l := &systemd.Launcher{Manager: mgr, Root: root, Timeout: 3 * time.Minute}
+
+	rep, err := l.Launch(ctx, b)
+	if err != nil {
+		log, _ := os.ReadFile(sb.LogFile)
+		t.Fatalf("%v\nsystemd sandbox log:\n%s", err, lastLines(string(log), 60))
+	}
+	if !slices.Contains(rep.Healthy, "etcd.service") || !slices.Contains(rep.Healthy, "kube-apiserver.service") {
+		t.Fatalf("first launch: %+v", rep)
+	}
+
+	// The bootstrap RBAC, as launch applies it: super-admin credentials, the local API server.
+	superAdmin := fileData(t, b, units.SuperAdminKubeconfig)
+	server := "https://127.0.0.1:" + apiPort
+	c, err := rbac.NewClient(superAdmin, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := c.Apply(ctx, rbac.Bindings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rr.Results {
+		if r.Action != rbac.Create {
+			t.Errorf("first apply: %s %s, want created", r.Name, r.Action)
+		}
+	}
+	for _, want := range rbac.Bindings() {
+		got, err := c.Get(ctx, want.Name)
+		if err != nil || got == nil {
+			t.Fatalf("%s: %v, %v", want.Name, got, err)
+		}
+		if got.RoleRef != want.RoleRef || !slices.Equal(got.Subjects, want.Subjects) {
+			t.Errorf("%s on the server: roleRef %+v subjects %+v", want.Name, got.RoleRef, got.Subjects)
+		}
+	}
+
+	// A second launch, and a second apply, touch nothing.
+	before := states(t, mgr, "etcd.service", "kube-apiserver.service")
+	if rep, err = l.Launch(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Changed() {
+		t.Fatalf("second launch changed something: %+v", rep)
+	}
+	if rr, err = c.Apply(ctx, rbac.Bindings()); err != nil || rr.Changed() {
+		t.Fatalf("second apply: %+v, %v", rr, err)
+	}
+	if after := states(t, mgr, "etcd.service", "kube-apiserver.service"); !slices.Equal(after, before) {
+		t.Fatalf("second launch restarted units: %v -> %v", before, after)
+	}
+
+	// The real kubectl with the generated kubeconfigs (their server is the API endpoint, the
+	// port this test chose).
+	admin := filepath.Join(dir, "kubeconfigs", "admin.kubeconfig")
+	kubelet := filepath.Join(dir, "kubeconfigs", "kubelet-cp1.kubeconfig")
+	if out := kubectlOut(t, kubectl, admin, "get", "clusterrolebindings", rbac.ClusterAdminsBinding, "-o", "name"); out != "clusterrolebinding.rbac.authorization.k8s.io/"+rbac.ClusterAdminsBinding {
+		t.Errorf("kubectl get clusterrolebindings: %q", out)
+	}
+	if out := kubectlOut(t, kubectl, admin, "auth", "can-i", "*", "*"); out != "yes" {
+		t.Errorf("admin (group %s) can-i '*' '*': %q", rbac.ClusterAdminsGroup, out)
+	}
+	if out, err := kubectlRun(kubectl, kubelet, "auth", "can-i", "list", "secrets", "--all-namespaces"); err == nil || !strings.HasPrefix(out, "no") {
+		t.Errorf("a kubelet can list secrets: %q, %v", out, err)
+	}
+	if out, err := kubectlRun(kubectl, kubelet, "get", "secrets", "--all-namespaces"); err == nil || !strings.Contains(err.Error(), "Forbidden") {
+		t.Errorf("kubectl get secrets as the kubelet: %v\n%s", err, out)
+	}
+	// The API server's kubelet client reaches the kubelet API through system:kubelet-api-admin.
+	kc := kubeconfigFor(t, b, server, work, "kubelet-client.kubeconfig", units.KubeletClientCert, units.KubeletClientKey)
+	if out := kubectlOut(t, kubectl, kc, "auth", "can-i", "get", "nodes", "--subresource=proxy"); out != "yes" {
+		t.Errorf("kube-apiserver-kubelet-client can-i get nodes/proxy: %q", out)
+	}
+	if out, err := kubectlRun(kubectl, kc, "auth", "can-i", "list", "secrets"); err == nil || !strings.HasPrefix(out, "no") {
+		t.Errorf("kube-apiserver-kubelet-client can list secrets: %q, %v", out, err)
+	}
+}
+
+func writeFile(t *testing.T, p, data string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func run(t *testing.T, prog string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(prog, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", prog, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func fileData(t *testing.T, b *systemd.Bundle, p string) []byte {
+	t.Helper()
+	for _, f := range b.Files {
+		if f.Path == p {
+			return f.Data
+		}
+	}
+	t.Fatalf("the bundle for %s has no %s", b.Node, p)
+	return nil
+}
+
+// kubeconfigFor writes a kubeconfig for the bundle's certificate and key at node paths.
+func kubeconfigFor(t *testing.T, b *systemd.Bundle, server, dir, name, cert, key string) string {
+	t.Helper()
+	data, err := pki.Kubeconfig{ClusterName: "e2e", Server: server, User: name, CAPEM: fileData(t, b, units.CACert), CertPEM: fileData(t, b, cert), KeyPEM: fileData(t, b, key)}.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	writeFile(t, p, string(data))
+	return p
+}
+
+// kubectlRun runs kubectl and returns its stdout; stderr (warnings, errors) joins the error.
+func kubectlRun(kubectl, kubeconfig string, args ...string) (string, error) {
+	cmd := exec.Command(kubectl, append([]string{"--kubeconfig", kubeconfig, "--request-timeout=30s"}, args...)...)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + filepath.Dir(kubeconfig)}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		err = fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), err
+}
+
+func kubectlOut(t *testing.T, kubectl, kubeconfig string, args ...string) string {
+	t.Helper()
+	out, err := kubectlRun(kubectl, kubeconfig, args...)
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
