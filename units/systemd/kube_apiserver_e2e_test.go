@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hardway-dev/hardway/bootstrap/rbac"
 	"github.com/hardway-dev/hardway/internal/e2e"
@@ -63,10 +62,11 @@ func stubProgram(t *testing.T, dir, name string) string {
 	return p
 }
 
-// The proof users need: `hardway init` on one control-plane+etcd node, its bundle launched
-// under a real (sandboxed) systemd, the rendered kube-apiserver.service running the real
-// kube-apiserver over `hardway etcd`, the bootstrap RBAC applied with the super-admin
-// credentials, and the real kubectl using the generated kubeconfigs: admin may do everything
+// The proof users need: `hardway init` on one control-plane+etcd node, its archive launched by
+// `hardway launch --bundle cp1.tar.gz --systemd-socket ...` under a real (sandboxed) systemd,
+// the rendered kube-apiserver.service running the real kube-apiserver over `hardway etcd`,
+// launch applying the bootstrap RBAC with the super-admin credentials (and nothing at all the
+// second time), and the real kubectl using the generated kubeconfigs: admin may do everything
 // through hardway:cluster-admins, a kubelet may not list secrets.
 //
 // The rendered units name node paths (/etc/kubernetes/..., /usr/local/bin/kube-apiserver,
@@ -97,7 +97,8 @@ nodes:
 `)
 	dir := filepath.Join(work, "cluster")
 	run(t, hardway, "init", "--config", cfg, "--dir", dir)
-	b, err := systemd.ReadBundle(dir, "cp1")
+	archive := filepath.Join(dir, "nodes", "cp1.tar.gz")
+	b, err := systemd.ReadBundleArchive(archive, "cp1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,32 +127,34 @@ nodes:
 	})
 	mgr := sb.Connect(t)
 	ctx := context.Background()
-	l := &systemd.Launcher{Manager: mgr, Root: root, Timeout: 3 * time.Minute}
 
-	rep, err := l.Launch(ctx, b)
-	if err != nil {
-		log, _ := os.ReadFile(sb.LogFile)
-		t.Fatalf("%v\nsystemd sandbox log:\n%s", err, lastLines(string(log), 60))
-	}
-	if !slices.Contains(rep.Healthy, "etcd.service") || !slices.Contains(rep.Healthy, "kube-apiserver.service") {
-		t.Fatalf("first launch: %+v", rep)
-	}
-
-	// The bootstrap RBAC, as launch applies it: super-admin credentials, the local API server.
-	superAdmin := fileData(t, b, units.SuperAdminKubeconfig)
-	server := "https://127.0.0.1:" + apiPort
-	c, err := rbac.NewClient(superAdmin, server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr, err := c.Apply(ctx, rbac.Bindings())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rr.Results {
-		if r.Action != rbac.Create {
-			t.Errorf("first apply: %s %s, want created", r.Name, r.Action)
+	// `hardway launch` with the node's archive, as scripts/distribute.sh runs it on a node.
+	launch := func() string {
+		t.Helper()
+		cmd := exec.Command(hardway, "launch", "--node", "cp1", "--bundle", archive, "--root", root, "--systemd-socket", sb.Socket, "--timeout", "3m")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			log, _ := os.ReadFile(sb.LogFile)
+			t.Fatalf("hardway launch: %v\n%s\nsystemd sandbox log:\n%s", err, out, lastLines(string(log), 60))
 		}
+		return string(out)
+	}
+	out := launch()
+	for _, want := range []string{
+		"start   etcd.service", "start   kube-apiserver.service", "healthy: etcd.service, kube-apiserver.service",
+		"rbac: clusterrolebinding hardway:cluster-admins created",
+		"rbac: clusterrolebinding hardway:apiserver-kubelet-client created",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("first launch: no %q in\n%s", want, out)
+		}
+	}
+
+	// The bindings on the server, read with the super-admin credentials.
+	server := "https://127.0.0.1:" + apiPort
+	c, err := rbac.NewClient(fileData(t, b, units.SuperAdminKubeconfig), server)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, want := range rbac.Bindings() {
 		got, err := c.Get(ctx, want.Name)
@@ -163,16 +166,17 @@ nodes:
 		}
 	}
 
-	// A second launch, and a second apply, touch nothing.
+	// A second launch touches nothing: no file, no unit, no binding.
 	before := states(t, mgr, "etcd.service", "kube-apiserver.service")
-	if rep, err = l.Launch(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	if rep.Changed() {
-		t.Fatalf("second launch changed something: %+v", rep)
-	}
-	if rr, err = c.Apply(ctx, rbac.Bindings()); err != nil || rr.Changed() {
-		t.Fatalf("second apply: %+v, %v", rr, err)
+	out = launch()
+	for _, want := range []string{
+		"nothing to do",
+		"rbac: clusterrolebinding hardway:cluster-admins unchanged",
+		"rbac: clusterrolebinding hardway:apiserver-kubelet-client unchanged",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("second launch: no %q in\n%s", want, out)
+		}
 	}
 	if after := states(t, mgr, "etcd.service", "kube-apiserver.service"); !slices.Equal(after, before) {
 		t.Fatalf("second launch restarted units: %v -> %v", before, after)
