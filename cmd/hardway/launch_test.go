@@ -155,3 +155,20 @@ func TestLaunchReadsInitArchive(t *testing.T) {
 		t.Fatalf("a file that is no archive: %v", err)
 	}
 }
+
+// Every node bundle `hardway init` writes for the HA example passes the strict manifest reader,
+// as a directory and as an archive.
+func TestLaunchReadsEveryHABundle(t *testing.T) {
+	dir := t.TempDir()
+	mustHardway(t, "init", "--config", haExample, "--dir", dir)
+	c := mustCluster(t, dir)
+	for _, n := range c.Nodes {
+		for _, bundle := range []string{filepath.Join(dir, "nodes", n.Name), filepath.Join(dir, "nodes", n.Name+".tar.gz")} {
+			if b, err := readNodeBundle(bundle, "", n.Name); err != nil {
+				t.Errorf("%s: %v", bundle, err)
+			} else if len(b.Units) == 0 {
+				t.Errorf("%s: no units", bundle)
+			}
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,8 +12,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -71,100 +68,12 @@ func (u Unit) UnitPath() string { return path.Join(SystemdDir, u.Name) }
 // ManifestName is the manifest's file name inside a node's bundle directory.
 const ManifestName = "manifest.json"
 
-// manifest is manifest.json. It is read tolerantly: the file list may be the whole document or
-// its "files" field; modes may be octal strings ("0600") or numbers; "units" may map a unit
-// name to its input paths, or list unit objects.
-type manifest struct {
-	Node  string
-	Files []manifestFile
-	Units []Unit
-}
-
-type manifestFile struct {
-	Path   string   `json:"path"`
-	Mode   fileMode `json:"mode"`
-	SHA256 string   `json:"sha256"`
-}
-
-type fileMode fs.FileMode
-
-func (m *fileMode) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		v, err := strconv.ParseUint(s, 8, 32)
-		if err != nil {
-			return fmt.Errorf("mode %q is not octal", s)
-		}
-		*m = fileMode(v)
-		return nil
-	}
-	var n uint32
-	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("mode %s is neither an octal string nor a number", b)
-	}
-	*m = fileMode(n)
-	return nil
-}
-
-type manifestUnit struct {
-	Name   string   `json:"name"`
-	Inputs []string `json:"inputs"`
-	After  []string `json:"after"`
-	Health *Health  `json:"health"`
-}
-
-func (m *manifest) UnmarshalJSON(b []byte) error {
-	if t := strings.TrimSpace(string(b)); strings.HasPrefix(t, "[") {
-		return json.Unmarshal(b, &m.Files)
-	}
-	var raw struct {
-		Node  string          `json:"node"`
-		Files []manifestFile  `json:"files"`
-		Units json.RawMessage `json:"units"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	m.Node, m.Files = raw.Node, raw.Files
-	us := strings.TrimSpace(string(raw.Units))
-	switch {
-	case us == "" || us == "null":
-	case strings.HasPrefix(us, "["):
-		var list []manifestUnit
-		if err := json.Unmarshal(raw.Units, &list); err != nil {
-			return fmt.Errorf("units: %w", err)
-		}
-		for _, u := range list {
-			m.Units = append(m.Units, Unit{Name: u.Name, Inputs: u.Inputs, After: u.After, Health: u.Health})
-		}
-	default:
-		var byName map[string]json.RawMessage
-		if err := json.Unmarshal(raw.Units, &byName); err != nil {
-			return fmt.Errorf("units: %w", err)
-		}
-		for name, v := range byName {
-			var inputs []string
-			if err := json.Unmarshal(v, &inputs); err == nil {
-				m.Units = append(m.Units, Unit{Name: name, Inputs: inputs})
-				continue
-			}
-			var u manifestUnit
-			if err := json.Unmarshal(v, &u); err != nil {
-				return fmt.Errorf("units[%q]: neither a list of paths nor a unit object: %w", name, err)
-			}
-			m.Units = append(m.Units, Unit{Name: name, Inputs: u.Inputs, After: u.After, Health: u.Health})
-		}
-		slices.SortFunc(m.Units, func(a, b Unit) int { return strings.Compare(a.Name, b.Name) })
-	}
-	return nil
-}
-
 // NodeDir is a node's bundle directory inside a bundle directory.
 func NodeDir(bundleDir, node string) string { return filepath.Join(bundleDir, "nodes", node) }
 
-// ReadBundle reads node's bundle from bundleDir/nodes/<node>/: the manifest and every file it
-// lists, each checked against its sha256. Unit files under /etc/systemd/system that the
-// manifest's "units" does not describe become units without inputs.
+// ReadBundle reads node's bundle from bundleDir/nodes/<node>/: the manifest, read strictly in
+// bootstrap.Manifest's format (see decodeManifest), and every file it lists, each checked
+// against its sha256. Errors name the manifest file and the field (files[3].mode).
 func ReadBundle(bundleDir, node string) (*Bundle, error) {
 	dir := NodeDir(bundleDir, node)
 	mpath := filepath.Join(dir, ManifestName)
@@ -252,19 +161,27 @@ func ReadBundleArchive(archive, node string) (*Bundle, error) {
 // decodeBundle checks the manifest (named mpath in errors) and reads each file it lists with
 // read, by its node path.
 func decodeBundle(mpath string, data []byte, node string, read func(nodePath string) ([]byte, error)) (*Bundle, error) {
-	var m manifest
-	if err := json.Unmarshal(data, &m); err != nil {
+	m, err := decodeManifest(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", mpath, err)
 	}
-	if m.Node != "" && m.Node != node {
-		return nil, fmt.Errorf("%s: the manifest is for node %q, not %q", mpath, m.Node, node)
+	if m.Node != node {
+		return nil, fmt.Errorf("%s: node: the manifest is for node %q, not %q; check --node and --bundle", mpath, m.Node, node)
 	}
-	b := &Bundle{Node: node}
+	b := &Bundle{Node: node, Units: m.Units}
+	described := map[string]bool{}
+	for _, u := range m.Units {
+		described[u.UnitPath()] = true
+	}
 	var problems []string
 	for i, f := range m.Files {
 		p, err := nodePath(f.Path)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("files[%d]: %v", i, err))
+			problems = append(problems, fmt.Sprintf("files[%d].path: %v", i, err))
+			continue
+		}
+		if p != f.Path {
+			problems = append(problems, fmt.Sprintf("files[%d].path: %q is not absolute and clean (%s)", i, f.Path, p))
 			continue
 		}
 		data, err := read(p)
@@ -272,30 +189,21 @@ func decodeBundle(mpath string, data []byte, node string, read func(nodePath str
 			problems = append(problems, fmt.Sprintf("files[%d] (%s): %v", i, p, err))
 			continue
 		}
-		sum := sha256.Sum256(data)
-		if f.SHA256 != "" && !strings.EqualFold(hex.EncodeToString(sum[:]), f.SHA256) {
-			problems = append(problems, fmt.Sprintf("files[%d] (%s): sha256 does not match the manifest: the bundle was modified or copied incompletely", i, p))
+		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != f.SHA256 {
+			problems = append(problems, fmt.Sprintf("files[%d].sha256 (%s): does not match the file: the bundle was modified or copied incompletely", i, p))
 			continue
 		}
-		mode := fs.FileMode(f.Mode).Perm()
-		if mode == 0 {
-			problems = append(problems, fmt.Sprintf("files[%d] (%s): no mode", i, p))
+		if path.Dir(p) == SystemdDir && isUnitName(path.Base(p)) && !described[p] {
+			problems = append(problems, fmt.Sprintf("files[%d] (%s): a unit file that units does not describe", i, p))
+		}
+		if f.Mode.Perm() == 0 {
+			problems = append(problems, fmt.Sprintf("files[%d].mode (%s): 0000; a bundle file must be readable by its owner", i, p))
 			continue
 		}
-		b.Files = append(b.Files, File{Path: p, Data: data, Mode: mode})
+		b.Files = append(b.Files, File{Path: p, Data: data, Mode: f.Mode.Perm()})
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%s: %d problem(s):\n  %s", mpath, len(problems), strings.Join(problems, "\n  "))
-	}
-	b.Units = m.Units
-	known := map[string]bool{}
-	for _, u := range b.Units {
-		known[u.Name] = true
-	}
-	for _, f := range b.Files {
-		if path.Dir(f.Path) == SystemdDir && isUnitName(path.Base(f.Path)) && !known[path.Base(f.Path)] {
-			b.Units = append(b.Units, Unit{Name: path.Base(f.Path)})
-		}
 	}
 	return b, b.Validate()
 }

@@ -74,24 +74,60 @@ func TestReadBundleFromBootstrapManifest(t *testing.T) {
 	}
 }
 
-// The tolerant forms: a bare list of files, and "units" as a map of unit name to inputs.
-func TestReadBundleTolerantManifest(t *testing.T) {
+// Anything but bootstrap.Manifest's own format is refused, each problem named by its file and
+// field path.
+func TestReadBundleStrictManifest(t *testing.T) {
 	dir := t.TempDir()
-	nd := systemd.NodeDir(dir, "w1")
-	os.MkdirAll(filepath.Join(nd, "etc/systemd/system"), 0o755)
-	os.WriteFile(filepath.Join(nd, "etc/systemd/system/kubelet.service"), []byte("[Service]\n"), 0o644)
-	manifest := `{"files":[{"path":"etc/systemd/system/kubelet.service","mode":420}],"units":{"kubelet.service":["/var/lib/kubelet/config.yaml"]}}`
-	os.WriteFile(filepath.Join(nd, "manifest.json"), []byte(manifest), 0o644)
-	b, err := systemd.ReadBundle(dir, "w1")
+	writeBundle(t, dir, "w1", map[string]string{"/etc/systemd/system/kubelet.service": "[Service]\n"},
+		[]bootstrap.ManifestUnit{{Name: "kubelet.service", Inputs: []string{"/var/lib/kubelet/config.yaml"}}})
+	mpath := filepath.Join(systemd.NodeDir(dir, "w1"), systemd.ManifestName)
+	good, err := os.ReadFile(mpath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Files[0].Path != "/etc/systemd/system/kubelet.service" || b.Files[0].Mode != 0o644 || b.Units[0].Inputs[0] != "/var/lib/kubelet/config.yaml" {
-		t.Fatalf("%+v", b)
+	if _, err := systemd.ReadBundle(dir, "w1"); err != nil {
+		t.Fatalf("bootstrap's own manifest: %v", err)
 	}
-	os.WriteFile(filepath.Join(nd, "manifest.json"), []byte(`[{"path":"/etc/systemd/system/kubelet.service","mode":"0644"}]`), 0o644)
-	if b, err = systemd.ReadBundle(dir, "w1"); err != nil || len(b.Units) != 1 || b.Units[0].Name != "kubelet.service" {
-		t.Fatalf("list manifest: %+v, %v", b, err)
+	sum := `"sha256": "` + hex.EncodeToString(func() []byte { s := sha256.Sum256([]byte("[Service]\n")); return s[:] }()) + `"`
+	file := `{"path": "/etc/systemd/system/kubelet.service", "mode": "0644", ` + sum + `}`
+	unit := `{"name": "kubelet.service", "inputs": null}`
+	for _, tc := range []struct {
+		name, manifest string
+		want           []string
+	}{
+		{"a bare list of files", `[` + file + `]`, []string{"manifest: want a JSON object, got an array"}},
+		{"units as a map", `{"node": "w1", "files": [` + file + `], "units": {"kubelet.service": []}}`, []string{"units: want a JSON array, got an object"}},
+		{"numeric mode", `{"node": "w1", "files": [{"path": "/etc/systemd/system/kubelet.service", "mode": 420, ` + sum + `}], "units": [` + unit + `]}`, []string{"files[0].mode: want a string, got a number 420"}},
+		{"three-digit mode", `{"node": "w1", "files": [{"path": "/etc/systemd/system/kubelet.service", "mode": "644", ` + sum + `}], "units": [` + unit + `]}`, []string{`files[0].mode: "644" is not a four-digit octal mode`}},
+		{"capitalised field", `{"node": "w1", "files": [{"Path": "/etc/systemd/system/kubelet.service", "mode": "0644", ` + sum + `}], "units": [` + unit + `]}`, []string{`files[0].Path: unknown field; the field is spelled "path"`, "files[0].path: missing"}},
+		{"no sha256", `{"node": "w1", "files": [{"path": "/etc/systemd/system/kubelet.service", "mode": "0644"}], "units": [` + unit + `]}`, []string{"files[0].sha256: missing"}},
+		{"extra field", `{"node": "w1", "version": 2, "files": [` + file + `], "units": [` + unit + `]}`, []string{"version: unknown field (known: node, files, units)"}},
+		{"no node", `{"files": [` + file + `], "units": [` + unit + `]}`, []string{"node: missing"}},
+		{"health in lower case", `{"node": "w1", "files": [` + file + `], "units": [{"name": "kubelet.service", "inputs": [], "health": {"kind": "kubelet", "URL": "http://127.0.0.1:10248/healthz", "CA": "", "Cert": "", "Key": ""}}]}`, []string{`units[0].health.kind: unknown field; the field is spelled "Kind"`, "units[0].health.Kind: missing"}},
+		{"unknown health kind", `{"node": "w1", "files": [` + file + `], "units": [{"name": "kubelet.service", "inputs": [], "health": {"Kind": "ping", "URL": "http://127.0.0.1:10248/healthz", "CA": "", "Cert": "", "Key": ""}}]}`, []string{`units[0].health.Kind: "ping" is not a health kind`}},
+		{"undescribed unit file", `{"node": "w1", "files": [` + file + `], "units": []}`, []string{"files[0] (/etc/systemd/system/kubelet.service): a unit file that units does not describe"}},
+		{"another node's manifest", `{"node": "w2", "files": [` + file + `], "units": [` + unit + `]}`, []string{`node: the manifest is for node "w2", not "w1"`}},
+		{"not JSON", `{"node": "w1",`, []string{"not valid JSON"}},
+	} {
+		if err := os.WriteFile(mpath, []byte(tc.manifest), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := systemd.ReadBundle(dir, "w1")
+		if err == nil {
+			t.Errorf("%s: accepted", tc.name)
+			continue
+		}
+		if !strings.HasPrefix(err.Error(), mpath+": ") {
+			t.Errorf("%s: the error does not start with the manifest's path: %v", tc.name, err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: no %q in\n%v", tc.name, w, err)
+			}
+		}
+	}
+	if err := os.WriteFile(mpath, good, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -103,7 +139,7 @@ func TestReadBundleRefusesTamperingAndEscapes(t *testing.T) {
 		t.Fatalf("tampered file: %v", err)
 	}
 	nd := systemd.NodeDir(dir, "n")
-	os.WriteFile(filepath.Join(nd, "manifest.json"), []byte(`{"files":[{"path":"/etc/../../x","mode":"0644"}]}`), 0o644)
+	os.WriteFile(filepath.Join(nd, "manifest.json"), []byte(`{"node":"n","files":[{"path":"/etc/../../x","mode":"0644","sha256":"`+strings.Repeat("0", 64)+`"}],"units":[]}`), 0o644)
 	if _, err := systemd.ReadBundle(dir, "n"); err == nil || !strings.Contains(err.Error(), "..") {
 		t.Fatalf("escaping path: %v", err)
 	}
