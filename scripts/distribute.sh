@@ -138,17 +138,26 @@ target() {
   if [ -n "$user" ]; then echo "$user@$1"; else echo "$1"; fi
 }
 
-# 1. copy
+# copy_to copies node's bundle and the binary to dest (see the header).
+copy_to() {
+  local node=$1 dest=$2 rd staging
+  rd=$(q "$remote_dir")
+  staging=$(q "$remote_dir/.incoming")
+  # A staging directory the ssh user owns, so scp can write there even when the user is not root.
+  run ssh "${ssh_opts[@]}" "$dest" "$sudo install -d -m 0700 $rd && $sudo install -d -m 0700 -o \$(id -u) $staging" &&
+    run scp -q "${ssh_opts[@]}" "$dir/nodes/$node.tar.gz" "$binary" "$dest:$remote_dir/.incoming/" &&
+    run ssh "${ssh_opts[@]}" "$dest" "$sudo install -m 0600 $staging/$(q "$node.tar.gz") $rd/$(q "$node.tar.gz") && $sudo install -m 0755 $staging/$(q "$(basename "$binary")") /usr/local/bin/hardway && $sudo rm -rf $staging"
+}
+
+# 1. copy, every node before any launch: stop at the first node that cannot be reached.
 for i in "${!nodes[@]}"; do
   node=${nodes[$i]}
   dest=$(target "${hosts[$i]}")
   echo "== $node ($dest): copy"
-  rd=$(q "$remote_dir")
-  staging=$(q "$remote_dir/.incoming")
-  # A staging directory the ssh user owns, so scp can write there even when the user is not root.
-  run ssh "${ssh_opts[@]}" "$dest" "$sudo install -d -m 0700 $rd && $sudo install -d -m 0700 -o \$(id -u) $staging"
-  run scp -q "${ssh_opts[@]}" "$dir/nodes/$node.tar.gz" "$binary" "$dest:$remote_dir/.incoming/"
-  run ssh "${ssh_opts[@]}" "$dest" "$sudo install -m 0600 $staging/$(q "$node.tar.gz") $rd/$(q "$node.tar.gz") && $sudo install -m 0755 $staging/$(q "$(basename "$binary")") /usr/local/bin/hardway && $sudo rm -rf $staging"
+  if ! copy_to "$node" "$dest"; then
+    echo "$prog: copying to $node ($dest) failed; no node was launched" >&2
+    exit 1
+  fi
 done
 
 # 2. launch
