@@ -3,7 +3,10 @@
 //
 // A Bundle is plain data (files with their modes, units with the files each one reads, the
 // units it must start after, and how to probe its health), so any producer can plug in:
-// ReadBundle reads the on-disk form `DIR/nodes/<node>/` with its manifest.json.
+// ReadBundle reads the on-disk form `DIR/nodes/<node>/` with its manifest.json, and
+// ReadBundleArchive the `<node>.tar.gz` copied to a node, in memory. The manifest is read
+// strictly, in exactly the format bootstrap.Manifest marshals to; errors name the file and the
+// field (files[3].mode).
 //
 // Launch is idempotent and touches only what changed:
 //

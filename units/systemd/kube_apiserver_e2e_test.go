@@ -134,8 +134,7 @@ nodes:
 		cmd := exec.Command(hardway, "launch", "--node", "cp1", "--bundle", archive, "--root", root, "--systemd-socket", sb.Socket, "--timeout", "3m")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			log, _ := os.ReadFile(sb.LogFile)
-			t.Fatalf("hardway launch: %v\n%s\nsystemd sandbox log:\n%s", err, out, lastLines(string(log), 60))
+			t.Fatalf("hardway launch: %v\n%s", err, out) // the sandbox prints its log, with the units' output
 		}
 		return string(out)
 	}
@@ -267,12 +266,4 @@ func kubectlOut(t *testing.T, kubectl, kubeconfig string, args ...string) string
 		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return out
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

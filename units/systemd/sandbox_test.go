@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,7 +109,7 @@ func TestSandboxBinds(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(src, "in"), []byte("hello\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	unit := "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'cp " + target + "/in " + target + "/out'\n"
+	unit := "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'cp " + target + "/in " + target + "/out && echo copied-by-the-sandbox'\n"
 	if err := os.WriteFile(filepath.Join(unitDir, "copy.service"), []byte(unit), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -122,5 +123,9 @@ func TestSandboxBinds(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Dir(target)); err == nil {
 		t.Fatalf("%s appeared on the host", filepath.Dir(target))
+	}
+	// The service's output is in the manager's log.
+	if b, err := os.ReadFile(sb.LogFile); err != nil || !strings.Contains(string(b), "copied-by-the-sandbox") {
+		t.Fatalf("the service's output is not in %s: %v\n%s", sb.LogFile, err, b)
 	}
 }

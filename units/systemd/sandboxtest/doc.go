@@ -13,7 +13,8 @@
 //     directory, and SYSTEMD_UNIT_PATH limited to the test's unit directories, the manager's
 //     own config directory (where `enable` links go) and a minimal set of targets. No host
 //     unit is loaded, so no tmpfiles, no dbus, no gpg-agent. It never empties /tmp.
-//   - services' stdout and stderr go to the manager's log (there is no journald inside).
+//   - services' stdout and stderr go to the manager's log, through a drop-in for every service
+//     (there is no journald inside); a failed test prints its last lines.
 //
 // The test talks to it over its private D-Bus socket ($XDG_RUNTIME_DIR/systemd/private) with
 // systemd.ConnectPrivate. At cleanup the manager gets SIGTERM by PID (it stops its units and

@@ -123,6 +123,15 @@ func StartWith(t testing.TB, opts Options) *Manager {
 			t.Fatal(err)
 		}
 	}
+	// Services' output to the manager's log: a drop-in for every service (there is no journald,
+	// and StandardOutput=inherit would mean the service's stdin, /dev/null).
+	if err := os.MkdirAll(filepath.Join(baseDir, "service.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	output := "[Service]\nStandardOutput=append:" + m.LogFile + "\nStandardError=append:" + m.LogFile + "\n"
+	if err := os.WriteFile(filepath.Join(baseDir, "service.d", "10-sandbox-output.conf"), []byte(output), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	search := append(slices.Clone(unitDirs), filepath.Join(configDir, "systemd", "user"), baseDir)
 
 	suffix := make([]byte, 4)
