@@ -4,17 +4,29 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/hardway-dev/hardway/bootstrap"
+	"github.com/hardway-dev/hardway/pki"
+	"github.com/hardway-dev/hardway/units"
 	"github.com/hardway-dev/hardway/units/systemd"
 	"github.com/hardway-dev/hardway/units/systemd/sandboxtest"
 )
@@ -170,5 +182,91 @@ func TestLaunchReadsEveryHABundle(t *testing.T) {
 				t.Errorf("%s: no units", bundle)
 			}
 		}
+	}
+}
+
+// launch's RBAC step: only a bundle with the super-admin kubeconfig applies it, to the local
+// API server named by the kube-apiserver unit's health probe; a transient 503 is retried and
+// the report says what was done; a dry run only says what it would ensure.
+func TestLaunchBootstrapRBACStep(t *testing.T) {
+	var mu sync.Mutex
+	var requests []string
+	objs := map[string][]byte{}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		requests = append(requests, r.Method+" "+r.URL.Path)
+		if len(requests) == 1 {
+			http.Error(w, `{"kind":"Status","code":503,"reason":"ServiceUnavailable"}`, http.StatusServiceUnavailable)
+			return
+		}
+		name := path.Base(r.URL.Path)
+		switch r.Method {
+		case http.MethodGet:
+			if b, ok := objs[name]; ok {
+				w.Write(b)
+				return
+			}
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"kind":"Status","code":404,"reason":"NotFound"}`))
+		case http.MethodPost:
+			b, _ := io.ReadAll(r.Body)
+			var crb rbacv1.ClusterRoleBinding
+			json.Unmarshal(b, &crb)
+			objs[crb.Name] = b
+			w.WriteHeader(http.StatusCreated)
+			w.Write(b)
+		default:
+			w.WriteHeader(http.StatusMethodNotAllowed)
+		}
+	}))
+	defer srv.Close()
+
+	key, err := pki.GenerateKey("ecdsa-p256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := pki.NewCA("super-admin", pki.Subject{CN: "kubernetes-super-admin"}, key, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := pki.EncodeKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The kubeconfig names a load balancer that is not up; launch must use the local server.
+	kc, err := pki.Kubeconfig{ClusterName: "c", Server: "https://lb.invalid:6443", User: "super-admin", CAPEM: pki.EncodeCert(srv.Certificate().Raw), CertPEM: ca.CertPEM, KeyPEM: keyPEM}.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &systemd.Bundle{
+		Node:  "cp-1",
+		Files: []systemd.File{{Path: units.SuperAdminKubeconfig, Data: kc, Mode: 0o600}},
+		Units: []systemd.Unit{{Name: "kube-apiserver.service", Health: &systemd.Health{Kind: systemd.HealthAPIServer, URL: srv.URL + "/readyz", CA: "/ca", Cert: "/c", Key: "/k"}}},
+	}
+	var out bytes.Buffer
+	g := &globals{stdout: &out, log: slog.New(slog.DiscardHandler)}
+
+	if err := applyBootstrapRBAC(context.Background(), g, b, true); err != nil || len(requests) != 0 ||
+		!strings.Contains(out.String(), "would ensure clusterrolebinding hardway:cluster-admins (Group hardway:cluster-admins -> ClusterRole cluster-admin)") {
+		t.Fatalf("dry run: %v, requests %v\n%s", err, requests, out.String())
+	}
+	out.Reset()
+	if err := applyBootstrapRBAC(context.Background(), g, b, false); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "rbac: clusterrolebinding hardway:cluster-admins created\nrbac: clusterrolebinding hardway:apiserver-kubelet-client created\n" {
+		t.Fatalf("report:\n%s(requests %v)", out.String(), requests)
+	}
+	out.Reset()
+	if err := applyBootstrapRBAC(context.Background(), g, b, false); err != nil || !strings.Contains(out.String(), "hardway:cluster-admins unchanged") {
+		t.Fatalf("second apply: %v\n%s", err, out.String())
+	}
+
+	// Any other node's bundle has no super-admin kubeconfig: nothing is sent.
+	n := len(requests)
+	out.Reset()
+	if err := applyBootstrapRBAC(context.Background(), g, &systemd.Bundle{Node: "w-1"}, false); err != nil || out.Len() != 0 || len(requests) != n {
+		t.Fatalf("a worker's bundle: %v, %q", err, out.String())
 	}
 }
