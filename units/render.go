@@ -129,11 +129,11 @@ const (
 // Health is how a launcher checks that a started unit serves. CA, Cert and Key are node
 // paths; they are empty for a plain-http probe.
 type Health struct {
-	Kind HealthKind
-	URL  string
-	CA   string
-	Cert string
-	Key  string
+	Kind HealthKind `json:"kind"`
+	URL  string     `json:"url"`
+	CA   string     `json:"ca"`
+	Cert string     `json:"cert"`
+	Key  string     `json:"key"`
 }
 
 // Flag is one command-line flag of a unit's ExecStart, written as --Name=Value.

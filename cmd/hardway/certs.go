@@ -283,10 +283,8 @@ func printOutput(w io.Writer, format string, v any, table func(io.Writer) error)
 		}
 		_, err = w.Write(b)
 		return err
-	default:
-		return usagef("-o %q: use table, json or yaml", format)
 	}
-	return nil
+	return usagef("-o %q: use table, json or yaml", format)
 }
 
 // parseDays reads a duration that may use a "d" (days) suffix: "30d", "1d12h", "72h".

@@ -18,7 +18,7 @@ import (
 //	  "node": "cp-1",
 //	  "files": [{"path": "/etc/kubernetes/pki/ca.crt", "mode": "0644", "sha256": "<64 hex>"}, ...],
 //	  "units": [{"name": "etcd.service", "inputs": ["/..."], "after": ["..."],
-//	             "health": {"Kind": "etcd", "URL": "https://...", "CA": "/...", "Cert": "/...", "Key": "/..."}}, ...]
+//	             "health": {"kind": "etcd", "url": "https://...", "ca": "/...", "cert": "/...", "key": "/..."}}, ...]
 //	}
 //
 // Field names are matched exactly (encoding/json alone would accept any case), unknown fields
@@ -43,7 +43,7 @@ var (
 	manifestFields = fieldSet{required: []string{"node", "files", "units"}}
 	fileFields     = fieldSet{required: []string{"path", "mode", "sha256"}}
 	unitFields     = fieldSet{required: []string{"name", "inputs"}, optional: []string{"after", "health"}}
-	healthFields   = fieldSet{required: []string{"Kind", "URL", "CA", "Cert", "Key"}}
+	healthFields   = fieldSet{required: []string{"kind", "url", "ca", "cert", "key"}}
 
 	octalMode = regexp.MustCompile(`^0[0-7]{3}$`)
 	hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -169,16 +169,16 @@ func decodeManifest(data []byte) (*manifestDoc, error) {
 		if raw, ok := u["health"]; ok && strings.TrimSpace(string(raw)) != "null" {
 			if h := d.object(field+".health", raw, healthFields); h != nil {
 				unit.Health = &Health{
-					Kind: d.str(field+".health.Kind", h["Kind"]),
-					URL:  d.str(field+".health.URL", h["URL"]),
-					CA:   d.str(field+".health.CA", h["CA"]),
-					Cert: d.str(field+".health.Cert", h["Cert"]),
-					Key:  d.str(field+".health.Key", h["Key"]),
+					Kind: d.str(field+".health.kind", h["kind"]),
+					URL:  d.str(field+".health.url", h["url"]),
+					CA:   d.str(field+".health.ca", h["ca"]),
+					Cert: d.str(field+".health.cert", h["cert"]),
+					Key:  d.str(field+".health.key", h["key"]),
 				}
 				switch unit.Health.Kind {
 				case HealthEtcd, HealthAPIServer, HealthKubelet:
 				default:
-					d.addf(field+".health.Kind", "%q is not a health kind (%s, %s, %s)", unit.Health.Kind, HealthEtcd, HealthAPIServer, HealthKubelet)
+					d.addf(field+".health.kind", "%q is not a health kind (%s, %s, %s)", unit.Health.Kind, HealthEtcd, HealthAPIServer, HealthKubelet)
 				}
 			}
 		}
