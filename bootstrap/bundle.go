@@ -7,11 +7,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hardway-dev/hardway/configs"
@@ -98,114 +101,155 @@ func unitOptions(c *configs.Cluster) units.Options {
 	return opt
 }
 
+// nodeBundle is one node's rendered bundle, before it joins the plan.
+type nodeBundle struct {
+	files    []bundleFile
+	manifest []byte
+	tgz      []byte
+}
+
 // addBundles renders every node's units and packs its bundle: the rendered files plus exactly
 // the credentials its units read (their inputs and health probes), no more. read returns the
 // final content of a cluster-directory file (what the plan will write, else what is on disk).
+// Nodes are rendered in parallel and join the plan in file order.
 func (p *Plan) addBundles(fsys fs.FS, c *configs.Cluster, read func(string) ([]byte, error)) error {
-	opt := unitOptions(c)
-	firstCP := ""
-	if cps := c.NodesWith(configs.RoleControlPlane); len(cps) > 0 {
-		firstCP = cps[0].Name
+	bundles := make([]nodeBundle, len(c.Nodes))
+	err := parallel(len(c.Nodes), runtime.GOMAXPROCS(0), func(i int) (err error) {
+		bundles[i], err = renderBundle(c, c.Nodes[i], read)
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	for _, node := range c.Nodes {
-		r, err := units.RenderNode(c, node, opt)
-		if err != nil {
-			return err
-		}
-		files := map[string]bundleFile{}
-		for _, f := range r.Files {
-			files[f.Path] = bundleFile{f.Path, f.Data, f.Mode}
-		}
-		src := sources(node.Name)
-		need := func(nodePath string) error {
-			rel, ok := src[nodePath]
-			if !ok {
-				return nil // a program, a log, a rendered file
-			}
-			if _, done := files[nodePath]; done {
-				return nil
-			}
-			data, err := read(rel)
-			if err != nil {
-				return fmt.Errorf("bundle for %s: %s (for %s): %w", node.Name, rel, nodePath, err)
-			}
-			mode := pki.ModePublic
-			if strings.HasSuffix(rel, ".key") || strings.HasSuffix(rel, ".kubeconfig") || rel == pki.EncryptionConfigPath {
-				mode = pki.ModeSecret
-			}
-			files[nodePath] = bundleFile{nodePath, data, mode}
-			return nil
-		}
-		m := Manifest{Node: node.Name}
-		for _, u := range r.Units {
-			for _, in := range u.Inputs {
-				if err := need(in); err != nil {
-					return err
-				}
-			}
-			if h := u.Health; h != nil {
-				for _, in := range []string{h.CA, h.Cert, h.Key} {
-					if err := need(in); err != nil {
-						return err
-					}
-				}
-			}
-			h := u.Health
-			m.Units = append(m.Units, ManifestUnit{Name: u.Name, Inputs: u.Inputs, After: u.After, Health: h})
-		}
-		// launch applies the bootstrap RBAC from the first control-plane node, with the
-		// break-glass credentials; no other node carries them.
-		if node.Name == firstCP {
-			if err := need(units.SuperAdminKubeconfig); err != nil {
-				return err
-			}
-		}
-		list := make([]bundleFile, 0, len(files))
-		for _, f := range files {
-			list = append(list, f)
-		}
-		slices.SortFunc(list, func(a, b bundleFile) int { return strings.Compare(a.path, b.path) })
-		if err := p.addBundle(fsys, node.Name, list, m); err != nil {
-			return err
-		}
+	for i, node := range c.Nodes {
+		p.addBundle(fsys, node.Name, bundles[i])
 	}
 	return nil
 }
 
-func (p *Plan) addBundle(fsys fs.FS, node string, files []bundleFile, m Manifest) error {
-	base := path.Join(BundleDir, node)
+// renderBundle renders one node's bundle.
+func renderBundle(c *configs.Cluster, node configs.Node, read func(string) ([]byte, error)) (nodeBundle, error) {
+	r, err := units.RenderNode(c, node, unitOptions(c))
+	if err != nil {
+		return nodeBundle{}, err
+	}
+	files := map[string]bundleFile{}
+	for _, f := range r.Files {
+		files[f.Path] = bundleFile{f.Path, f.Data, f.Mode}
+	}
+	src := sources(node.Name)
+	need := func(nodePath string) error {
+		rel, ok := src[nodePath]
+		if !ok {
+			return nil // a program, a log, a rendered file
+		}
+		if _, done := files[nodePath]; done {
+			return nil
+		}
+		data, err := read(rel)
+		if err != nil {
+			return fmt.Errorf("bundle for %s: %s (for %s): %w", node.Name, rel, nodePath, err)
+		}
+		mode := pki.ModePublic
+		if strings.HasSuffix(rel, ".key") || strings.HasSuffix(rel, ".kubeconfig") || rel == pki.EncryptionConfigPath {
+			mode = pki.ModeSecret
+		}
+		files[nodePath] = bundleFile{nodePath, data, mode}
+		return nil
+	}
+	m := Manifest{Node: node.Name}
+	for _, u := range r.Units {
+		for _, in := range u.Inputs {
+			if err := need(in); err != nil {
+				return nodeBundle{}, err
+			}
+		}
+		if h := u.Health; h != nil {
+			for _, in := range []string{h.CA, h.Cert, h.Key} {
+				if err := need(in); err != nil {
+					return nodeBundle{}, err
+				}
+			}
+		}
+		m.Units = append(m.Units, ManifestUnit{Name: u.Name, Inputs: u.Inputs, After: u.After, Health: u.Health})
+	}
+	// launch applies the bootstrap RBAC from the first control-plane node, with the
+	// break-glass credentials; no other node carries them.
+	if cps := c.NodesWith(configs.RoleControlPlane); len(cps) > 0 && cps[0].Name == node.Name {
+		if err := need(units.SuperAdminKubeconfig); err != nil {
+			return nodeBundle{}, err
+		}
+	}
+	b := nodeBundle{files: make([]bundleFile, 0, len(files))}
 	for _, f := range files {
+		b.files = append(b.files, f)
+	}
+	slices.SortFunc(b.files, func(x, y bundleFile) int { return strings.Compare(x.path, y.path) })
+	for _, f := range b.files {
 		sum := sha256.Sum256(f.data)
 		m.Files = append(m.Files, ManifestFile{Path: f.path, Mode: fmt.Sprintf("%04o", f.mode.Perm()), SHA256: hex.EncodeToString(sum[:])})
-		p.addIfChanged(fsys, pki.Change{Path: base + f.path, Data: f.data, Mode: f.mode, Reason: "bundle for " + node, ID: "bundle/" + node})
 	}
-	manifest, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
+	if b.manifest, err = json.MarshalIndent(m, "", "  "); err != nil {
+		return nodeBundle{}, err
 	}
-	manifest = append(manifest, '\n')
-	p.addIfChanged(fsys, pki.Change{Path: base + "/manifest.json", Data: manifest, Mode: pki.ModePublic, Reason: "bundle for " + node, ID: "bundle/" + node})
-	tgz, err := packBundle(files, manifest)
-	if err != nil {
-		return fmt.Errorf("bundle for %s: %w", node, err)
+	b.manifest = append(b.manifest, '\n')
+	if b.tgz, err = packBundle(b.files, b.manifest); err != nil {
+		return nodeBundle{}, fmt.Errorf("bundle for %s: %w", node.Name, err)
 	}
-	p.addIfChanged(fsys, pki.Change{Path: base + ".tar.gz", Data: tgz, Mode: pki.ModeSecret, Reason: "bundle for " + node, ID: "bundle/" + node})
-	return nil
+	return b, nil
+}
+
+func (p *Plan) addBundle(fsys fs.FS, node string, b nodeBundle) {
+	base := path.Join(BundleDir, node)
+	reason := "bundle for " + node
+	for _, f := range b.files {
+		p.addIfChanged(fsys, pki.Change{Path: base + f.path, Data: f.data, Mode: f.mode, Reason: reason, ID: "bundle/" + node})
+	}
+	p.addIfChanged(fsys, pki.Change{Path: base + "/manifest.json", Data: b.manifest, Mode: pki.ModePublic, Reason: reason, ID: "bundle/" + node})
+	p.addIfChanged(fsys, pki.Change{Path: base + ".tar.gz", Data: b.tgz, Mode: pki.ModeSecret, Reason: reason, ID: "bundle/" + node})
+}
+
+// parallel calls f(0) ... f(n-1) on up to workers goroutines and returns every error.
+func parallel(n, workers int, f func(i int) error) error {
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // tarTime is every entry's modification time: fixed, so the same files give the same archive
 // and a re-run writes nothing.
 var tarTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// gzipWriters are reused: a compressor holds about a megabyte of state, and a large cluster
+// packs a thousand archives.
+var gzipWriters = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return w
+}}
+
 // packBundle makes the node's archive: paths relative to /, modes kept, owned by root, with
 // manifest.json at the top. Unpack it on the node with `tar -xzpf <node>.tar.gz -C /`, or let
 // hardway launch install it.
 func packBundle(files []bundleFile, manifest []byte) ([]byte, error) {
 	var buf bytes.Buffer
-	gz, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	if err != nil {
-		return nil, err
-	}
+	gz := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(gz)
+	gz.Reset(&buf)
 	tw := tar.NewWriter(gz)
 	dirs := map[string]bool{}
 	var addDirs func(d string) error

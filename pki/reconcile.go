@@ -98,12 +98,8 @@ func Reconcile(fsys fs.FS, c *configs.Cluster, opt Options) (*Plan, error) {
 			}
 		}
 	}
-	for _, in := range insts {
-		if in.Kubeconfig != "" {
-			if err := r.kubeconfig(in); err != nil {
-				errs = append(errs, err)
-			}
-		}
+	if err := r.kubeconfigs(insts); err != nil {
+		errs = append(errs, err)
 	}
 	if err := r.encryption(); err != nil {
 		errs = append(errs, err)
@@ -373,48 +369,21 @@ func (r *reconciler) decide(in Instance) (*leafJob, error) {
 }
 
 func (r *reconciler) issueAll(jobs []*leafJob) error {
-	workers := r.opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	var (
-		wg   sync.WaitGroup
-		next = make(chan *leafJob)
-		mu   sync.Mutex
-		errs []error
-		done int
-	)
 	results := make([][]Change, len(jobs))
-	index := map[*leafJob]int{}
-	for i, j := range jobs {
-		index[j] = i
-	}
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range next {
-				chs, err := r.issue(j)
-				mu.Lock()
-				if err != nil {
-					errs = append(errs, err)
-				}
-				results[index[j]] = chs
-				done++
-				if r.opt.Progress != nil {
-					r.opt.Progress(done, len(jobs))
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for _, j := range jobs {
-		next <- j
-	}
-	close(next)
-	wg.Wait()
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	errs := make([]error, len(jobs))
+	var mu sync.Mutex
+	done := 0
+	r.parallel(len(jobs), func(i int) {
+		results[i], errs[i] = r.issue(jobs[i])
+		if r.opt.Progress != nil {
+			mu.Lock()
+			done++
+			r.opt.Progress(done, len(jobs))
+			mu.Unlock()
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	for _, chs := range results {
 		r.plan.Changes = append(r.plan.Changes, chs...)
@@ -510,29 +479,74 @@ func (r *reconciler) keyPair(in Instance) error {
 	return nil
 }
 
-func (r *reconciler) kubeconfig(in Instance) error {
+// kubeconfigs renders every kubeconfig in parallel; the changes join the plan in catalogue order.
+func (r *reconciler) kubeconfigs(insts []Instance) error {
+	var kcs []Instance
+	for _, in := range insts {
+		if in.Kubeconfig != "" {
+			kcs = append(kcs, in)
+		}
+	}
+	changes := make([]*Change, len(kcs))
+	errs := make([]error, len(kcs))
+	r.parallel(len(kcs), func(i int) { changes[i], errs[i] = r.kubeconfig(kcs[i]) })
+	for _, ch := range changes {
+		if ch != nil {
+			r.plan.Changes = append(r.plan.Changes, *ch)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// parallel calls f(0) ... f(n-1) on the configured number of workers.
+func (r *reconciler) parallel(n int, f func(i int)) {
+	workers := r.opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// kubeconfig renders one kubeconfig and returns its change, or nil when the file is current.
+func (r *reconciler) kubeconfig(in Instance) (*Change, error) {
+	r.mu.Lock()
 	m := r.material[in.ID]
+	r.mu.Unlock()
 	data, err := Kubeconfig{
 		ClusterName: r.c.Name, Server: in.Server, User: in.CN,
 		CAPEM: r.cas[in.Spec.CA].CertPEM, CertPEM: m.certPEM, KeyPEM: m.keyPEM,
 	}.Render()
 	if err != nil {
-		return fmt.Errorf("%s: %w", in.KubeconfigPath(), err)
+		return nil, fmt.Errorf("%s: %w", in.KubeconfigPath(), err)
 	}
 	old, err := r.read(in.KubeconfigPath())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if bytes.Equal(old, data) {
 		r.keep()
-		return nil
+		return nil, nil
 	}
-	reason := "new"
+	ch := &Change{Path: in.KubeconfigPath(), Data: data, Mode: ModeSecret, Action: Create, Reason: "new", ID: in.ID}
 	if old != nil {
-		reason = "its certificate, key, CA or server changed"
+		ch.Action, ch.Reason = Update, "its certificate, key, CA or server changed"
 	}
-	r.add(Change{Path: in.KubeconfigPath(), Data: data, Mode: ModeSecret, Reason: reason, ID: in.ID}, old != nil)
-	return nil
+	return ch, nil
 }
 
 // EncryptionConfigPath is where the encryption configuration lives in the cluster directory.
