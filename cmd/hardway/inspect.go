@@ -14,7 +14,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	sddbus "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/spf13/cobra"
 
 	"github.com/hardway-dev/hardway/units/flags"
@@ -26,6 +25,7 @@ func init() { register(newInspectCmd) }
 type inspectFlags struct {
 	pids       []int
 	services   []string
+	socket     string
 	root       string
 	target     string
 	etcdTarget string
@@ -66,6 +66,7 @@ exits 0; nothing is written.`,
 	fl := cmd.Flags()
 	fl.IntSliceVar(&f.pids, "pid", nil, "inspect a running process by PID (repeatable)")
 	fl.StringArrayVar(&f.services, "service", nil, "inspect the unit systemd loaded for NAME (repeatable)")
+	fl.StringVar(&f.socket, "systemd-socket", "", "with --service: ask the systemd manager at this private socket instead of the system one")
 	fl.StringVar(&f.root, "root", "", "resolve the paths in flags (and EnvironmentFile=, --service units) under this directory instead of /")
 	fl.StringVar(&f.target, "target-version", "", "Kubernetes minor version to check against (default: newest known, "+flags.Default().Component("kube-apiserver").Newest.String()+")")
 	fl.StringVar(&f.etcdTarget, "etcd-target-version", "", "etcd minor version to check against (default: newest known, "+flags.Default().Component("etcd").Newest.String()+")")
@@ -201,7 +202,7 @@ func collectInputs(g *globals, f *inspectFlags, opt inspect.Options, args []stri
 		invs = append(invs, inspect.ParseProcCmdline(cat, pid, data))
 	}
 	for _, name := range f.services {
-		inv, err := readService(cat, opt.FS, f.root, name)
+		inv, err := readService(cat, opt.FS, f.root, f.socket, name)
 		if err != nil {
 			return nil, err
 		}
@@ -293,7 +294,7 @@ func parseInput(cat *flags.Catalogue, fsys fs.FS, f inspect.File, dropins []insp
 // readService finds the unit systemd has loaded for name: over D-Bus (FragmentPath,
 // DropInPaths) when a systemd answers and no --root is given, else in the standard unit
 // directories under the root.
-func readService(cat *flags.Catalogue, fsys fs.FS, root, name string) (*inspect.Invocation, error) {
+func readService(cat *flags.Catalogue, fsys fs.FS, root, socket, name string) (*inspect.Invocation, error) {
 	if !strings.Contains(name, ".") {
 		name += ".service"
 	}
@@ -309,7 +310,10 @@ func readService(cat *flags.Catalogue, fsys fs.FS, root, name string) (*inspect.
 	}
 	mainPath, dropinPaths, err := "", []string(nil), errors.New("no --root")
 	if root == "" {
-		mainPath, dropinPaths, err = unitPathsOverDBus(name)
+		mainPath, dropinPaths, err = unitPathsOverDBus(socket, name)
+		if err != nil && socket != "" {
+			return nil, fmt.Errorf("--service %s: %w", name, err)
+		}
 	}
 	if err != nil {
 		mainPath, dropinPaths, err = inspect.FindUnit(fsys, name)
@@ -336,24 +340,17 @@ func readService(cat *flags.Catalogue, fsys fs.FS, root, name string) (*inspect.
 	return inspect.FromUnitFile(cat, u)
 }
 
-func unitPathsOverDBus(name string) (string, []string, error) {
+// unitPathsOverDBus asks the systemd manager (the system one, or the one at socket) which unit
+// file and drop-ins it loaded for name.
+func unitPathsOverDBus(socket, name string) (string, []string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	conn, err := sddbus.NewSystemConnectionContext(ctx)
+	conn, err := connectSystemd(ctx, socket)
 	if err != nil {
 		return "", nil, err
 	}
 	defer conn.Close()
-	props, err := conn.GetUnitPropertiesContext(ctx, name)
-	if err != nil {
-		return "", nil, err
-	}
-	frag, _ := props["FragmentPath"].(string)
-	if frag == "" {
-		return "", nil, fmt.Errorf("systemd has no unit file for %s (LoadState %v)", name, props["LoadState"])
-	}
-	dropins, _ := props["DropInPaths"].([]string)
-	return frag, dropins, nil
+	return conn.UnitFiles(ctx, name)
 }
 
 func newInspectDiffCmd(g *globals, f *inspectFlags) *cobra.Command {

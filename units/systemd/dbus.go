@@ -125,6 +125,21 @@ func (d *DBus) State(ctx context.Context, unit string) (UnitState, error) {
 	return st, nil
 }
 
+// UnitFiles returns the unit file systemd loaded for unit and its drop-ins, in the order
+// systemd applies them.
+func (d *DBus) UnitFiles(ctx context.Context, unit string) (fragment string, dropins []string, err error) {
+	p, err := d.conn.GetUnitPropertiesContext(ctx, unit)
+	if err != nil {
+		return "", nil, err
+	}
+	fragment = str(p["FragmentPath"])
+	if fragment == "" {
+		return "", nil, fmt.Errorf("systemd has no unit file for %s (LoadState %s)", unit, str(p["LoadState"]))
+	}
+	dropins, _ = p["DropInPaths"].([]string)
+	return fragment, dropins, nil
+}
+
 func str(v any) string {
 	s, _ := v.(string)
 	return s
