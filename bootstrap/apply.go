@@ -49,6 +49,9 @@ func Apply(dir string, p *Plan, opt ApplyOptions) (Result, error) {
 		return res, errors.New("apply: ApplyOptions.Now is not set")
 	}
 	stamp := opt.Now.UTC().Format("20060102T150405Z")
+	if err := atomicfile.RemoveStale(dir); err != nil {
+		return res, err
+	}
 	var backups, files atomicfile.Batch
 	defer backups.Abort()
 	defer files.Abort()

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -132,6 +133,28 @@ func (b *Batch) Abort() {
 		os.Remove(s.tmp)
 	}
 	b.staged = nil
+}
+
+// staleTemp matches the temporary files Write and Stage create: ".<name>.tmp-<digits>".
+var staleTemp = regexp.MustCompile(`^\..+\.tmp-[0-9]+$`)
+
+// RemoveStale removes, anywhere under dir, the temporary files a killed run left behind.
+// Call it only while holding the directory's lock, so no running writer owns them.
+func RemoveStale(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.Type().IsRegular() && staleTemp.MatchString(d.Name()) {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("%s: removing a stale temporary file: %w", p, err)
+			}
+		}
+		return nil
+	})
 }
 
 // Sync makes everything written under dir's filesystem durable: renames included.
