@@ -7,49 +7,21 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
-	"time"
 
-	"github.com/hardway-dev/hardway/configs"
 	"github.com/hardway-dev/hardway/pki"
+	"github.com/hardway-dev/hardway/pki/pkitest"
 )
 
 // testCA issues certificates with package pki, as `hardway init` does.
-type testCA struct {
-	ca *pki.CA
-}
+type testCA struct{ *pkitest.CA }
 
-func newTestCA(t *testing.T, cn string) *testCA {
-	t.Helper()
-	key, err := pki.GenerateKey(configs.KeyECDSAP256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := pki.NewCA(cn, pki.Subject{CN: cn}, key, time.Now(), 24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{ca: ca}
-}
+func newTestCA(t *testing.T, cn string) *testCA { return &testCA{pkitest.NewCA(t, cn)} }
 
-func (c *testCA) certPEM() []byte { return c.ca.CertPEM }
+func (c *testCA) certPEM() []byte { return c.CertPEM }
 
 // issue returns a new certificate and key (PEM) for cn with usage and SANs.
 func (c *testCA) issue(t *testing.T, cn string, usage pki.Usage, sans ...string) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := pki.GenerateKey(configs.KeyECDSAP256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	certPEM, err = c.ca.Issue(cn, pki.Request{Subject: pki.Subject{CN: cn, SANs: sans}, Usage: usage, NotBefore: now.Add(-time.Minute), NotAfter: now.Add(24 * time.Hour)}, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyPEM, err = pki.EncodeKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return certPEM, keyPEM
+	return c.CA.Issue(t, cn, usage, sans...)
 }
 
 // freePort returns a port free on ip right now.
