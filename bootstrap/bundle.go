@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/internal/parallel"
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/units"
 )
@@ -114,11 +115,11 @@ type nodeBundle struct {
 // Nodes are rendered in parallel and join the plan in file order.
 func (p *Plan) addBundles(fsys fs.FS, c *configs.Cluster, read func(string) ([]byte, error)) error {
 	bundles := make([]nodeBundle, len(c.Nodes))
-	err := parallel(len(c.Nodes), runtime.GOMAXPROCS(0), func(i int) (err error) {
-		bundles[i], err = renderBundle(c, c.Nodes[i], read)
-		return err
+	errs := make([]error, len(c.Nodes))
+	parallel.Do(len(c.Nodes), runtime.GOMAXPROCS(0), func(i int) {
+		bundles[i], errs[i] = renderBundle(c, c.Nodes[i], read)
 	})
-	if err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	for i, node := range c.Nodes {
@@ -207,28 +208,6 @@ func (p *Plan) addBundle(fsys fs.FS, node string, b nodeBundle) {
 	}
 	p.addIfChanged(fsys, pki.Change{Path: base + "/manifest.json", Data: b.manifest, Mode: pki.ModePublic, Reason: reason, ID: "bundle/" + node})
 	p.addIfChanged(fsys, pki.Change{Path: base + ".tar.gz", Data: b.tgz, Mode: pki.ModeSecret, Reason: reason, ID: "bundle/" + node})
-}
-
-// parallel calls f(0) ... f(n-1) on up to workers goroutines and returns every error.
-func parallel(n, workers int, f func(i int) error) error {
-	errs := make([]error, n)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				errs[i] = f(i)
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 // tarTime is every entry's modification time: fixed, so the same files give the same archive

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/internal/parallel"
 )
 
 // Action says what a Change does to its file.
@@ -504,22 +505,7 @@ func (r *reconciler) parallel(n int, f func(i int)) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f(i)
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallel.Do(n, workers, f)
 }
 
 // kubeconfig renders one kubeconfig and returns its change, or nil when the file is current.

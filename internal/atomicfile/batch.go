@@ -7,9 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hardway-dev/hardway/internal/parallel"
 )
 
 // Batch replaces many files with the same guarantee as Write — every file is either its old
@@ -62,27 +63,11 @@ type Item struct {
 // few in parallel hide the latency), keeping their order for Commit. On an error nothing of
 // this call stays staged.
 func (b *Batch) StageAll(items []Item, workers int) error {
-	if workers < 1 {
-		workers = 1
-	}
 	out := make([]Batch, len(items))
 	errs := make([]error, len(items))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				errs[i] = out[i].Stage(items[i].Path, items[i].Data, items[i].Mode)
-			}
-		}()
-	}
-	for i := range items {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallel.Do(len(items), workers, func(i int) {
+		errs[i] = out[i].Stage(items[i].Path, items[i].Data, items[i].Mode)
+	})
 	if err := errors.Join(errs...); err != nil {
 		for i := range out {
 			out[i].Abort()
