@@ -4,25 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hardway-dev/hardway/internal/e2e"
 )
 
 // freePort returns a port free on ip right now.
-func freePort(t *testing.T, ip string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
-}
+func freePort(t *testing.T, ip string) string { return e2e.FreePort(t, ip) }
 
 type testCluster struct {
 	ca      *testCA

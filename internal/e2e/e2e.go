@@ -4,6 +4,7 @@
 package e2e
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"testing"
@@ -38,4 +39,16 @@ func SkipIfShort(t testing.TB) {
 	if testing.Short() && !Enabled() {
 		t.Skip("slow end-to-end test; skipped with -short")
 	}
+}
+
+// FreePort returns a TCP port free on ip (a 127.0.0.0/8 address) right now.
+func FreePort(t testing.TB, ip string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port
 }

@@ -1,12 +1,13 @@
 package systemd_test
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/hardway-dev/hardway/internal/e2e"
 
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/pki/pkitest"
@@ -25,16 +26,7 @@ func (c *testCA) issue(t *testing.T, cn string, usage pki.Usage, sans ...string)
 }
 
 // freePort returns a port free on ip right now.
-func freePort(t *testing.T, ip string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
-}
+func freePort(t *testing.T, ip string) string { return e2e.FreePort(t, ip) }
 
 // buildHardway builds the hardway binary (CGO_ENABLED=0) into a temporary directory.
 func buildHardway(t *testing.T) string {
