@@ -93,15 +93,6 @@ type bundleFile struct {
 	mode fs.FileMode
 }
 
-// unitOptions turns the cluster's implementation choices into the units package's options.
-func unitOptions(c *configs.Cluster) units.Options {
-	opt := units.Options{Implementation: map[units.Component]units.Implementation{}}
-	for comp, impl := range c.Implementations {
-		opt.Implementation[units.Component(comp)] = units.Implementation(impl)
-	}
-	return opt
-}
-
 // nodeBundle is one node's rendered bundle, before it joins the plan.
 type nodeBundle struct {
 	files    []bundleFile
@@ -130,7 +121,7 @@ func (p *Plan) addBundles(fsys fs.FS, c *configs.Cluster, read func(string) ([]b
 
 // renderBundle renders one node's bundle.
 func renderBundle(c *configs.Cluster, node configs.Node, read func(string) ([]byte, error)) (nodeBundle, error) {
-	r, err := units.RenderNode(c, node, unitOptions(c))
+	r, err := units.RenderNode(c, node, units.OptionsFor(c))
 	if err != nil {
 		return nodeBundle{}, err
 	}

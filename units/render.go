@@ -69,6 +69,15 @@ type Options struct {
 	Implementation map[Component]Implementation
 }
 
+// OptionsFor returns the options the cluster model asks for: its implementations per component.
+func OptionsFor(c *configs.Cluster) Options {
+	opt := Options{Implementation: map[Component]Implementation{}}
+	for comp, impl := range c.Implementations {
+		opt.Implementation[Component(comp)] = Implementation(impl)
+	}
+	return opt
+}
+
 func (o Options) implementation(c Component) Implementation {
 	if impl, ok := o.Implementation[c]; ok && impl != "" {
 		return impl

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -30,12 +28,13 @@ func newUnitsCmd(g *globals) *cobra.Command {
 func newUnitsShowCmd(g *globals) *cobra.Command {
 	var impls map[string]string
 	cmd := &cobra.Command{
-		Use:   "show NODE --config FILE",
+		Use:   "show NODE [--config FILE]",
 		Short: "Print every unit and config file rendered for NODE, with its path on the node",
 		Long: `show renders, for one node of the cluster file, the systemd units and the configuration files
 they read (kubelet, kube-proxy, scheduler, audit policy) and prints each one's path on the node,
 mode and content, so they can be reviewed before the bundles are distributed. It writes nothing.
-Certificates, keys and kubeconfigs are not shown: the units only name their paths.`,
+Certificates, keys and kubeconfigs are not shown: the units only name their paths. Without
+--config it reads the cluster model 'hardway init' kept in DIR/cluster.yaml.`,
 		Example: "  hardway units show cp-1 --config configs/examples/ha.yaml\n" +
 			"  hardway units show node1 --config configs/examples/single.yaml --implementation etcd=hardway",
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -45,19 +44,26 @@ Certificates, keys and kubeconfigs are not shown: the units only name their path
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opt, err := unitsOptions(impls)
+			c, err := clusterForDir(g, cmd.Flags())
 			if err != nil {
 				return err
 			}
-			c, err := loadCluster(g, cmd.Flags())
-			if err != nil {
-				return err
+			if len(impls) > 0 && c.Implementations == nil {
+				c.Implementations = map[string]string{}
+			}
+			for comp, impl := range impls {
+				c.Implementations[comp] = impl
+			}
+			for _, p := range c.Validate().Errors() {
+				if comp, ok := strings.CutPrefix(p.Field, "implementations."); ok {
+					return usagef("--implementation %s=%s: %s; %s", comp, c.Implementations[comp], p.Message, p.Fix)
+				}
 			}
 			node, ok := c.Node(args[0])
 			if !ok {
 				return usagef("%s: no node %q; the nodes are: %s", g.configFile, args[0], nodeNames(c))
 			}
-			r, err := units.RenderNode(c, node, opt)
+			r, err := units.RenderNode(c, node, units.OptionsFor(c))
 			if err != nil {
 				return err
 			}
@@ -76,40 +82,9 @@ Certificates, keys and kubeconfigs are not shown: the units only name their path
 		},
 	}
 	cmd.Flags().StringToStringVar(&impls, "implementation", nil,
-		"COMPONENT=IMPL pairs choosing the program a unit runs: upstream (default) or hardway (etcd, kube-apiserver)")
+		"COMPONENT=IMPL pairs choosing the program a unit runs, over the cluster file's implementations: upstream (default) or hardway (etcd)")
 	addConfigFlags(cmd.Flags())
 	return cmd
-}
-
-// unitsOptions turns --implementation pairs into units.Options.
-func unitsOptions(impls map[string]string) (units.Options, error) {
-	opt := units.Options{}
-	if len(impls) == 0 {
-		return opt, nil
-	}
-	opt.Implementation = map[units.Component]units.Implementation{}
-	var names []string
-	for _, c := range units.Components {
-		names = append(names, string(c))
-	}
-	keys := make([]string, 0, len(impls))
-	for k := range impls {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := impls[k]
-		comp := units.Component(k)
-		if !slices.Contains(units.Components, comp) {
-			return opt, usagef("--implementation %s=%s: unknown component %q (one of %s)", k, v, k, strings.Join(names, ", "))
-		}
-		impl := units.Implementation(v)
-		if impl != units.Upstream && impl != units.Hardway {
-			return opt, usagef("--implementation %s=%s: unknown implementation %q (%s or %s)", k, v, v, units.Upstream, units.Hardway)
-		}
-		opt.Implementation[comp] = impl
-	}
-	return opt, nil
 }
 
 func nodeNames(c *configs.Cluster) string {

@@ -45,11 +45,11 @@ func TestUnitsShowErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"units", "show", "nope", "--config", example("ha")}, 2, `no node "nope"; the nodes are: cp-1, cp-2`},
-		{[]string{"units", "show", "cp-1"}, 2, "--config is required"},
+		{[]string{"units", "show", "cp-1", "--dir", "/nonexistent"}, 2, "/nonexistent/cluster.yaml not found: run 'hardway init"},
 		{[]string{"units", "show", "--config", example("ha")}, 2, "takes one NODE"},
-		{[]string{"units", "show", "cp-1", "--config", example("ha"), "--implementation", "coredns=hardway"}, 2, `unknown component "coredns"`},
-		{[]string{"units", "show", "cp-1", "--config", example("ha"), "--implementation", "etcd=docker"}, 2, `unknown implementation "docker"`},
-		{[]string{"units", "show", "worker-1", "--config", example("ha"), "--implementation", "kubelet=hardway"}, 1, "hardway has no implementation of kubelet"},
+		{[]string{"units", "show", "cp-1", "--config", example("ha"), "--implementation", "coredns=hardway"}, 2, `--implementation coredns=hardway: "coredns" is not a component`},
+		{[]string{"units", "show", "cp-1", "--config", example("ha"), "--implementation", "etcd=docker"}, 2, `--implementation etcd=docker: "docker" is not an implementation`},
+		{[]string{"units", "show", "worker-1", "--config", example("ha"), "--implementation", "kubelet=hardway"}, 2, "hardway has no kubelet yet"},
 		{[]string{"units"}, 2, "show NODE"},
 	} {
 		var out, errb bytes.Buffer
