@@ -197,6 +197,34 @@ nodes:
 	if out, err := kubectlRun(kubectl, kubelet, "get", "secrets", "--all-namespaces"); err == nil || !strings.Contains(err.Error(), "Forbidden") {
 		t.Errorf("kubectl get secrets as the kubelet: %v\n%s", err, out)
 	}
+	// Secrets are encrypted at rest with the generated EncryptionConfiguration: the real etcdctl,
+	// with the etcd health-check client certificate, reads the stored value, which carries the
+	// secretbox prefix and key name and not the plaintext.
+	kubectlOut(t, kubectl, admin, "create", "secret", "generic", "hw-e2e", "--from-literal=password=plaintext-canary-7731")
+	etcdctl := e2e.RequireBinary(t, "etcdctl")
+	ectl := exec.Command(etcdctl, "--endpoints", fmt.Sprintf("https://127.0.0.1:%d", units.EtcdClientPort),
+		"--cacert", filepath.Join(dir, "pki/etcd/ca.crt"),
+		"--cert", filepath.Join(dir, "pki/etcd/healthcheck-client.crt"), "--key", filepath.Join(dir, "pki/etcd/healthcheck-client.key"),
+		"get", "/registry/secrets/default/hw-e2e", "--print-value-only")
+	ectl.Env = append(os.Environ(), "ETCDCTL_API=3")
+	stored, err := ectl.Output()
+	if err != nil {
+		t.Fatalf("etcdctl get: %v", err)
+	}
+	encCfg, err := pki.ParseEncryptionConfig(fileData(t, b, units.EncryptionConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prefix := "k8s:enc:secretbox:v1:" + encCfg.Keys[0].Name + ":"; !strings.HasPrefix(string(stored), prefix) {
+		t.Errorf("the secret is stored as %.40q, want the prefix %q", stored, prefix)
+	}
+	if strings.Contains(string(stored), "plaintext-canary-7731") {
+		t.Error("the secret is stored in plain text")
+	}
+	if out := kubectlOut(t, kubectl, admin, "get", "secret", "hw-e2e", "-o", "jsonpath={.data.password}"); out != "cGxhaW50ZXh0LWNhbmFyeS03NzMx" {
+		t.Errorf("reading the secret back: %q", out)
+	}
+
 	// The API server's kubelet client reaches the kubelet API through system:kubelet-api-admin.
 	kc := kubeconfigFor(t, b, server, work, "kubelet-client.kubeconfig", units.KubeletClientCert, units.KubeletClientKey)
 	if out := kubectlOut(t, kubectl, kc, "auth", "can-i", "get", "nodes", "--subresource=proxy"); out != "yes" {
