@@ -16,27 +16,11 @@ import (
 	"testing"
 
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/configs/configstest"
 	"github.com/hardway-dev/hardway/pki"
 )
 
-func haCluster(t testing.TB) *configs.Cluster {
-	t.Helper()
-	c := &configs.Cluster{
-		Name:        "prod",
-		APIEndpoint: configs.Endpoint{Host: "k8s-api.example.internal"},
-	}
-	for i, n := range []string{"cp-1", "cp-2", "cp-3"} {
-		c.Nodes = append(c.Nodes, configs.Node{Name: n, Addresses: []string{"10.0.0.1" + string(rune('1'+i))}, Roles: []string{"control-plane", "etcd"}})
-	}
-	for i, n := range []string{"worker-1", "worker-2", "worker-3"} {
-		c.Nodes = append(c.Nodes, configs.Node{Name: n, Addresses: []string{"10.0.0.2" + string(rune('1'+i))}, Roles: []string{"worker"}})
-	}
-	c.SetDefaults()
-	if err := c.Validate().Err(); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func haCluster(t testing.TB) *configs.Cluster { return configstest.HA() }
 
 func initDir(t *testing.T, c *configs.Cluster) string {
 	t.Helper()

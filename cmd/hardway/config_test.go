@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/configs/configstest"
 )
 
 func writeFile(t *testing.T, name, content string) string {
@@ -121,5 +123,17 @@ func TestParseDays(t *testing.T) {
 	}
 	if _, err := parseDays("soon"); err == nil {
 		t.Error("parseDays(soon) succeeded")
+	}
+}
+
+// configstest.HA, which package tests use, is the HA example file.
+func TestHAExampleMatchesConfigstest(t *testing.T) {
+	c, err := decodeCluster(haExample, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDefaults()
+	if want := configstest.HA(); !reflect.DeepEqual(c, want) {
+		t.Errorf("configs/examples/ha.yaml and configstest.HA differ:\n file %+v\n code %+v", c, want)
 	}
 }
