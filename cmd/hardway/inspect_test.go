@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hardway-dev/hardway/configs"
 	"github.com/hardway-dev/hardway/units/flags"
 	"github.com/hardway-dev/hardway/units/inspect"
 )
@@ -230,6 +231,31 @@ func TestInspectRenderedUnitsAreClean(t *testing.T) {
 	for _, f := range rep.All() {
 		if f.Severity >= inspect.Warning {
 			t.Errorf("%s: %s %s: %s", f.Input, f.Severity, f.ID, f.Message)
+		}
+	}
+}
+
+// Every node's bundle from `hardway init`, inspected in place with its files (certificates
+// chained, keys matched, SANs against the addresses, permissions, cross-component checks),
+// has no warning or error: the PKI, the units and the bundles agree with each other.
+func TestInspectInitBundlesAreClean(t *testing.T) {
+	for _, example := range []string{haExample, "../../configs/examples/single.yaml"} {
+		dir := filepath.Join(t.TempDir(), "cluster")
+		mustHardway(t, "init", "--config", example, "--dir", dir)
+		c := mustCluster(t, dir)
+		for _, n := range c.Nodes {
+			root := filepath.Join(dir, "nodes", n.Name)
+			code, out, errs := runInspectCLI(t, "", "--root", root, "--fail-on", "warning", filepath.Join(root, "etc/systemd/system"))
+			if code != 0 || !strings.Contains(out, "0 error(s), 0 warning(s)") {
+				t.Errorf("%s node %s: exit %d\n%s\n%s", example, n.Name, code, out, errs)
+			}
+			want := "== kubelet.service (kubelet"
+			if n.Has(configs.RoleControlPlane) {
+				want = "== kube-apiserver.service (kube-apiserver"
+			}
+			if !strings.Contains(out, want) {
+				t.Errorf("%s node %s: %q not inspected:\n%s", example, n.Name, want, out)
+			}
 		}
 	}
 }

@@ -60,12 +60,15 @@ type Problem struct {
 	Origin  Origin
 }
 
+// hardwayComponents are hardway's own implementations, which take the upstream flag names.
+var hardwayComponents = map[string]string{"apiserver": "kube-apiserver", "etcd": "etcd"}
+
 // Recognize returns the component a command line runs, and how many leading arguments belong
-// to the binary rather than to the component (1 for "hardway apiserver").
+// to the binary rather than to the component (1 for "hardway apiserver" and "hardway etcd").
 func Recognize(cat *flags.Catalogue, binary string, args []string) (component string, skip int) {
 	base := path.Base(binary)
-	if base == "hardway" && len(args) > 0 && args[0] == "apiserver" {
-		return "kube-apiserver", 1
+	if base == "hardway" && len(args) > 0 && hardwayComponents[args[0]] != "" {
+		return hardwayComponents[args[0]], 1
 	}
 	if base == "hyperkube" && len(args) > 0 { // hyperkube kube-apiserver --flags
 		if c := cat.ForBinary(args[0]); c != nil {
