@@ -1,4 +1,3 @@
-// Package configstest builds cluster models for tests and benchmarks in other packages.
 package configstest
 
 import (

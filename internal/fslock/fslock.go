@@ -1,5 +1,3 @@
-// Package fslock holds an exclusive advisory lock on a file, so two hardway runs never work on
-// one cluster directory at once.
 package fslock
 
 import (

@@ -1,4 +1,3 @@
-// Package parallel runs independent pieces of work on a few goroutines.
 package parallel
 
 import "sync"

@@ -1,0 +1,2 @@
+// Package configstest builds cluster models for tests and benchmarks in other packages.
+package configstest
