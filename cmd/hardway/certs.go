@@ -78,7 +78,7 @@ func newCertsListCmd(g *globals) *cobra.Command {
 						fmt.Fprintf(tw, "%s\t(%s)\t\t\t\t\n", i.Name, i.Error)
 						continue
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", i.Name, i.Subject, strings.Join(i.SANs, ","), i.Issuer, i.NotAfter.Format(time.DateOnly), i.Left)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", i.Name, i.Subject, shortList(i.SANs, 3), i.Issuer, i.NotAfter.Format(time.DateOnly), i.Left)
 				}
 				return tw.Flush()
 			})
@@ -262,6 +262,14 @@ func newCertsVerifyCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
 	return cmd
+}
+
+// shortList joins the first n items and counts the rest, for tables; -o json|yaml show all.
+func shortList(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ",")
+	}
+	return fmt.Sprintf("%s (+%d more)", strings.Join(items[:n], ","), len(items)-n)
 }
 
 // printOutput writes v as JSON or YAML, or calls table.
