@@ -49,10 +49,11 @@ type Request struct {
 	NotAfter  time.Time
 }
 
-// NewCA issues a self-signed CA for key, valid from now-Backdate for validity. Its SAN is its
-// CN, as kubeadm does.
+// NewCA issues a self-signed CA for key, valid from now-Backdate for validity. (kubeadm also
+// gives its CAs a DNS SAN equal to the CN; cfssl's signer drops SANs from CA certificates, and
+// nothing checks a CA's SANs, so hardway's CAs have none.)
 func NewCA(name string, s Subject, key crypto.Signer, now time.Time, validity time.Duration) (*CA, error) {
-	req := &csr.CertificateRequest{CN: s.CN, Hosts: []string{s.CN}, CA: &csr.CAConfig{Expiry: validity.String()}}
+	req := &csr.CertificateRequest{CN: s.CN, CA: &csr.CAConfig{Expiry: validity.String()}}
 	csrPEM, err := csr.Generate(key, req)
 	if err != nil {
 		return nil, convert(name, err)
@@ -68,7 +69,6 @@ func NewCA(name string, s Subject, key crypto.Signer, now time.Time, validity ti
 	}
 	certPEM, err := sg.Sign(signer.SignRequest{
 		Request:   string(csrPEM),
-		Hosts:     []string{s.CN},
 		NotBefore: now.Add(-Backdate).UTC(),
 		NotAfter:  now.Add(validity).UTC(),
 	})
