@@ -131,8 +131,12 @@ func profileFor(u Usage, key crypto.PublicKey) string {
 	return string(u) + "-ecdsa"
 }
 
-// Issue signs a certificate for key. It returns the certificate's PEM.
+// Issue signs a certificate for key. It returns the certificate's PEM. A certificate never
+// outlives its CA: NotAfter is cut to the CA's.
 func (ca *CA) Issue(name string, r Request, key crypto.Signer) ([]byte, error) {
+	if r.NotAfter.After(ca.Cert.NotAfter) {
+		r.NotAfter = ca.Cert.NotAfter
+	}
 	if ca.signer == nil {
 		return nil, fmt.Errorf("%s: cannot issue: CA %s is external (its key is not in the cluster directory); sign the certificate with that CA and place it in the cluster directory", name, ca.Name)
 	}

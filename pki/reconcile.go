@@ -351,6 +351,9 @@ func (r *reconciler) decide(in Instance) (*leafJob, error) {
 	switch left := cert.NotAfter.Sub(r.opt.Now); {
 	case left <= 0:
 		j.reasons = append(j.reasons, "expired "+cert.NotAfter.Format(time.DateOnly))
+	case left < r.c.Validity.RenewBefore && !cert.NotAfter.Before(ca.Cert.NotAfter):
+		// It already ends with its CA: a new one could not last longer.
+		r.note("%s ends with its CA %s on %s; renew the CA with 'hardway certs renew %s'", in.CertPath(), ca.Name, ca.Cert.NotAfter.Format(time.DateOnly), ca.Name)
 	case left < r.c.Validity.RenewBefore:
 		j.reasons = append(j.reasons, fmt.Sprintf("expires in %s, inside the renewal window", HumanDuration(left)))
 	}

@@ -296,3 +296,45 @@ func TestExternalCA(t *testing.T) {
 		t.Fatalf("issuing from an external CA: %v", err)
 	}
 }
+
+func TestLeafNeverOutlivesItsCA(t *testing.T) {
+	c := haCluster(t)
+	fsys := fstest.MapFS{}
+	reconcileInto(t, fsys, c, Options{})
+	// Nine and a half years on, the CA has half a year left; renewed leaves stop with it.
+	later := testNow.Add(c.Validity.CA - 180*24*time.Hour)
+	p := reconcileInto(t, fsys, c, Options{Now: later})
+	if len(p.Changes) == 0 {
+		t.Fatal("expired leaves were not reissued")
+	}
+	ca, _ := ParseCert(fsys["pki/ca.crt"].Data)
+	leaf, _ := ParseCert(fsys["pki/apiserver.crt"].Data)
+	if leaf.NotAfter.After(ca.NotAfter) {
+		t.Errorf("apiserver certificate ends %s, after its CA (%s)", leaf.NotAfter, ca.NotAfter)
+	}
+	if ps := Verify(fsys, c, later); len(ps) > 0 {
+		t.Errorf("%+v", ps)
+	}
+	// Inside the CA's last month, leaves that already end with it are not reissued over and
+	// over: the plan says to renew the CA instead.
+	last := ca.NotAfter.Add(-10 * 24 * time.Hour)
+	p = reconcileInto(t, fsys, c, Options{Now: last})
+	if len(p.Changes) != 0 {
+		t.Errorf("%d changes in the CA's last days", len(p.Changes))
+	}
+	if !strings.Contains(strings.Join(p.Notes, "\n"), "renew the CA with 'hardway certs renew ca'") {
+		t.Errorf("notes: %v", p.Notes)
+	}
+	// Renewing the CAs (same keys) lets the same run reissue the leaves that ended with them.
+	p = reconcileInto(t, fsys, c, Options{Now: last, Renew: map[string]bool{"ca": true, "etcd/ca": true, "front-proxy-ca": true}})
+	renewedCA, _ := ParseCert(fsys["pki/ca.crt"].Data)
+	if !renewedCA.NotAfter.After(ca.NotAfter) {
+		t.Error("renewing the CA did not extend it")
+	}
+	if _, ok := changedPaths(p)["pki/apiserver.crt"]; !ok {
+		t.Error("after the CA renewal, the leaves ending with the old CA were not reissued")
+	}
+	if ps := Verify(fsys, c, last.Add(100*24*time.Hour)); len(ps) > 0 {
+		t.Errorf("after renewing the CA and the leaves: %+v", ps)
+	}
+}
