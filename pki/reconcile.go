@@ -76,7 +76,7 @@ func Reconcile(fsys fs.FS, c *configs.Cluster, opt Options) (*Plan, error) {
 	if opt.Now.IsZero() {
 		return nil, errors.New("reconcile: Options.Now is not set")
 	}
-	r := &reconciler{fsys: fsys, c: c, opt: opt, cas: map[string]*CA{}, rekeyed: map[string]bool{}, plan: &Plan{}, material: map[string]material{}}
+	r := &reconciler{fsys: fsys, c: c, opt: opt, cas: map[string]*CA{}, rekeyed: map[string]bool{}, caEndNoted: map[string]bool{}, plan: &Plan{}, material: map[string]material{}}
 	insts := Instances(c)
 	var errs []error
 	for _, in := range insts {
@@ -116,14 +116,16 @@ type material struct {
 }
 
 type reconciler struct {
-	fsys     fs.FS
-	c        *configs.Cluster
-	opt      Options
-	cas      map[string]*CA
-	rekeyed  map[string]bool // CAs given a new key in this run: their leaves are reissued
-	plan     *Plan
-	mu       sync.Mutex
-	material map[string]material // final cert and key of each leaf, for kubeconfigs
+	fsys    fs.FS
+	c       *configs.Cluster
+	opt     Options
+	cas     map[string]*CA
+	rekeyed map[string]bool // CAs given a new key in this run: their leaves are reissued
+	// caEndNoted: CAs whose approaching end was already noted in this run.
+	caEndNoted map[string]bool
+	plan       *Plan
+	mu         sync.Mutex
+	material   map[string]material // final cert and key of each leaf, for kubeconfigs
 }
 
 // read returns a file's bytes, nil when it does not exist.
@@ -348,15 +350,21 @@ func (r *reconciler) decide(in Instance) (*leafJob, error) {
 	if want := extUsages(in.Spec.Usage); !slices.Equal(sortedUsages(cert.ExtKeyUsage), want) {
 		j.reasons = append(j.reasons, "key usages differ from the catalogue")
 	}
-	switch left := cert.NotAfter.Sub(r.opt.Now); {
-	case left <= 0:
-		j.reasons = append(j.reasons, "expired "+cert.NotAfter.Format(time.DateOnly))
-	case left < r.c.Validity.RenewBefore && !cert.NotAfter.Before(ca.Cert.NotAfter):
-		// It already ends with its CA: a new one could not last longer.
-		r.note("%s ends with its CA %s on %s; renew the CA with 'hardway certs renew %s'", in.CertPath(), ca.Name, ca.Cert.NotAfter.Format(time.DateOnly), ca.Name)
-	case left < r.c.Validity.RenewBefore:
-		j.reasons = append(j.reasons, fmt.Sprintf("expires in %s, inside the renewal window", HumanDuration(left)))
+	if left := cert.NotAfter.Sub(r.opt.Now); left < r.c.Validity.RenewBefore {
+		switch {
+		case !cert.NotAfter.Before(ca.Cert.NotAfter):
+			// It already ends with its CA: a new one could not last longer. Said once per CA.
+			if !r.caEndNoted[ca.Name] {
+				r.caEndNoted[ca.Name] = true
+				r.note("certificates signed by %s end with it on %s; renew the CA with 'hardway certs renew %s', then run init", ca.Name, ca.Cert.NotAfter.Format(time.DateOnly), ca.Name)
+			}
+		case left <= 0:
+			j.reasons = append(j.reasons, "expired "+cert.NotAfter.Format(time.DateOnly))
+		default:
+			j.reasons = append(j.reasons, fmt.Sprintf("expires in %s, inside the renewal window", HumanDuration(left)))
+		}
 	}
+
 	if j.key == nil {
 		return nil, fmt.Errorf("%s exists but %s does not; restore the key from backup/, or run 'hardway certs renew %s --new-key'", in.CertPath(), in.KeyPath(), in.ID)
 	}

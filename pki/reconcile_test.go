@@ -322,7 +322,7 @@ func TestLeafNeverOutlivesItsCA(t *testing.T) {
 	if len(p.Changes) != 0 {
 		t.Errorf("%d changes in the CA's last days", len(p.Changes))
 	}
-	if !strings.Contains(strings.Join(p.Notes, "\n"), "renew the CA with 'hardway certs renew ca'") {
+	if !strings.Contains(strings.Join(p.Notes, "\n"), "renew the CA with 'hardway certs renew ca', then run init") {
 		t.Errorf("notes: %v", p.Notes)
 	}
 	// Renewing the CAs (same keys) lets the same run reissue the leaves that ended with them.
