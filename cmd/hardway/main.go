@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -54,7 +55,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ee.code
 	}
 	fmt.Fprintln(stderr, "error:", err)
-	if isUsageError(err) {
+	// cobra reports an unknown subcommand before any of ours runs.
+	if isUsageError(err) || strings.HasPrefix(err.Error(), "unknown command ") {
 		return 2
 	}
 	return 1
@@ -104,7 +106,25 @@ It keeps the credentials healthy afterwards: renew, verify, check expiry.`,
 	for _, sub := range subcommands {
 		root.AddCommand(sub(g))
 	}
+	markArgErrorsAsUsage(root)
 	return root
+}
+
+// markArgErrorsAsUsage makes every command's argument check report a usage error (exit 2).
+func markArgErrorsAsUsage(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil && !isUsageError(err) {
+				return &usageError{fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
+			} else if err != nil {
+				return err
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		markArgErrorsAsUsage(sub)
+	}
 }
 
 // subcommands are added by the files that define them, so each command lives in its own file.
