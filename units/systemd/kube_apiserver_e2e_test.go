@@ -1,7 +1,10 @@
 package systemd_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"os"
@@ -11,8 +14,17 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
+
+	"github.com/hardway-dev/hardway/apiserver/encryption"
+	"github.com/hardway-dev/hardway/apiserver/etcdserver"
 	"github.com/hardway-dev/hardway/bootstrap/rbac"
+	"github.com/hardway-dev/hardway/configs"
 	"github.com/hardway-dev/hardway/internal/e2e"
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/units"
@@ -76,68 +88,10 @@ func TestLaunchRealKubeAPIServer(t *testing.T) {
 	e2e.SkipIfShort(t)
 	apiserverBin := requireKubeAPIServer(t)
 	kubectl := e2e.RequireBinary(t, "kubectl")
-	requirePortsFree(t, "127.0.0.1", units.EtcdClientPort, units.EtcdPeerPort)
-	hardway := buildHardway(t)
-
-	work := t.TempDir()
-	apiPort := freePort(t, "127.0.0.1")
-	cfg := filepath.Join(work, "cluster-config.yaml")
-	writeFile(t, cfg, `name: e2e
-kubernetesVersion: "1.37"
-apiEndpoint:
-  host: 127.0.0.1
-  port: `+apiPort+`
-implementations:
-  etcd: hardway
-nodes:
-  - name: cp1
-    addresses: [127.0.0.1]
-    hostnames: [localhost]
-    roles: [control-plane, etcd]
-`)
-	dir := filepath.Join(work, "cluster")
-	run(t, hardway, "init", "--config", cfg, "--dir", dir)
-	archive := filepath.Join(dir, "nodes", "cp1.tar.gz")
-	b, err := systemd.ReadBundleArchive(archive, "cp1")
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	root := filepath.Join(work, "root")
-	bins := filepath.Join(work, "bin")
-	for _, d := range []string{units.KubernetesDir, units.EtcdDataDir, "/var/log/kubernetes", units.SystemdDir} {
-		if err := os.MkdirAll(systemd.HostPath(root, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.MkdirAll(bins, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	sb := sandboxtest.StartWith(t, sandboxtest.Options{
-		UnitDirs: []string{systemd.HostPath(root, units.SystemdDir)},
-		Binds: map[string]string{
-			units.KubernetesDir:                       systemd.HostPath(root, units.KubernetesDir),
-			units.EtcdDataDir:                         systemd.HostPath(root, units.EtcdDataDir),
-			"/var/log/kubernetes":                     systemd.HostPath(root, "/var/log/kubernetes"),
-			units.BinDir + "/hardway":                 hardway,
-			units.BinDir + "/kube-apiserver":          apiserverBin,
-			units.BinDir + "/kube-controller-manager": stubProgram(t, bins, "kube-controller-manager"),
-			units.BinDir + "/kube-scheduler":          stubProgram(t, bins, "kube-scheduler"),
-		},
-	})
-	mgr := sb.Connect(t)
+	cl := launchRealCluster(t, buildHardway(t), apiserverBin, "") // the default provider, secretbox
+	work, dir, apiPort, b, mgr, launch := cl.work, cl.dir, cl.apiPort, cl.bundle, cl.mgr, cl.launch
 	ctx := context.Background()
 
-	// `hardway launch` with the node's archive, as scripts/distribute.sh runs it on a node.
-	launch := func() string {
-		t.Helper()
-		cmd := exec.Command(hardway, "launch", "--node", "cp1", "--bundle", archive, "--root", root, "--systemd-socket", sb.Socket, "--timeout", "3m")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("hardway launch: %v\n%s", err, out) // the sandbox prints its log, with the units' output
-		}
-		return string(out)
-	}
 	out := launch()
 	for _, want := range []string{
 		"start   etcd.service", "start   kube-apiserver.service", "healthy: etcd.service, kube-apiserver.service",
@@ -197,33 +151,9 @@ nodes:
 	if out, err := kubectlRun(kubectl, kubelet, "get", "secrets", "--all-namespaces"); err == nil || !strings.Contains(err.Error(), "Forbidden") {
 		t.Errorf("kubectl get secrets as the kubelet: %v\n%s", err, out)
 	}
-	// Secrets are encrypted at rest with the generated EncryptionConfiguration: the real etcdctl,
-	// with the etcd health-check client certificate, reads the stored value, which carries the
-	// secretbox prefix and key name and not the plaintext.
-	kubectlOut(t, kubectl, admin, "create", "secret", "generic", "hw-e2e", "--from-literal=password=plaintext-canary-7731")
-	etcdctl := e2e.RequireBinary(t, "etcdctl")
-	ectl := exec.Command(etcdctl, "--endpoints", fmt.Sprintf("https://127.0.0.1:%d", units.EtcdClientPort),
-		"--cacert", filepath.Join(dir, "pki/etcd/ca.crt"),
-		"--cert", filepath.Join(dir, "pki/etcd/healthcheck-client.crt"), "--key", filepath.Join(dir, "pki/etcd/healthcheck-client.key"),
-		"get", "/registry/secrets/default/hw-e2e", "--print-value-only")
-	ectl.Env = append(os.Environ(), "ETCDCTL_API=3")
-	stored, err := ectl.Output()
-	if err != nil {
-		t.Fatalf("etcdctl get: %v", err)
-	}
-	encCfg, err := pki.ParseEncryptionConfig(fileData(t, b, units.EncryptionConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if prefix := "k8s:enc:secretbox:v1:" + encCfg.Keys[0].Name + ":"; !strings.HasPrefix(string(stored), prefix) {
-		t.Errorf("the secret is stored as %.40q, want the prefix %q", stored, prefix)
-	}
-	if strings.Contains(string(stored), "plaintext-canary-7731") {
-		t.Error("the secret is stored in plain text")
-	}
-	if out := kubectlOut(t, kubectl, admin, "get", "secret", "hw-e2e", "-o", "jsonpath={.data.password}"); out != "cGxhaW50ZXh0LWNhbmFyeS03NzMx" {
-		t.Errorf("reading the secret back: %q", out)
-	}
+	// Secrets are encrypted at rest with the generated EncryptionConfiguration, in the format
+	// hardway's own encryption reads and writes.
+	cl.checkEncryption(t, kubectl, configs.ProviderSecretbox)
 
 	// The API server's kubelet client reaches the kubelet API through system:kubelet-api-admin.
 	kc := kubeconfigFor(t, b, server, work, "kubelet-client.kubeconfig", units.KubeletClientCert, units.KubeletClientKey)
@@ -232,6 +162,214 @@ nodes:
 	}
 	if out, err := kubectlRun(kubectl, kc, "auth", "can-i", "list", "secrets"); err == nil || !strings.HasPrefix(out, "no") {
 		t.Errorf("kube-apiserver-kubelet-client can list secrets: %q, %v", out, err)
+	}
+}
+
+// realCluster is one control-plane+etcd node from `hardway init`, its bundle staged for
+// `hardway launch` under a sandboxed systemd whose units run the real kube-apiserver over
+// `hardway etcd`. Nothing runs until launch is called.
+type realCluster struct {
+	hardway, work, dir, apiPort string
+	bundle                      *systemd.Bundle
+	mgr                         *systemd.DBus
+	// launch runs `hardway launch` with the node's archive, as scripts/distribute.sh runs it on
+	// a node, and returns its output.
+	launch func() string
+}
+
+// launchRealCluster inits a one-node cluster whose secrets are encrypted with provider (""
+// leaves the cluster file's default) and starts the sandbox for it.
+func launchRealCluster(t *testing.T, hardway, apiserverBin, provider string) *realCluster {
+	t.Helper()
+	requirePortsFree(t, "127.0.0.1", units.EtcdClientPort, units.EtcdPeerPort)
+	work := t.TempDir()
+	apiPort := freePort(t, "127.0.0.1")
+	cfg := filepath.Join(work, "cluster-config.yaml")
+	encryption := ""
+	if provider != "" {
+		encryption = "encryption:\n  provider: " + provider + "\n"
+	}
+	writeFile(t, cfg, `name: e2e
+kubernetesVersion: "1.37"
+apiEndpoint:
+  host: 127.0.0.1
+  port: `+apiPort+`
+`+encryption+`implementations:
+  etcd: hardway
+nodes:
+  - name: cp1
+    addresses: [127.0.0.1]
+    hostnames: [localhost]
+    roles: [control-plane, etcd]
+`)
+	dir := filepath.Join(work, "cluster")
+	run(t, hardway, "init", "--config", cfg, "--dir", dir)
+	archive := filepath.Join(dir, "nodes", "cp1.tar.gz")
+	b, err := systemd.ReadBundleArchive(archive, "cp1")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	root := filepath.Join(work, "root")
+	bins := filepath.Join(work, "bin")
+	for _, d := range []string{units.KubernetesDir, units.EtcdDataDir, "/var/log/kubernetes", units.SystemdDir} {
+		if err := os.MkdirAll(systemd.HostPath(root, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(bins, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sb := sandboxtest.StartWith(t, sandboxtest.Options{
+		UnitDirs: []string{systemd.HostPath(root, units.SystemdDir)},
+		Binds: map[string]string{
+			units.KubernetesDir:                       systemd.HostPath(root, units.KubernetesDir),
+			units.EtcdDataDir:                         systemd.HostPath(root, units.EtcdDataDir),
+			"/var/log/kubernetes":                     systemd.HostPath(root, "/var/log/kubernetes"),
+			units.BinDir + "/hardway":                 hardway,
+			units.BinDir + "/kube-apiserver":          apiserverBin,
+			units.BinDir + "/kube-controller-manager": stubProgram(t, bins, "kube-controller-manager"),
+			units.BinDir + "/kube-scheduler":          stubProgram(t, bins, "kube-scheduler"),
+		},
+	})
+	c := &realCluster{hardway: hardway, work: work, dir: dir, apiPort: apiPort, bundle: b, mgr: sb.Connect(t)}
+	c.launch = func() string {
+		t.Helper()
+		cmd := exec.Command(hardway, "launch", "--node", "cp1", "--bundle", archive, "--root", root, "--systemd-socket", sb.Socket, "--timeout", "3m")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("hardway launch: %v\n%s", err, out) // the sandbox prints its log, with the units' output
+		}
+		return string(out)
+	}
+	return c
+}
+
+// The real kube-apiserver and hardway's encryption read each other's stored secrets, for each
+// provider a cluster file can choose. Each provider is a cluster of its own (the etcd ports are
+// fixed, so they run one after the other); the default, secretbox, is covered by
+// TestLaunchRealKubeAPIServer.
+func TestRealKubeAPIServerEncryptionProviders(t *testing.T) {
+	e2e.SkipIfShort(t)
+	apiserverBin := requireKubeAPIServer(t)
+	kubectl := e2e.RequireBinary(t, "kubectl")
+	hardway := buildHardway(t)
+	for _, provider := range []string{configs.ProviderAESGCM, configs.ProviderAESCBC} {
+		t.Run(provider, func(t *testing.T) {
+			cl := launchRealCluster(t, hardway, apiserverBin, provider)
+			if out := cl.launch(); !strings.Contains(out, "healthy: etcd.service, kube-apiserver.service") {
+				t.Fatalf("launch:\n%s", out)
+			}
+			cl.checkEncryption(t, kubectl, provider)
+		})
+	}
+}
+
+// checkEncryption proves, on a launched cluster whose secrets are encrypted with provider:
+//   - a secret created with kubectl is stored (read with the real etcdctl and the etcd
+//     health-check client certificate) with the provider's prefix and key name, not in plain
+//     text, and hardway's encryption with the bundle's EncryptionConfiguration decrypts it to
+//     kube-apiserver's protobuf ("k8s\x00" magic) holding the secret's data;
+//   - a secret serialized and encrypted by hardway and put straight into etcd (clientv3 over
+//     mutual TLS) is returned by the real kube-apiserver to kubectl.
+func (c *realCluster) checkEncryption(t *testing.T, kubectl, provider string) {
+	t.Helper()
+	etcdctl := e2e.RequireBinary(t, "etcdctl")
+	admin := filepath.Join(c.dir, "kubeconfigs", "admin.kubeconfig")
+	etcdTLS := etcdserver.ClientTLS{
+		CertFile:      filepath.Join(c.dir, "pki/etcd/healthcheck-client.crt"),
+		KeyFile:       filepath.Join(c.dir, "pki/etcd/healthcheck-client.key"),
+		TrustedCAFile: filepath.Join(c.dir, "pki/etcd/ca.crt"),
+	}
+	endpoint := fmt.Sprintf("https://127.0.0.1:%d", units.EtcdClientPort)
+	encCfg, err := encryption.ParseConfig(fileData(t, c.bundle, units.EncryptionConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := encryption.ForResource(encCfg, "secrets", rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tr.WriteKey().Provider(); got != provider {
+		t.Fatalf("the bundle's encryption config writes secrets with %s, want %s", got, provider)
+	}
+	scheme := k8sruntime.NewScheme()
+	if err := corev1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	proto := protobuf.NewSerializer(scheme, scheme)
+
+	// kube-apiserver writes, hardway reads.
+	kubectlOut(t, kubectl, admin, "create", "secret", "generic", "hw-e2e", "--from-literal=password=plaintext-canary-7731")
+	ectl := exec.Command(etcdctl, "--endpoints", endpoint, "--cacert", etcdTLS.TrustedCAFile, "--cert", etcdTLS.CertFile, "--key", etcdTLS.KeyFile,
+		"get", "/registry/secrets/default/hw-e2e", "--print-value-only")
+	ectl.Env = append(os.Environ(), "ETCDCTL_API=3")
+	stored, err := ectl.Output()
+	if err != nil {
+		t.Fatalf("etcdctl get: %v", err)
+	}
+	cli, err := etcdserver.NewClient([]string{endpoint}, etcdTLS, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := cli.Get(ctx, "/registry/secrets/default/hw-e2e")
+	if err != nil || len(resp.Kvs) != 1 {
+		t.Fatalf("etcd get: %v, %v", resp, err)
+	}
+	if raw := resp.Kvs[0].Value; string(stored) != string(raw)+"\n" { // etcdctl ends the value with a newline
+		t.Errorf("etcdctl printed %.40q, clientv3 read %.40q", stored, raw)
+	}
+	stored = resp.Kvs[0].Value
+	if prefix := tr.WriteKey().Prefix(); !strings.HasPrefix(string(stored), prefix) || prefix != "k8s:enc:"+provider+":v1:"+tr.WriteKey().Name()+":" {
+		t.Errorf("the secret is stored as %.40q, want the prefix %q", stored, prefix)
+	}
+	if strings.Contains(string(stored), "plaintext-canary-7731") {
+		t.Error("the secret is stored in plain text")
+	}
+	plain, stale, err := tr.TransformFromStorage(stored, "/registry/secrets/default/hw-e2e")
+	if err != nil || stale {
+		t.Fatalf("hardway decrypting kube-apiserver's value: stale %v, %v", stale, err)
+	}
+	if !bytes.HasPrefix(plain, []byte("k8s\x00")) || !bytes.Contains(plain, []byte("plaintext-canary-7731")) {
+		t.Errorf("decrypted value %.60q: want kube-apiserver's protobuf with the secret's data", plain)
+	}
+	obj, _, err := proto.Decode(plain, nil, nil)
+	if err != nil {
+		t.Fatalf("decoding kube-apiserver's stored secret: %v", err)
+	}
+	if s, ok := obj.(*corev1.Secret); !ok || s.Name != "hw-e2e" || string(s.Data["password"]) != "plaintext-canary-7731" {
+		t.Errorf("decoded %#v", obj)
+	}
+	if out := kubectlOut(t, kubectl, admin, "get", "secret", "hw-e2e", "-o", "jsonpath={.data.password}"); out != "cGxhaW50ZXh0LWNhbmFyeS03NzMx" {
+		t.Errorf("reading the secret back: %q", out)
+	}
+
+	// hardway writes, kube-apiserver reads.
+	const name = "hw-e2e-from-hardway"
+	key := "/registry/secrets/default/" + name
+	secret := &corev1.Secret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", UID: "6f1b3c1e-0d5a-4d8e-9a55-000000000001", CreationTimestamp: metav1.Now()},
+		Type:       corev1.SecretTypeOpaque,
+		Data:       map[string][]byte{"token": []byte("written-by-hardway-" + provider)},
+	}
+	var buf bytes.Buffer
+	if err := proto.Encode(secret, &buf); err != nil {
+		t.Fatal(err)
+	}
+	value, err := tr.TransformToStorage(buf.Bytes(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Put(ctx, key, string(value)); err != nil {
+		t.Fatalf("etcd put %s: %v", key, err)
+	}
+	want := base64.StdEncoding.EncodeToString(secret.Data["token"])
+	if out := kubectlOut(t, kubectl, admin, "get", "secret", name, "-o", "jsonpath={.data.token}"); out != want {
+		t.Errorf("kubectl get secret %s (written by hardway, %s): %q, want %q", name, provider, out, want)
 	}
 }
 
