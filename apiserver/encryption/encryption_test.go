@@ -72,7 +72,7 @@ func unhex(t *testing.T, s string) []byte {
 
 // upstream returns k8s.io/apiserver's own transformer for one key (the one kube-apiserver runs),
 // without the prefix: it reads and writes payloads.
-func upstream(t *testing.T, provider string, secret []byte) value.Transformer {
+func upstream(t testing.TB, provider string, secret []byte) value.Transformer {
 	t.Helper()
 	switch provider {
 	case Secretbox:
