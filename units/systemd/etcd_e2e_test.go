@@ -62,7 +62,10 @@ func etcdBundle(t *testing.T, root string, program []string, ca *testCA, members
 		c, k := ca.issue(t, m.name, pki.UsagePeer, m.ip, "localhost")
 		add(m.serverCert(), c, 0o644)
 		add(m.serverKey(), k, 0o600)
-		c, k = ca.issue(t, m.name, pki.UsagePeer, m.ip)
+		// As the catalogue's etcd-peer certificate, it also names loopback: every member here
+		// dials from 127.0.0.1 (the kernel's source address for 127.0.0.0/8), and etcd 3.4
+		// checks a peer's client certificate against the address it connects from.
+		c, k = ca.issue(t, m.name, pki.UsagePeer, m.ip, "127.0.0.1", "localhost")
 		add(m.peerCert(), c, 0o644)
 		add(m.peerKey(), k, 0o600)
 		flags := []string{
