@@ -70,6 +70,9 @@ type Flag struct {
 	Deprecated Version `json:"deprecated,omitzero"`
 	NoOp       Version `json:"noop,omitzero"` // accepted but without effect from this version
 	Removed    Version `json:"removed,omitzero"`
+	// Undeprecated is the version that withdrew the deprecation (kube-apiserver 1.37 did so
+	// for --enable-logs-handler): from it on, the flag is current again.
+	Undeprecated Version `json:"undeprecated,omitzero"`
 	// ReplacedBy names the flag of the same component that takes over, when one does.
 	ReplacedBy string `json:"replacedBy,omitempty"`
 	// Advice says what to do instead, in words, when no single flag replaces it.
@@ -95,7 +98,11 @@ func (s State) String() string {
 
 // StateAt is the flag's lifecycle state in version v.
 func (f *Flag) StateAt(v Version) State {
-	return lifecycleAt(v, f.Added, f.Deprecated, f.NoOp, f.Removed)
+	st := lifecycleAt(v, f.Added, f.Deprecated, f.NoOp, f.Removed)
+	if st == Deprecated && !f.Undeprecated.IsZero() && v.AtLeast(f.Undeprecated) {
+		return Current
+	}
+	return st
 }
 
 func lifecycleAt(v, added, deprecated, noop, removed Version) State {
@@ -310,6 +317,9 @@ func (c *Catalogue) Validate() error {
 				add("%s: no meaning", at)
 			}
 			checkLifecycle(add, at, comp.Major(), f.Added, f.Deprecated, f.NoOp, f.Removed)
+			if !f.Undeprecated.IsZero() && (f.Deprecated.IsZero() || f.Undeprecated.Compare(f.Deprecated) <= 0) {
+				add("%s: undeprecated (%s) without an earlier deprecation", at, f.Undeprecated)
+			}
 			if f.ReplacedBy != "" {
 				r := comp.Flag(f.ReplacedBy)
 				switch {

@@ -1,0 +1,133 @@
+package flags
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/hardway-dev/hardway/internal/e2e"
+)
+
+// helpFlag matches a flag at the start of a --help line: "  --name", "  -x, --name".
+var helpFlag = regexp.MustCompile(`(?m)^\s+(?:-[a-zA-Z], )?--([a-z0-9][a-z0-9-]*)`)
+
+// flagsInHelp runs prog --help and returns the flag names it lists.
+func flagsInHelp(t *testing.T, prog string) map[string]bool {
+	t.Helper()
+	out, _ := exec.Command(prog, "--help").CombinedOutput() // some programs exit non-zero on --help
+	names := map[string]bool{}
+	for _, m := range helpFlag.FindAllStringSubmatch(string(out), -1) {
+		names[m[1]] = true
+	}
+	if len(names) < 20 {
+		t.Fatalf("%s --help listed only %d flags:\n%s", prog, len(names), out)
+	}
+	return names
+}
+
+// binaryCheck says how a real binary reacts to a flag given on its command line.
+type binaryCheck struct {
+	component  string
+	version    Version
+	run        func(flag, value string) string // the combined output of prog --flag=value --version
+	unknown    func(out, flag string) bool     // the binary rejected the flag as unknown
+	deprecated func(out, flag string) bool     // the binary warned that the flag is deprecated (nil: not checked)
+}
+
+// check compares the catalogue's view of a component at one version with the real binary:
+// every flag its --help lists is known and alive at that version; every catalogue flag the
+// catalogue calls removed (or not yet added) is rejected by the binary, every other one is
+// accepted; and where the binary announces deprecations, they agree. (Giving each flag to the
+// binary catches hidden flags, which --help leaves out.)
+func (bc binaryCheck) check(t *testing.T, listed map[string]bool) {
+	t.Helper()
+	comp := Default().Component(bc.component)
+	if comp == nil {
+		t.Fatalf("no component %s", bc.component)
+	}
+	v := bc.version
+	var unknown []string
+	for name := range listed {
+		if comp.Flag(name) == nil {
+			unknown = append(unknown, name)
+		}
+	}
+	sort.Strings(unknown)
+	if len(unknown) > 0 {
+		t.Errorf("%s %s lists flags the catalogue does not know: %v", bc.component, v, unknown)
+	}
+	for i := range comp.Flags {
+		f := &comp.Flags[i]
+		out := bc.run(f.Name, dummyValue(f))
+		gone := bc.unknown(out, f.Name)
+		switch st := f.StateAt(v); {
+		case st == Removed || st == NotYetAdded:
+			if !gone {
+				t.Errorf("--%s: the catalogue says %s at %s, but the binary accepts it: %.200s", f.Name, st, v, out)
+			}
+		case gone:
+			t.Errorf("--%s: the catalogue says %s at %s, but the binary does not know it", f.Name, st, v)
+		case bc.deprecated == nil:
+		case bc.deprecated(out, f.Name) && st == Current:
+			t.Errorf("--%s: the binary says it is deprecated; the catalogue says current at %s: %.200s", f.Name, v, out)
+		case !bc.deprecated(out, f.Name) && (st == Deprecated || st == NoOp) && listed[f.Name]:
+			t.Errorf("--%s: the catalogue says %s at %s, but the binary neither warns nor hides it", f.Name, st, v)
+		}
+	}
+}
+
+func runner(prog string) func(flag, value string) string {
+	return func(flag, value string) string {
+		out, _ := exec.Command(prog, "--"+flag+"="+value, "--version").CombinedOutput()
+		return string(out)
+	}
+}
+
+// The real kube-apiserver v1.37 (scripts/build-kube-apiserver.sh; CI builds it).
+func TestCatalogueMatchesRealKubeAPIServer(t *testing.T) {
+	bin := os.Getenv("HARDWAY_KUBE_APISERVER")
+	if bin == "" {
+		e2e.Skip(t, "HARDWAY_KUBE_APISERVER is not set: build the real kube-apiserver with scripts/build-kube-apiserver.sh OUT and point it there")
+	}
+	binaryCheck{
+		component: "kube-apiserver", version: MustVersion("1.37"), run: runner(bin),
+		unknown:    func(out, flag string) bool { return strings.Contains(out, "unknown flag: --"+flag) },
+		deprecated: func(out, flag string) bool { return strings.Contains(out, "Flag --"+flag+" has been deprecated") },
+	}.check(t, flagsInHelp(t, bin))
+}
+
+// The real etcd from Debian (3.4).
+func TestCatalogueMatchesRealEtcd(t *testing.T) {
+	bin := e2e.RequireBinary(t, "etcd")
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`etcd Version: (\d+\.\d+)`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("etcd --version: %s", out)
+	}
+	binaryCheck{
+		component: "etcd", version: MustVersion(m[1]), run: runner(bin),
+		unknown: func(out, flag string) bool { return strings.Contains(out, "flag provided but not defined: -"+flag) },
+	}.check(t, flagsInHelp(t, bin))
+}
+
+// dummyValue is a value of the flag's type, to give it on a command line.
+func dummyValue(f *Flag) string {
+	switch f.Type {
+	case Bool:
+		return "false"
+	case Int:
+		return "1"
+	case Duration:
+		return "1s"
+	}
+	if f.Default != "" {
+		return f.Default
+	}
+	return "x"
+}
