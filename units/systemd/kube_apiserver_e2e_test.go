@@ -33,7 +33,7 @@ import (
 )
 
 // kubeAPIServerEnv names the real kube-apiserver binary the end-to-end test runs; build it with
-// scripts/build-kube-apiserver.sh.
+// scripts/build-kube.sh.
 const kubeAPIServerEnv = "HARDWAY_KUBE_APISERVER"
 
 // requireKubeAPIServer returns the real kube-apiserver from $HARDWAY_KUBE_APISERVER, or skips
@@ -42,7 +42,7 @@ func requireKubeAPIServer(t *testing.T) string {
 	t.Helper()
 	p := os.Getenv(kubeAPIServerEnv)
 	if p == "" {
-		e2e.Skip(t, kubeAPIServerEnv+" is not set: build the real kube-apiserver with `scripts/build-kube-apiserver.sh OUT` (a few minutes) and set "+kubeAPIServerEnv+"=OUT")
+		e2e.Skip(t, kubeAPIServerEnv+" is not set: build the real kube-apiserver with `scripts/build-kube.sh OUTDIR` (a few minutes) and set "+kubeAPIServerEnv+"=OUT")
 	}
 	if st, err := os.Stat(p); err != nil || st.IsDir() || st.Mode().Perm()&0o111 == 0 {
 		t.Fatalf("%s=%s is not an executable file (%v)", kubeAPIServerEnv, p, err)
@@ -63,8 +63,22 @@ func requirePortsFree(t *testing.T, ip string, ports ...int) {
 	}
 }
 
-// stubProgram writes a program that only stays up, for units whose real binary the test does
-// not build (controller-manager, scheduler): they are not what this test proves.
+// controlPlaneProgram returns the real program for name from the environment variable env
+// (scripts/build-kube.sh builds it; CI sets it), or, outside HARDWAY_E2E=1, a stand-in that only
+// stays up, so a developer with only kube-apiserver built can still run the test.
+func controlPlaneProgram(t *testing.T, env, name, dir string) (path string, real bool) {
+	t.Helper()
+	if p := os.Getenv(env); p != "" {
+		return p, true
+	}
+	if e2e.Enabled() {
+		t.Fatalf("HARDWAY_E2E=1 but %s is not set: build %s with scripts/build-kube.sh OUTDIR", env, name)
+	}
+	t.Logf("%s is not set: %s.service runs a stand-in", env, name)
+	return stubProgram(t, dir, name), false
+}
+
+// stubProgram writes a program that only stays up, for a unit whose real binary is not built.
 func stubProgram(t *testing.T, dir, name string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
@@ -155,6 +169,32 @@ func TestLaunchRealKubeAPIServer(t *testing.T) {
 	// hardway's own encryption reads and writes.
 	cl.checkEncryption(t, kubectl, configs.ProviderSecretbox)
 
+	// The real controller-manager and scheduler, from their rendered units, config files and
+	// kubeconfigs: each holds its leader lease, so each authenticated with its certificate and
+	// was authorized as system:kube-controller-manager / system:kube-scheduler; the
+	// controller-manager's service-account controller made the default ServiceAccount, and the
+	// API server issues a token for it with the generated sa.key.
+	if cl.realControllers {
+		controllers := []string{"kube-controller-manager.service", "kube-scheduler.service"}
+		first := states(t, mgr, controllers...)
+		for _, lease := range []string{"kube-controller-manager", "kube-scheduler"} {
+			waitFor(t, 2*time.Minute, "the "+lease+" leader lease", func() bool {
+				out, err := kubectlRun(kubectl, admin, "get", "lease", lease, "-n", "kube-system", "-o", "jsonpath={.spec.holderIdentity}")
+				return err == nil && out != ""
+			})
+		}
+		waitFor(t, 2*time.Minute, "the default ServiceAccount", func() bool {
+			_, err := kubectlRun(kubectl, admin, "get", "serviceaccount", "default", "-n", "default")
+			return err == nil
+		})
+		if tok := kubectlOut(t, kubectl, admin, "create", "token", "default", "-n", "default"); strings.Count(tok, ".") != 2 {
+			t.Errorf("kubectl create token: %q is not a JWT", tok)
+		}
+		if again := states(t, mgr, controllers...); !slices.Equal(first, again) {
+			t.Errorf("the controller-manager or the scheduler restarted (crashed?) meanwhile: %v -> %v", first, again)
+		}
+	}
+
 	// The API server's kubelet client reaches the kubelet API through system:kubelet-api-admin.
 	kc := kubeconfigFor(t, b, server, work, "kubelet-client.kubeconfig", units.KubeletClientCert, units.KubeletClientKey)
 	if out := kubectlOut(t, kubectl, kc, "auth", "can-i", "get", "nodes", "--subresource=proxy"); out != "yes" {
@@ -170,6 +210,8 @@ func TestLaunchRealKubeAPIServer(t *testing.T) {
 // `hardway etcd`. Nothing runs until launch is called.
 type realCluster struct {
 	hardway, work, dir, apiPort string
+	// realControllers: the real kube-controller-manager and kube-scheduler run (not stand-ins).
+	realControllers bool
 	bundle                      *systemd.Bundle
 	mgr                         *systemd.DBus
 	// launch runs `hardway launch` with the node's archive, as scripts/distribute.sh runs it on
@@ -220,6 +262,8 @@ nodes:
 	if err := os.MkdirAll(bins, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	kcm, realKCM := controlPlaneProgram(t, "HARDWAY_KUBE_CONTROLLER_MANAGER", "kube-controller-manager", bins)
+	scheduler, realScheduler := controlPlaneProgram(t, "HARDWAY_KUBE_SCHEDULER", "kube-scheduler", bins)
 	sb := sandboxtest.StartWith(t, sandboxtest.Options{
 		UnitDirs: []string{systemd.HostPath(root, units.SystemdDir)},
 		Binds: map[string]string{
@@ -228,11 +272,11 @@ nodes:
 			"/var/log/kubernetes":                     systemd.HostPath(root, "/var/log/kubernetes"),
 			units.BinDir + "/hardway":                 hardway,
 			units.BinDir + "/kube-apiserver":          apiserverBin,
-			units.BinDir + "/kube-controller-manager": stubProgram(t, bins, "kube-controller-manager"),
-			units.BinDir + "/kube-scheduler":          stubProgram(t, bins, "kube-scheduler"),
+			units.BinDir + "/kube-controller-manager": kcm,
+			units.BinDir + "/kube-scheduler":          scheduler,
 		},
 	})
-	c := &realCluster{hardway: hardway, work: work, dir: dir, apiPort: apiPort, bundle: b, mgr: sb.Connect(t)}
+	c := &realCluster{hardway: hardway, work: work, dir: dir, apiPort: apiPort, bundle: b, mgr: sb.Connect(t), realControllers: realKCM && realScheduler}
 	c.launch = func() string {
 		t.Helper()
 		cmd := exec.Command(hardway, "launch", "--node", "cp1", "--bundle", archive, "--root", root, "--systemd-socket", sb.Socket, "--timeout", "3m")
@@ -432,4 +476,16 @@ func kubectlOut(t *testing.T, kubectl, kubeconfig string, args ...string) string
 		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return out
+}
+
+// waitFor polls cond until it holds or timeout passes; then the test fails naming what.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s after %s", what, timeout)
+		}
+		time.Sleep(time.Second)
+	}
 }

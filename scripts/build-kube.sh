@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# build-kube-apiserver.sh OUT [VERSION]
+# build-kube.sh OUTDIR [VERSION] [COMPONENT...]
 #
-# Builds the real upstream kube-apiserver, statically (CGO_ENABLED=0), into the file OUT, from the
+# Builds real upstream Kubernetes components (default: kube-apiserver, kube-controller-manager
+# and kube-scheduler), statically (CGO_ENABLED=0), into OUTDIR/<component>, from the
 # k8s.io/kubernetes Go module at VERSION (default v1.37.2, the release matching the k8s.io/api
 # v0.37.2 this repository uses). Nothing is written inside the repository: the build happens in a
 # throwaway wrapper module in a temporary directory, which is removed afterwards.
@@ -13,19 +14,32 @@
 # v0.<minor>.<patch> for kubernetes v1.<minor>.<patch>. The list of staging modules is read from
 # kubernetes' own go.mod (only that file is fetched for it), so the script follows new releases.
 #
-# Used by the end-to-end test that runs the real API server from a rendered unit:
-#   scripts/build-kube-apiserver.sh /tmp/kube-apiserver
-#   HARDWAY_KUBE_APISERVER=/tmp/kube-apiserver go test ./units/systemd -run KubeAPIServer
+# Used by the end-to-end tests that run the real control plane from rendered units, and by the
+# flag catalogue's checks against the real binaries (.ci/run does this):
+#   scripts/build-kube.sh /tmp/kube
+#   export HARDWAY_KUBE_APISERVER=/tmp/kube/kube-apiserver
+#   export HARDWAY_KUBE_CONTROLLER_MANAGER=/tmp/kube/kube-controller-manager
+#   export HARDWAY_KUBE_SCHEDULER=/tmp/kube/kube-scheduler
+#   go test ./units/systemd ./units/flags
 #
 # Needs only Go and the Go module proxy. Respects GOMODCACHE/GOCACHE/GOFLAGS like any go build.
 set -euo pipefail
 
-if [ $# -lt 1 ] || [ $# -gt 2 ]; then
-  echo "usage: $0 OUT [VERSION]   (VERSION defaults to v1.37.2)" >&2
+if [ $# -lt 1 ]; then
+  echo "usage: $0 OUTDIR [VERSION] [COMPONENT...]   (VERSION defaults to v1.37.2; components to kube-apiserver kube-controller-manager kube-scheduler)" >&2
   exit 2
 fi
 out=$1
 version=${2:-v1.37.2}
+shift $(($# < 2 ? $# : 2))
+components=("$@")
+[ ${#components[@]} -gt 0 ] || components=(kube-apiserver kube-controller-manager kube-scheduler)
+for c in "${components[@]}"; do
+  case $c in
+    kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy | kubelet) ;;
+    *) echo "$0: unknown component $c" >&2; exit 2 ;;
+  esac
+done
 case $version in
   v1.*.*) ;;
   *) echo "$0: VERSION must look like v1.MINOR.PATCH, got $version" >&2; exit 2 ;;
@@ -79,5 +93,9 @@ ldflags=""
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
 done
-go build -trimpath -ldflags "$ldflags" -o "$out" k8s.io/kubernetes/cmd/kube-apiserver
-"$out" --version
+mkdir -p "$out"
+pkgs=()
+for c in "${components[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
+# One go build for all of them: shared packages compile once.
+go build -trimpath -ldflags "$ldflags" -o "$out/" "${pkgs[@]}"
+for c in "${components[@]}"; do "$out/$c" --version; done
