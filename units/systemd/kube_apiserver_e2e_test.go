@@ -212,8 +212,8 @@ type realCluster struct {
 	hardway, work, dir, apiPort string
 	// realControllers: the real kube-controller-manager and kube-scheduler run (not stand-ins).
 	realControllers bool
-	bundle                      *systemd.Bundle
-	mgr                         *systemd.DBus
+	bundle          *systemd.Bundle
+	mgr             *systemd.DBus
 	// launch runs `hardway launch` with the node's archive, as scripts/distribute.sh runs it on
 	// a node, and returns its output.
 	launch func() string
