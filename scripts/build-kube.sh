@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # build-kube.sh OUTDIR [VERSION] [COMPONENT...]
 #
-# Builds real upstream Kubernetes components (default: kube-apiserver, kube-controller-manager
-# and kube-scheduler), statically (CGO_ENABLED=0), into OUTDIR/<component>, from the
+# Builds real upstream Kubernetes components (default: kube-apiserver, kube-controller-manager,
+# kube-scheduler, kubelet and kube-proxy), statically (CGO_ENABLED=0), into OUTDIR/<component>, from the
 # k8s.io/kubernetes Go module at VERSION (default v1.37.2, the release matching the k8s.io/api
 # v0.37.2 this repository uses). Nothing is written inside the repository: the build happens in a
 # throwaway wrapper module in a temporary directory, which is removed afterwards.
@@ -20,20 +20,21 @@
 #   export HARDWAY_KUBE_APISERVER=/tmp/kube/kube-apiserver
 #   export HARDWAY_KUBE_CONTROLLER_MANAGER=/tmp/kube/kube-controller-manager
 #   export HARDWAY_KUBE_SCHEDULER=/tmp/kube/kube-scheduler
+#   export HARDWAY_KUBELET=/tmp/kube/kubelet HARDWAY_KUBE_PROXY=/tmp/kube/kube-proxy
 #   go test ./units/systemd ./units/flags
 #
 # Needs only Go and the Go module proxy. Respects GOMODCACHE/GOCACHE/GOFLAGS like any go build.
 set -euo pipefail
 
 if [ $# -lt 1 ]; then
-  echo "usage: $0 OUTDIR [VERSION] [COMPONENT...]   (VERSION defaults to v1.37.2; components to kube-apiserver kube-controller-manager kube-scheduler)" >&2
+  echo "usage: $0 OUTDIR [VERSION] [COMPONENT...]   (VERSION defaults to v1.37.2; components to kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)" >&2
   exit 2
 fi
 out=$1
 version=${2:-v1.37.2}
 shift $(($# < 2 ? $# : 2))
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(kube-apiserver kube-controller-manager kube-scheduler)
+[ ${#components[@]} -gt 0 ] || components=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
 for c in "${components[@]}"; do
   case $c in
     kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy | kubelet) ;;

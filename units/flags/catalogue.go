@@ -243,12 +243,20 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 	}
 	for _, cf := range comps {
 		comp := cf.Component
+		own := map[string]bool{}
+		for _, f := range comp.Flags {
+			own[f.Name] = true
+		}
 		for _, inc := range comp.Include {
 			fl, ok := shared[inc]
 			if !ok {
 				return nil, fmt.Errorf("component %s includes %q, which no shared file defines", comp.Name, inc)
 			}
-			comp.Flags = append(comp.Flags, fl...)
+			for _, f := range fl {
+				if !own[f.Name] { // the component's own definition overrides the shared one
+					comp.Flags = append(comp.Flags, f)
+				}
+			}
 		}
 		sort.Slice(comp.Flags, func(i, j int) bool { return comp.Flags[i].Name < comp.Flags[j].Name })
 		comp.byName = map[string]*Flag{}

@@ -102,11 +102,14 @@ func TestCatalogueMatchesRealKubeAPIServer(t *testing.T) {
 	}.check(t, flagsInHelp(t, bin))
 }
 
-// The real kube-controller-manager and kube-scheduler v1.37, whose catalogues are partial.
-func TestCatalogueMatchesRealControllers(t *testing.T) {
+// The real kube-controller-manager, kube-scheduler, kubelet and kube-proxy v1.37, whose
+// catalogues are partial.
+func TestCatalogueMatchesRealComponents(t *testing.T) {
 	for _, c := range []struct{ component, env string }{
 		{"kube-controller-manager", "HARDWAY_KUBE_CONTROLLER_MANAGER"},
 		{"kube-scheduler", "HARDWAY_KUBE_SCHEDULER"},
+		{"kubelet", "HARDWAY_KUBELET"},
+		{"kube-proxy", "HARDWAY_KUBE_PROXY"},
 	} {
 		t.Run(c.component, func(t *testing.T) {
 			bin := os.Getenv(c.env)
