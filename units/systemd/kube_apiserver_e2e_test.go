@@ -19,10 +19,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 
 	"github.com/hardway-dev/hardway/apiserver/encryption"
 	"github.com/hardway-dev/hardway/apiserver/etcdserver"
+	"github.com/hardway-dev/hardway/apiserver/storage"
 	"github.com/hardway-dev/hardway/bootstrap/rbac"
 	"github.com/hardway-dev/hardway/configs"
 	"github.com/hardway-dev/hardway/internal/e2e"
@@ -168,6 +170,8 @@ func TestLaunchRealKubeAPIServer(t *testing.T) {
 	// Secrets are encrypted at rest with the generated EncryptionConfiguration, in the format
 	// hardway's own encryption reads and writes.
 	cl.checkEncryption(t, kubectl, configs.ProviderSecretbox)
+	// Where and how objects are stored in etcd: the layout hardway's API server will use.
+	cl.checkLayout(t, kubectl)
 
 	// The real controller-manager and scheduler, from their rendered units, config files and
 	// kubeconfigs: each holds its leader lease, so each authenticated with its certificate and
@@ -487,5 +491,130 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 			t.Fatalf("no %s after %s", what, timeout)
 		}
 		time.Sleep(time.Second)
+	}
+}
+
+// layoutManifest makes objects of many kinds: built-in resources with special etcd prefixes,
+// cluster-scoped ones, a CustomResourceDefinition and a custom resource.
+const layoutManifest = `apiVersion: v1
+kind: Namespace
+metadata: {name: hw-layout}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm, namespace: hw-layout}
+data: {k: v}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: svc, namespace: hw-layout}
+spec:
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: ep, namespace: hw-layout}
+subsets: [{addresses: [{ip: 10.1.2.3}], ports: [{port: 80}]}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: hw-layout}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: registry.invalid/web}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: ing, namespace: hw-layout}
+spec:
+  defaultBackend: {service: {name: svc, port: {number: 80}}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: hw-layout-reader}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get]}]
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`
+
+// checkLayout creates objects of many kinds through the real kube-apiserver and checks,
+// with the real etcdctl, that each is stored at the key apiserver/storage computes, in the
+// encoding it says: hardway's layout is kube-apiserver's.
+func (c *realCluster) checkLayout(t *testing.T, kubectl string) {
+	t.Helper()
+	etcdctl := e2e.RequireBinary(t, "etcdctl")
+	admin := filepath.Join(c.dir, "kubeconfigs", "admin.kubeconfig")
+	manifest := filepath.Join(c.work, "layout.yaml")
+	writeFile(t, manifest, layoutManifest)
+	kubectlOut(t, kubectl, admin, "apply", "-f", manifest)
+	kubectlOut(t, kubectl, admin, "wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=60s")
+	widget := filepath.Join(c.work, "widget.yaml")
+	writeFile(t, widget, "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1, namespace: hw-layout}\nspec: {size: 3}\n")
+	waitFor(t, time.Minute, "the Widget custom resource", func() bool {
+		_, err := kubectlRun(kubectl, admin, "apply", "-f", widget)
+		return err == nil
+	})
+
+	etcd := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(etcdctl, append([]string{"--endpoints", fmt.Sprintf("https://127.0.0.1:%d", units.EtcdClientPort),
+			"--cacert", filepath.Join(c.dir, "pki/etcd/ca.crt"),
+			"--cert", filepath.Join(c.dir, "pki/etcd/healthcheck-client.crt"), "--key", filepath.Join(c.dir, "pki/etcd/healthcheck-client.key")}, args...)...)
+		cmd.Env = append(os.Environ(), "ETCDCTL_API=3")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("etcdctl %v: %v", args, err)
+		}
+		return string(out)
+	}
+	keys := map[string]bool{}
+	for _, k := range strings.Split(etcd("get", storage.DefaultPrefix, "--prefix", "--keys-only"), "\n") {
+		if k != "" {
+			keys[k] = true
+		}
+	}
+	gr := func(g, r string) schema.GroupResource { return schema.GroupResource{Group: g, Resource: r} }
+	want := []struct {
+		gr       schema.GroupResource
+		custom   bool
+		ns, name string
+	}{
+		{gr("", "namespaces"), false, "", "hw-layout"},
+		{gr("", "configmaps"), false, "hw-layout", "cm"},
+		{gr("", "services"), false, "hw-layout", "svc"},
+		{gr("", "services"), false, "default", "kubernetes"},
+		{gr("", "endpoints"), false, "hw-layout", "ep"},
+		{gr("apps", "deployments"), false, "hw-layout", "web"},
+		{gr("networking.k8s.io", "ingresses"), false, "hw-layout", "ing"},
+		{gr("rbac.authorization.k8s.io", "clusterroles"), false, "", "hw-layout-reader"},
+		{gr("rbac.authorization.k8s.io", "clusterrolebindings"), false, "", rbac.ClusterAdminsBinding},
+		{gr("apiextensions.k8s.io", "customresourcedefinitions"), false, "", "widgets.example.com"},
+		{gr("apiregistration.k8s.io", "apiservices"), false, "", "v1.apps"},
+		{gr("example.com", "widgets"), true, "hw-layout", "w1"},
+	}
+	for _, w := range want {
+		key := storage.Key(storage.DefaultPrefix, w.gr, w.custom, w.ns, w.name)
+		if !keys[key] {
+			t.Errorf("%v %s/%s: kube-apiserver stored no %s", w.gr, w.ns, w.name, key)
+			continue
+		}
+		value := []byte(etcd("get", key, "--print-value-only"))
+		if json := storage.MediaType(w.gr, w.custom) == "application/json"; json != bytes.HasPrefix(value, []byte("{")) || !json != storage.IsProtobuf(value) {
+			t.Errorf("%s: stored as %.12q, want %s", key, value, storage.MediaType(w.gr, w.custom))
+		}
 	}
 }
