@@ -198,3 +198,15 @@ func TestRenewTouchesOnlyItsBundle(t *testing.T) {
 		t.Errorf("changes: %v", paths)
 	}
 }
+
+func TestSummarizeCountsByReason(t *testing.T) {
+	c := haCluster(t)
+	dir := initDir(t, c)
+	p := build(t, dir, c, Options{Renew: map[string]bool{"kube-proxy": true}})
+	var b strings.Builder
+	p.Summarize(&b)
+	want := "update      1 file(s): renewal requested\nupdate      1 file(s): its certificate, key, CA or server changed\nupdate      9 file(s): node bundles\n"
+	if b.String() != want {
+		t.Errorf("summary:\n%s\nwant:\n%s", b.String(), want)
+	}
+}

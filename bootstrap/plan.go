@@ -125,6 +125,34 @@ func (p *Plan) Describe(w io.Writer) {
 	}
 }
 
+// Summarize writes the plan in a few lines, for a plan too long to read file by file: each
+// action and reason with how many files it covers, the node bundles counted together.
+func (p *Plan) Summarize(w io.Writer) {
+	type key struct {
+		action pki.Action
+		reason string
+	}
+	counts := map[key]int{}
+	var order []key
+	for _, ch := range p.Changes {
+		reason := ch.Reason
+		if strings.HasPrefix(ch.Path, BundleDir+"/") {
+			reason = "node bundles"
+		}
+		k := key{ch.Action, reason}
+		if counts[k] == 0 {
+			order = append(order, k)
+		}
+		counts[k]++
+	}
+	for _, k := range order {
+		fmt.Fprintf(w, "%-6s %6d file(s): %s\n", k.action, counts[k], k.reason)
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
 // dirMode is the mode of a directory in the cluster directory: private where secrets live.
 func dirMode(dir string) fs.FileMode {
 	top, _, _ := strings.Cut(path.Clean(dir), "/")

@@ -56,6 +56,9 @@ replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced wit
 	return cmd
 }
 
+// describeLimit is how many changes are listed one by one; a longer plan is summarized unless -v.
+const describeLimit = 300
+
 // applyPlan prints the plan and, unless dryRun, writes it.
 func applyPlan(g *globals, plan *bootstrap.Plan, now time.Time, dryRun bool) error {
 	for _, n := range plan.Notes {
@@ -66,7 +69,11 @@ func applyPlan(g *globals, plan *bootstrap.Plan, now time.Time, dryRun bool) err
 		fmt.Fprintf(g.stdout, "%s is up to date: nothing to write (%d files checked)\n", g.dir, plan.Unchanged)
 		return nil
 	}
-	plan.Describe(g.stdout)
+	if len(plan.Changes) > describeLimit && !g.verbose {
+		plan.Summarize(g.stdout)
+	} else {
+		plan.Describe(g.stdout)
+	}
 	if dryRun {
 		fmt.Fprintf(g.stdout, "dry run: %d files would be written in %s\n", len(plan.Changes), g.dir)
 		return nil
