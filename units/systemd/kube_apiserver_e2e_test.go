@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -22,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 
+	"github.com/hardway-dev/hardway/apiserver/authn"
 	"github.com/hardway-dev/hardway/apiserver/encryption"
 	"github.com/hardway-dev/hardway/apiserver/etcdserver"
 	"github.com/hardway-dev/hardway/apiserver/storage"
@@ -172,6 +176,8 @@ func TestLaunchRealKubeAPIServer(t *testing.T) {
 	cl.checkEncryption(t, kubectl, configs.ProviderSecretbox)
 	// Where and how objects are stored in etcd: the layout hardway's API server will use.
 	cl.checkLayout(t, kubectl)
+	// Who each generated credential is, to kube-apiserver and to hardway's authenticator.
+	cl.checkIdentities(t, kubectl)
 
 	// The real controller-manager and scheduler, from their rendered units, config files and
 	// kubeconfigs: each holds its leader lease, so each authenticated with its certificate and
@@ -615,6 +621,60 @@ func (c *realCluster) checkLayout(t *testing.T, kubectl string) {
 		value := []byte(etcd("get", key, "--print-value-only"))
 		if json := storage.MediaType(w.gr, w.custom) == "application/json"; json != bytes.HasPrefix(value, []byte("{")) || !json != storage.IsProtobuf(value) {
 			t.Errorf("%s: stored as %.12q, want %s", key, value, storage.MediaType(w.gr, w.custom))
+		}
+	}
+}
+
+// checkIdentities asks the real kube-apiserver who each generated kubeconfig is
+// (SelfSubjectReview, `kubectl auth whoami`) and compares with what apiserver/authn makes of the
+// same certificate: the identity hardway's API server will see is kube-apiserver's.
+func (c *realCluster) checkIdentities(t *testing.T, kubectl string) {
+	t.Helper()
+	caPEM, err := os.ReadFile(filepath.Join(c.dir, "pki", "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	files, _ := filepath.Glob(filepath.Join(c.dir, "kubeconfigs", "*.kubeconfig"))
+	if len(files) < 6 {
+		t.Fatalf("%d kubeconfigs", len(files))
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kc, err := pki.ParseKubeconfig(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := pki.ParseCert(kc.CertPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ours, err := authn.X509{Roots: roots, Now: time.Now()}.Authenticate([]*x509.Certificate{cert})
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		// controller-manager and scheduler kubeconfigs point at 127.0.0.1:<port>, the others at
+		// the endpoint: here both are this API server.
+		out := kubectlOut(t, kubectl, f, "auth", "whoami", "-o", "json")
+		var review struct {
+			Status struct {
+				UserInfo struct {
+					Username string              `json:"username"`
+					Groups   []string            `json:"groups"`
+					Extra    map[string][]string `json:"extra"`
+				} `json:"userInfo"`
+			} `json:"status"`
+		}
+		if err := json.Unmarshal([]byte(out), &review); err != nil {
+			t.Fatalf("%s: kubectl auth whoami: %v\n%s", f, err, out)
+		}
+		real := review.Status.UserInfo
+		if real.Username != ours.Name || !slices.Equal(real.Groups, ours.Groups) || !maps.EqualFunc(real.Extra, ours.Extra, slices.Equal) {
+			t.Errorf("%s:\n kube-apiserver: %q %v %v\n apiserver/authn: %q %v %v", filepath.Base(f), real.Username, real.Groups, real.Extra, ours.Name, ours.Groups, ours.Extra)
 		}
 	}
 }
