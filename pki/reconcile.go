@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/internal/atomicfile"
 	"github.com/hardway-dev/hardway/internal/parallel"
 )
 
@@ -26,10 +27,10 @@ const (
 	Update Action = "update"
 )
 
-// File modes, by what a file holds.
+// File modes, by what a file holds: the atomic writer's named modes.
 const (
-	ModeSecret fs.FileMode = 0o600
-	ModePublic fs.FileMode = 0o644
+	ModeSecret = atomicfile.ModeSecret
+	ModePublic = atomicfile.ModePublic
 )
 
 // Change is one file to write, with the reason.

@@ -790,9 +790,9 @@ func (c *realCluster) checkAuthorization(t *testing.T, kubectl string) {
 	}
 	allowed, agree := 0, 0
 	for i, cl := range cells {
-		u := cl.u
-		ours := policy.Authorize(authz.Attributes{User: &u, Verb: cl.a.Verb, ResourceRequest: cl.a.ResourceRequest, APIGroup: cl.a.APIGroup,
-			Resource: cl.a.Resource, Subresource: cl.a.Subresource, Namespace: cl.a.Namespace, Name: cl.a.Name, Path: cl.a.Path})
+		u, a := cl.u, cl.a
+		a.User = &u
+		ours := policy.Authorize(a)
 		if real := answers.Items[i].Status.Allowed; real != ours.Allowed {
 			t.Errorf("%s %+v: kube-apiserver says allowed=%v, apiserver/authz says %v (%s)", u.Name, cl.a, real, ours.Allowed, ours.Reason)
 		} else {
