@@ -4,13 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"fmt"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -18,6 +16,8 @@ import (
 	"github.com/hardway-dev/hardway/configs"
 	"github.com/hardway-dev/hardway/configs/configstest"
 	"github.com/hardway-dev/hardway/pki"
+	"github.com/hardway-dev/hardway/units"
+	"github.com/hardway-dev/hardway/units/bundle"
 )
 
 func haCluster(t testing.TB) *configs.Cluster { return configstest.HA() }
@@ -111,29 +111,43 @@ func TestBundlesCarryOnlyWhatTheNodeNeeds(t *testing.T) {
 	}
 }
 
+// The directory and the archive hold the same bundle, which the one reader accepts: every
+// entry matches its manifest line, and the archive keeps modes and root ownership.
 func TestBundleArchiveMatchesDirectoryAndManifest(t *testing.T) {
 	c := haCluster(t)
 	dir := initDir(t, c)
 	node := "cp-1"
-	var m Manifest
-	if err := json.Unmarshal(mustReadFile(t, filepath.Join(dir, BundleDir, node, "manifest.json")), &m); err != nil {
-		t.Fatal(err)
-	}
-	if len(m.Units) != 4 || m.Units[0].Name != "etcd.service" || m.Units[0].Health == nil {
-		t.Errorf("manifest units: %+v", m.Units)
-	}
-	f, err := os.Open(filepath.Join(dir, BundleDir, node+".tar.gz"))
+	fromDir, err := bundle.ReadDir(context.Background(), dir, node, bundle.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
+	fromTar, err := bundle.ReadArchive(context.Background(), bundle.ArchivePath(dir, node), node, bundle.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fromDir, fromTar) {
+		t.Errorf("the archive and the directory differ:\n%+v\n%+v", fromDir.Manifest(), fromTar.Manifest())
+	}
+	if u := fromDir.Units; len(u) != 4 || u[0].Name != "etcd.service" || u[0].Health == nil {
+		t.Errorf("units: %+v", u)
+	}
+	var onDisk int
+	for _, f := range fromDir.Files {
+		if f.Kind != bundle.KindDirectory {
+			onDisk++
+		}
+	}
+	if onDisk != len(bundleFiles(t, dir, node)) {
+		t.Errorf("the manifest lists %d files, the directory holds %d", onDisk, len(bundleFiles(t, dir, node)))
+	}
+	if d, ok := fromDir.File(units.EtcdDataDir); !ok || d.Kind != bundle.KindDirectory || d.Mode != 0o700 {
+		t.Errorf("etcd's data directory: %+v, %v", d, ok)
+	}
+	gz, err := gzip.NewReader(bytes.NewReader(mustReadFile(t, bundle.ArchivePath(dir, node))))
 	if err != nil {
 		t.Fatal(err)
 	}
 	tr := tar.NewReader(gz)
-	inTar := map[string]*tar.Header{}
-	data := map[string][]byte{}
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -142,31 +156,11 @@ func TestBundleArchiveMatchesDirectoryAndManifest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(tr)
-		inTar["/"+h.Name], data["/"+h.Name] = h, b
-	}
-	if len(m.Files) != len(bundleFiles(t, dir, node)) {
-		t.Errorf("manifest lists %d files, the directory holds %d", len(m.Files), len(bundleFiles(t, dir, node)))
-	}
-	for _, mf := range m.Files {
-		h, ok := inTar[mf.Path]
-		if !ok {
-			t.Errorf("%s: not in the archive", mf.Path)
-			continue
-		}
-		sum := sha256.Sum256(data[mf.Path])
-		if hex.EncodeToString(sum[:]) != mf.SHA256 {
-			t.Errorf("%s: archive content does not match the manifest", mf.Path)
-		}
-		onDisk := mustReadFile(t, filepath.Join(dir, BundleDir, node, mf.Path))
-		if !bytes.Equal(onDisk, data[mf.Path]) {
-			t.Errorf("%s: archive and directory differ", mf.Path)
-		}
 		if h.Uid != 0 || h.Uname != "root" {
-			t.Errorf("%s: owner %d/%s", mf.Path, h.Uid, h.Uname)
+			t.Errorf("%s: owner %d/%s", h.Name, h.Uid, h.Uname)
 		}
-		if want := mf.Mode; want != fmt.Sprintf("%04o", h.Mode) {
-			t.Errorf("%s: archive mode %o, manifest %s", mf.Path, h.Mode, want)
+		if f, ok := fromDir.File("/" + strings.TrimSuffix(h.Name, "/")); ok && int64(f.Mode) != h.Mode {
+			t.Errorf("%s: archive mode %o, manifest %o", h.Name, h.Mode, f.Mode)
 		}
 	}
 }

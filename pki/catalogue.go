@@ -48,14 +48,20 @@ const (
 type KubeconfigSpec struct {
 	Name   string // file base name, "{node}" replaced per node
 	Server ServerKind
+	// NodePath is where a node that runs its user keeps it; "" when no node does (admin).
+	NodePath string
 }
 
 // Spec is one artifact of the catalogue. "{node}" in BaseName, CN and Kubeconfig.Name is
 // replaced by the node name for per-node specs.
 type Spec struct {
-	Name       string // catalogue name, used on the command line
-	Kind       Kind
-	BaseName   string // path under pki/ without extension: "etcd/ca", "apiserver", "etcd/server-{node}"
+	Name     string // catalogue name, used on the command line
+	Kind     Kind
+	BaseName string // path under pki/ without extension: "etcd/ca", "apiserver", "etcd/server-{node}"
+	// NodeBase is the path on a node without extension, as kubeadm lays it out
+	// ("/etc/kubernetes/pki/etcd/server": a node holds only its own instance); "" when no node
+	// holds the certificate itself (the administrators'). See NodeFiles.
+	NodeBase   string
 	CA         string // Name of the signing CA; "" for a CA or a key pair
 	CN         string
 	Orgs       []string
@@ -69,60 +75,60 @@ type Spec struct {
 // Catalogue is every artifact hardway issues, CAs first. It is data: change it here and the
 // CLI, the reconciler and the tests follow.
 var Catalogue = []Spec{
-	{Name: "ca", Kind: KindCA, BaseName: "ca", CN: "kubernetes",
+	{Name: "ca", Kind: KindCA, BaseName: "ca", NodeBase: "/etc/kubernetes/pki/ca", CN: "kubernetes",
 		Help: "Kubernetes CA: signs the apiserver, the kubelets and every client of the API"},
-	{Name: "etcd-ca", Kind: KindCA, BaseName: "etcd/ca", CN: "etcd-ca",
+	{Name: "etcd-ca", Kind: KindCA, BaseName: "etcd/ca", NodeBase: "/etc/kubernetes/pki/etcd/ca", CN: "etcd-ca",
 		Help: "etcd CA: signs etcd's server and peer certificates and etcd's clients"},
-	{Name: "front-proxy-ca", Kind: KindCA, BaseName: "front-proxy-ca", CN: "front-proxy-ca",
+	{Name: "front-proxy-ca", Kind: KindCA, BaseName: "front-proxy-ca", NodeBase: "/etc/kubernetes/pki/front-proxy-ca", CN: "front-proxy-ca",
 		Help: "front-proxy CA: signs the client the apiserver uses for aggregated APIs"},
 
-	{Name: "apiserver", Kind: KindLeaf, BaseName: "apiserver", CA: "ca", CN: "kube-apiserver", Usage: UsageServer,
+	{Name: "apiserver", Kind: KindLeaf, BaseName: "apiserver", NodeBase: "/etc/kubernetes/pki/apiserver", CA: "ca", CN: "kube-apiserver", Usage: UsageServer,
 		SANs: apiserverSANs,
 		Help: "kube-apiserver serving certificate (--tls-cert-file)"},
-	{Name: "apiserver-kubelet-client", Kind: KindLeaf, BaseName: "apiserver-kubelet-client", CA: "ca",
+	{Name: "apiserver-kubelet-client", Kind: KindLeaf, BaseName: "apiserver-kubelet-client", NodeBase: "/etc/kubernetes/pki/apiserver-kubelet-client", CA: "ca",
 		CN: "kube-apiserver-kubelet-client", Usage: UsageClient,
 		Help: "the apiserver's client certificate for kubelets (--kubelet-client-certificate); bound to system:kubelet-api-admin"},
-	{Name: "apiserver-etcd-client", Kind: KindLeaf, BaseName: "apiserver-etcd-client", CA: "etcd-ca",
+	{Name: "apiserver-etcd-client", Kind: KindLeaf, BaseName: "apiserver-etcd-client", NodeBase: "/etc/kubernetes/pki/apiserver-etcd-client", CA: "etcd-ca",
 		CN: "kube-apiserver-etcd-client", Usage: UsageClient,
 		Help: "the apiserver's client certificate for etcd (--etcd-certfile)"},
-	{Name: "front-proxy-client", Kind: KindLeaf, BaseName: "front-proxy-client", CA: "front-proxy-ca",
+	{Name: "front-proxy-client", Kind: KindLeaf, BaseName: "front-proxy-client", NodeBase: "/etc/kubernetes/pki/front-proxy-client", CA: "front-proxy-ca",
 		CN: "front-proxy-client", Usage: UsageClient,
 		Help: "the apiserver's client certificate for aggregated API servers (--proxy-client-cert-file)"},
-	{Name: "etcd-server", Kind: KindLeaf, BaseName: "etcd/server-{node}", CA: "etcd-ca", CN: "{node}", Usage: UsagePeer,
+	{Name: "etcd-server", Kind: KindLeaf, BaseName: "etcd/server-{node}", NodeBase: "/etc/kubernetes/pki/etcd/server", CA: "etcd-ca", CN: "{node}", Usage: UsagePeer,
 		Scope: ScopeEtcd, SANs: etcdSANs,
 		Help: "etcd member's serving certificate (--cert-file); etcd also dials with it, so it is server and client"},
-	{Name: "etcd-peer", Kind: KindLeaf, BaseName: "etcd/peer-{node}", CA: "etcd-ca", CN: "{node}", Usage: UsagePeer,
+	{Name: "etcd-peer", Kind: KindLeaf, BaseName: "etcd/peer-{node}", NodeBase: "/etc/kubernetes/pki/etcd/peer", CA: "etcd-ca", CN: "{node}", Usage: UsagePeer,
 		Scope: ScopeEtcd, SANs: etcdSANs,
 		Help: "etcd member's peer certificate (--peer-cert-file)"},
-	{Name: "etcd-healthcheck-client", Kind: KindLeaf, BaseName: "etcd/healthcheck-client", CA: "etcd-ca",
+	{Name: "etcd-healthcheck-client", Kind: KindLeaf, BaseName: "etcd/healthcheck-client", NodeBase: "/etc/kubernetes/pki/etcd/healthcheck-client", CA: "etcd-ca",
 		CN: "kube-etcd-healthcheck-client", Usage: UsageClient,
 		Help: "client certificate for etcd health checks and etcdctl"},
-	{Name: "sa", Kind: KindKeyPair, BaseName: "sa",
+	{Name: "sa", Kind: KindKeyPair, BaseName: "sa", NodeBase: "/etc/kubernetes/pki/sa",
 		Help: "service-account token signing key pair (sa.key for the apiserver and controller-manager, sa.pub to verify)"},
 
 	{Name: "admin", Kind: KindLeaf, BaseName: "admin", CA: "ca", CN: "admin", Orgs: []string{"hardway:cluster-admins"},
 		Usage: UsageClient, Kubeconfig: &KubeconfigSpec{Name: "admin", Server: ServerEndpoint},
 		Help: "everyday administrator; its group is bound to cluster-admin, so RBAC can revoke it"},
 	{Name: "super-admin", Kind: KindLeaf, BaseName: "super-admin", CA: "ca", CN: "super-admin", Orgs: []string{"system:masters"},
-		Usage: UsageClient, Kubeconfig: &KubeconfigSpec{Name: "super-admin", Server: ServerEndpoint},
+		Usage: UsageClient, Kubeconfig: &KubeconfigSpec{Name: "super-admin", Server: ServerEndpoint, NodePath: "/etc/kubernetes/super-admin.kubeconfig"},
 		Help: "break-glass administrator in system:masters, which bypasses RBAC; keep it offline"},
 	{Name: "kube-controller-manager", Kind: KindLeaf, BaseName: "kube-controller-manager", CA: "ca",
 		CN: "system:kube-controller-manager", Usage: UsageClient,
-		Kubeconfig: &KubeconfigSpec{Name: "controller-manager", Server: ServerLocal},
+		Kubeconfig: &KubeconfigSpec{Name: "controller-manager", Server: ServerLocal, NodePath: "/etc/kubernetes/controller-manager.kubeconfig"},
 		Help:       "kube-controller-manager's client certificate"},
 	{Name: "kube-scheduler", Kind: KindLeaf, BaseName: "kube-scheduler", CA: "ca",
 		CN: "system:kube-scheduler", Usage: UsageClient,
-		Kubeconfig: &KubeconfigSpec{Name: "scheduler", Server: ServerLocal},
+		Kubeconfig: &KubeconfigSpec{Name: "scheduler", Server: ServerLocal, NodePath: "/etc/kubernetes/scheduler.kubeconfig"},
 		Help:       "kube-scheduler's client certificate"},
 	{Name: "kube-proxy", Kind: KindLeaf, BaseName: "kube-proxy", CA: "ca",
 		CN: "system:kube-proxy", Orgs: []string{"system:node-proxier"}, Usage: UsageClient,
-		Kubeconfig: &KubeconfigSpec{Name: "kube-proxy", Server: ServerEndpoint},
+		Kubeconfig: &KubeconfigSpec{Name: "kube-proxy", Server: ServerEndpoint, NodePath: "/etc/kubernetes/kube-proxy.kubeconfig"},
 		Help:       "kube-proxy's client certificate (system:node-proxier)"},
 	{Name: "kubelet-client", Kind: KindLeaf, BaseName: "kubelet/client-{node}", CA: "ca",
 		CN: "system:node:{node}", Orgs: []string{"system:nodes"}, Usage: UsageClient, Scope: ScopeEveryone,
-		Kubeconfig: &KubeconfigSpec{Name: "kubelet-{node}", Server: ServerEndpoint},
+		Kubeconfig: &KubeconfigSpec{Name: "kubelet-{node}", Server: ServerEndpoint, NodePath: "/etc/kubernetes/kubelet.kubeconfig"},
 		Help:       "a kubelet's client certificate: the Node authorizer knows it by system:node:<node>"},
-	{Name: "kubelet-server", Kind: KindLeaf, BaseName: "kubelet/server-{node}", CA: "ca",
+	{Name: "kubelet-server", Kind: KindLeaf, BaseName: "kubelet/server-{node}", NodeBase: "/var/lib/kubelet/pki/kubelet", CA: "ca",
 		CN: "system:node:{node}", Orgs: []string{"system:nodes"}, Usage: UsageServer, Scope: ScopeEveryone, SANs: nodeSANs,
 		Help: "a kubelet's serving certificate, signed by the cluster CA so --kubelet-certificate-authority works"},
 }

@@ -1,8 +1,11 @@
 package pki
 
 import (
+	"path"
 	"strings"
 	"testing"
+
+	"github.com/hardway-dev/hardway/configs"
 )
 
 func TestCatalogueInvariants(t *testing.T) {
@@ -148,6 +151,40 @@ func TestKubeconfigServers(t *testing.T) {
 		}
 		if in.Server != want {
 			t.Errorf("%s: server %s, want %s", in.Kubeconfig, in.Server, want)
+		}
+	}
+}
+
+// Node paths are data: absolute, clean, unique across the catalogue and NodeConfigs, secrets
+// 0600; and every node's files map back to distinct cluster-directory files.
+func TestNodePathInvariants(t *testing.T) {
+	c := haCluster(t)
+	for _, n := range c.Nodes {
+		paths := map[string]string{}
+		for _, f := range NodeFiles(c, n.Name) {
+			if !path.IsAbs(f.NodePath) || path.Clean(f.NodePath) != f.NodePath {
+				t.Errorf("%s: node path %q is not clean and absolute", f.Name, f.NodePath)
+			}
+			if prev, dup := paths[f.NodePath]; dup {
+				t.Errorf("%s: node path %s is also %s's", f.Name, f.NodePath, prev)
+			}
+			paths[f.NodePath] = f.Source
+			if (f.Kind == NodeKey || f.Kind == NodeKubeconfig) && f.Mode != ModeSecret {
+				t.Errorf("%s: %s mode %o; keys and kubeconfigs are 0600", f.Name, f.NodePath, f.Mode)
+			}
+			if strings.Contains(f.Source, "{node}") || strings.Contains(f.NodePath, "{node}") {
+				t.Errorf("%s: unresolved {node} in %s -> %s", f.Name, f.Source, f.NodePath)
+			}
+		}
+		if src := paths["/etc/kubernetes/pki/ca.crt"]; src != "pki/ca.crt" {
+			t.Errorf("%s: ca.crt comes from %q", n.Name, src)
+		}
+		if n.Has(configs.RoleEtcd) {
+			if src := paths["/etc/kubernetes/pki/etcd/server.key"]; src != "pki/etcd/server-"+n.Name+".key" {
+				t.Errorf("%s: the etcd server key comes from %q", n.Name, src)
+			}
+		} else if _, ok := paths["/etc/kubernetes/pki/etcd/server.key"]; ok {
+			t.Errorf("%s: no etcd role, yet an etcd server key", n.Name)
 		}
 	}
 }

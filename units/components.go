@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/units/bundle"
 )
 
 // Ports the services listen on.
@@ -96,6 +97,9 @@ func (x *renderContext) etcd() (*service, error) {
 			{"StateDirectory", strings.TrimPrefix(EtcdDataDir, "/var/lib/")},
 			{"StateDirectoryMode", "0700"},
 		},
+		// The data directory is an entry of the bundle too, so it exists 0700 before etcd
+		// first starts, whatever starts it (CIS 1.1.11).
+		files: []bundle.File{{Path: EtcdDataDir, Kind: bundle.KindDirectory, Mode: 0o700}},
 	}
 	s.flag("name", x.node.Name)
 	s.flag("data-dir", EtcdDataDir)
@@ -114,8 +118,8 @@ func (x *renderContext) etcd() (*service, error) {
 	s.file("peer-trusted-ca-file", EtcdCACert)
 	s.file("peer-cert-file", EtcdPeerCert)
 	s.file("peer-key-file", EtcdPeerKey)
-	s.health = &Health{
-		Kind: HealthEtcd,
+	s.health = &bundle.Health{
+		Kind: bundle.HealthEtcd,
 		URL:  EtcdClientURL(x.node) + "/health",
 		CA:   EtcdCACert,
 		Cert: EtcdHealthcheckCert,
@@ -144,7 +148,7 @@ func (x *renderContext) apiServer() (*service, error) {
 			{"LogsDirectory", strings.TrimPrefix(path.Dir(AuditLog), "/var/log/")},
 			{"LogsDirectoryMode", "0700"},
 		},
-		files: []File{audit},
+		files: []bundle.File{audit},
 	}
 	if x.node.Has(configs.RoleEtcd) {
 		s.after = []string{Etcd.UnitName()}
@@ -171,11 +175,11 @@ func (x *renderContext) apiServer() (*service, error) {
 	s.flag("tls-cipher-suites", strings.Join(CipherSuiteNames(), ","))
 	s.flag("etcd-servers", EtcdServers(x.c))
 	s.file("etcd-cafile", EtcdCACert)
-	s.file("etcd-certfile", EtcdClientCert)
-	s.file("etcd-keyfile", EtcdClientKey)
+	s.file("etcd-certfile", APIServerEtcdClientCert)
+	s.file("etcd-keyfile", APIServerEtcdClientKey)
 	s.file("kubelet-certificate-authority", CACert)
-	s.file("kubelet-client-certificate", KubeletClientCert)
-	s.file("kubelet-client-key", KubeletClientKey)
+	s.file("kubelet-client-certificate", APIServerKubeletClientCert)
+	s.file("kubelet-client-key", APIServerKubeletClientKey)
 	s.flag("kubelet-preferred-address-types", kubeletPreferredIPs)
 	s.file("encryption-provider-config", EncryptionConfig)
 	s.flag("service-account-issuer", "https://kubernetes.default.svc."+x.c.DNSDomain)
@@ -187,21 +191,21 @@ func (x *renderContext) apiServer() (*service, error) {
 	s.flag("requestheader-username-headers", "X-Remote-User")
 	s.flag("requestheader-group-headers", "X-Remote-Group")
 	s.flag("requestheader-extra-headers-prefix", "X-Remote-Extra-")
-	s.file("proxy-client-cert-file", FrontProxyCert)
-	s.file("proxy-client-key-file", FrontProxyKey)
+	s.file("proxy-client-cert-file", FrontProxyClientCert)
+	s.file("proxy-client-key-file", FrontProxyClientKey)
 	s.file("audit-policy-file", AuditPolicy)
 	s.flag("audit-log-path", AuditLog)
 	s.flag("audit-log-maxage", "30")
 	s.flag("audit-log-maxbackup", "10")
 	s.flag("audit-log-maxsize", "100")
-	s.health = &Health{
-		Kind: HealthAPIServer,
+	s.health = &bundle.Health{
+		Kind: bundle.HealthAPIServer,
 		URL:  hostPortURL("https", x.ip, x.apiPort) + "/readyz",
 		CA:   CACert,
 		// Any client certificate the API server trusts may read /readyz
 		// (system:public-info-viewer); this one is on every control-plane node.
-		Cert: KubeletClientCert,
-		Key:  KubeletClientKey,
+		Cert: APIServerKubeletClientCert,
+		Key:  APIServerKubeletClientKey,
 	}
 	return s, nil
 }
@@ -253,7 +257,7 @@ func (x *renderContext) scheduler() (*service, error) {
 		typ:         "exec",
 		targets:     []string{"network-online.target"},
 		after:       []string{APIServer.UnitName()},
-		files:       []File{cfg},
+		files:       []bundle.File{cfg},
 	}
 	s.file("config", SchedulerConfig)
 	s.flag("bind-address", "127.0.0.1")
@@ -277,15 +281,15 @@ func (x *renderContext) kubelet() (*service, error) {
 		docs:        docsKubernetes + "kubelet/",
 		typ:         "exec",
 		targets:     []string{"network-online.target", "containerd.service"},
-		files:       []File{cfg},
+		files:       []bundle.File{cfg},
 		inputs:      inputs,
 	}
 	s.file("config", KubeletConfig)
 	s.file("kubeconfig", KubeletKubeconfig)
 	s.flag("hostname-override", x.node.Name)
 	s.flag("node-ip", x.ip)
-	s.health = &Health{
-		Kind: HealthKubelet,
+	s.health = &bundle.Health{
+		Kind: bundle.HealthKubelet,
 		URL:  hostPortURL("http", "127.0.0.1", KubeletHealthzPort) + "/healthz",
 	}
 	return s, nil
@@ -303,7 +307,7 @@ func (x *renderContext) kubeProxy() (*service, error) {
 		docs:        docsKubernetes + "kube-proxy/",
 		typ:         "exec",
 		targets:     []string{"network-online.target"},
-		files:       []File{cfg},
+		files:       []bundle.File{cfg},
 		inputs:      inputs,
 	}
 	s.file("config", KubeProxyConfig)

@@ -16,6 +16,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/pki"
+	"github.com/hardway-dev/hardway/units/bundle"
 )
 
 // Config files are the upstream typed structs (k8s.io/kubelet, k8s.io/kube-proxy,
@@ -53,13 +55,13 @@ func KubeletConfiguration(c *configs.Cluster, clusterDNS string) *kubeletconfigv
 // them: the read-only port is off, the kubelet rotates no certificate.
 var kubeletExplicit = map[string]any{"readOnlyPort": 0, "rotateCertificates": false, "serverTLSBootstrap": false}
 
-func kubeletConfigFile(x *renderContext) (File, []string, error) {
+func kubeletConfigFile(x *renderContext) (bundle.File, []string, error) {
 	cfg := KubeletConfiguration(x.c, x.clusterDNS)
 	data, err := marshalConfig(Kubelet, x.node.Name, cfg, kubeletExplicit)
 	if err != nil {
-		return File{}, nil, err
+		return bundle.File{}, nil, err
 	}
-	return File{Path: KubeletConfig, Data: data, Mode: ConfigMode},
+	return bundle.File{Path: KubeletConfig, Kind: bundle.KindConfig, Data: data, Mode: ConfigMode},
 		[]string{CACert, KubeletServingCert, KubeletServingKey}, nil
 }
 
@@ -74,12 +76,12 @@ func KubeProxyConfiguration(c *configs.Cluster, nodeName string) *kubeproxyconfi
 	}
 }
 
-func kubeProxyConfigFile(x *renderContext) (File, []string, error) {
+func kubeProxyConfigFile(x *renderContext) (bundle.File, []string, error) {
 	data, err := marshalConfig(KubeProxy, x.node.Name, KubeProxyConfiguration(x.c, x.node.Name), nil)
 	if err != nil {
-		return File{}, nil, err
+		return bundle.File{}, nil, err
 	}
-	return File{Path: KubeProxyConfig, Data: data, Mode: ConfigMode}, []string{KubeProxyKubeconfig}, nil
+	return bundle.File{Path: KubeProxyConfig, Kind: bundle.KindConfig, Data: data, Mode: ConfigMode}, []string{KubeProxyKubeconfig}, nil
 }
 
 // KubeSchedulerConfiguration is the scheduler's config file: its kubeconfig, leader election
@@ -96,12 +98,12 @@ func KubeSchedulerConfiguration() *kubeschedulerconfigv1.KubeSchedulerConfigurat
 	}
 }
 
-func schedulerConfigFile(x *renderContext) (File, error) {
+func schedulerConfigFile(x *renderContext) (bundle.File, error) {
 	data, err := marshalConfig(Scheduler, x.node.Name, KubeSchedulerConfiguration(), nil)
 	if err != nil {
-		return File{}, err
+		return bundle.File{}, err
 	}
-	return File{Path: SchedulerConfig, Data: data, Mode: ConfigMode}, nil
+	return bundle.File{Path: SchedulerConfig, Kind: bundle.KindConfig, Data: data, Mode: ConfigMode}, nil
 }
 
 // AuditPolicyConfig is the API server's audit policy: metadata (who, what, when; never bodies) for
@@ -149,12 +151,12 @@ func AuditPolicyConfig() *auditv1.Policy {
 	}
 }
 
-func auditPolicyFile() (File, error) {
+func auditPolicyFile() (bundle.File, error) {
 	data, err := marshalConfig(APIServer, "", AuditPolicyConfig(), nil)
 	if err != nil {
-		return File{}, err
+		return bundle.File{}, err
 	}
-	return File{Path: AuditPolicy, Data: data, Mode: ConfigMode}, nil
+	return bundle.File{Path: AuditPolicy, Kind: bundle.KindConfig, Data: data, Mode: pki.MustNodeConfig("audit-policy").Mode}, nil
 }
 
 // marshalConfig serializes a typed upstream config as YAML. The upstream types write many

@@ -42,5 +42,6 @@ func ExampleRenderNode() {
 	// /etc/systemd/system/kube-apiserver.service 644
 	// /etc/systemd/system/kube-controller-manager.service 644
 	// /etc/systemd/system/kube-scheduler.service 644
+	// /var/lib/etcd 700
 	// https://10.0.0.11:2379/health
 }

@@ -1,6 +1,8 @@
 package units
 
 import (
+	"github.com/hardway-dev/hardway/units/bundle"
+
 	"bytes"
 	"encoding/json"
 	"os"
@@ -68,7 +70,7 @@ func (r *Rendered) unit(name string) *Unit {
 	return nil
 }
 
-func (r *Rendered) file(path string) *File {
+func (r *Rendered) file(path string) *bundle.File {
 	for i := range r.Files {
 		if r.Files[i].Path == path {
 			return &r.Files[i]

@@ -12,6 +12,7 @@ import (
 	"github.com/coreos/go-systemd/v22/unit"
 
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/units/bundle"
 )
 
 // Component is one of the programs hardway runs under systemd; its value is the upstream
@@ -40,8 +41,6 @@ func (c Component) hardwayCommand() string {
 	switch c {
 	case Etcd:
 		return "etcd"
-	case APIServer:
-		return "apiserver"
 	}
 	return ""
 }
@@ -53,8 +52,8 @@ const (
 	// Upstream runs the upstream binary, BinDir/<component> (the default).
 	Upstream Implementation = "upstream"
 	// Hardway runs "BinDir/hardway <subcommand>" with the upstream binary's flags, for machines
-	// without the upstream binary: "hardway etcd" for etcd, "hardway apiserver" for the API
-	// server (once hardway ships that command). Other components have no hardway implementation.
+	// without the upstream binary: "hardway etcd" (an embedded etcd member) for etcd. Other
+	// components have no hardway implementation.
 	Hardway Implementation = "hardway"
 )
 
@@ -107,43 +106,11 @@ func (o Options) validate() error {
 	return nil
 }
 
-// File is one file to install on a node.
-type File struct {
-	// Path is absolute on the node, e.g. /etc/systemd/system/etcd.service.
-	Path string
-	Data []byte
-	Mode fs.FileMode
-}
-
 // File modes of what this package renders: nothing it writes is secret.
 const (
 	UnitMode   fs.FileMode = 0o644
 	ConfigMode fs.FileMode = 0o644
 )
-
-// HealthKind says how to probe a unit's service.
-type HealthKind string
-
-const (
-	// HealthEtcd: GET URL (etcd's /health) with the client certificate; healthy when the JSON
-	// body has "health":"true".
-	HealthEtcd HealthKind = "etcd"
-	// HealthAPIServer: GET URL (/readyz) with the client certificate; healthy on 200 "ok".
-	HealthAPIServer HealthKind = "apiserver"
-	// HealthKubelet: GET URL (the kubelet's local /healthz, plain http on 127.0.0.1); healthy
-	// on 200.
-	HealthKubelet HealthKind = "kubelet"
-)
-
-// Health is how a launcher checks that a started unit serves. CA, Cert and Key are node
-// paths; they are empty for a plain-http probe.
-type Health struct {
-	Kind HealthKind `json:"kind"`
-	URL  string     `json:"url"`
-	CA   string     `json:"ca"`
-	Cert string     `json:"cert"`
-	Key  string     `json:"key"`
-}
 
 // Flag is one command-line flag of a unit's ExecStart, written as --Name=Value.
 type Flag struct {
@@ -170,7 +137,7 @@ type Unit struct {
 	// (the API server after the local etcd member). A launcher starts units in this order.
 	After []string
 	// Health is how to check that the service serves; nil when there is no probe.
-	Health *Health
+	Health *bundle.Health
 	// Options are the unit file's systemd options, as serialized into it.
 	Options []*unit.UnitOption
 }
@@ -181,14 +148,14 @@ type Rendered struct {
 	Node string
 	// Units are the node's services in start order.
 	Units []Unit
-	// Files are the unit files and configuration files, sorted by path.
-	Files []File
+	// Files are the unit files, configuration files and directories, sorted by path.
+	Files []bundle.File
 }
 
 // Render returns the unit and configuration files for node, sorted by path. It is pure: no
 // disk, no systemd. Certificates, keys, kubeconfigs and the encryption configuration are not
 // among them; the units only name their paths (see paths.go).
-func Render(c *configs.Cluster, node configs.Node, opt Options) ([]File, error) {
+func Render(c *configs.Cluster, node configs.Node, opt Options) ([]bundle.File, error) {
 	r, err := RenderNode(c, node, opt)
 	if err != nil {
 		return nil, err
@@ -239,7 +206,7 @@ func RenderNode(c *configs.Cluster, node configs.Node, opt Options) (*Rendered, 
 			return nil, fmt.Errorf("node %s: %w", node.Name, err)
 		}
 	}
-	slices.SortFunc(r.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(r.Files, func(a, b bundle.File) int { return strings.Compare(a.Path, b.Path) })
 	for i := 1; i < len(r.Files); i++ {
 		if r.Files[i].Path == r.Files[i-1].Path {
 			return nil, fmt.Errorf("node %s: %s rendered twice", node.Name, r.Files[i].Path)

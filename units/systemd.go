@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/coreos/go-systemd/v22/unit"
+
+	"github.com/hardway-dev/hardway/units/bundle"
 )
 
 // Service settings shared by every unit. RestartSec=5 keeps a crash loop slow enough to read
@@ -37,8 +39,8 @@ type service struct {
 	targets []string
 	// extra are more [Service] options (StateDirectory=, LogsDirectory=).
 	extra  [][2]string
-	health *Health
-	files  []File
+	health *bundle.Health
+	files  []bundle.File
 }
 
 // flag adds --name=value.
@@ -58,7 +60,7 @@ func (s *service) command(opt Options) []string {
 	return []string{BinDir + "/" + string(s.component)}
 }
 
-func (s *service) build(opt Options) (Unit, File, error) {
+func (s *service) build(opt Options) (Unit, bundle.File, error) {
 	name := s.component.UnitName()
 	u := Unit{
 		Name:      name,
@@ -72,14 +74,14 @@ func (s *service) build(opt Options) (Unit, File, error) {
 	u.Inputs = dedupe(append(append([]string{u.Path, u.Command[0]}, s.inputs...), filePaths(s.files)...))
 	opts, err := s.options(u)
 	if err != nil {
-		return Unit{}, File{}, err
+		return Unit{}, bundle.File{}, err
 	}
 	data, err := serialize(name, opts)
 	if err != nil {
-		return Unit{}, File{}, err
+		return Unit{}, bundle.File{}, err
 	}
 	u.Options = opts
-	return u, File{Path: u.Path, Data: data, Mode: UnitMode}, nil
+	return u, bundle.File{Path: u.Path, Kind: bundle.KindUnit, Data: data, Mode: UnitMode}, nil
 }
 
 // Options returns the unit's systemd options, as rendered into its file.
@@ -215,10 +217,13 @@ func dedupe(s []string) []string {
 	return out
 }
 
-func filePaths(fs []File) []string {
-	out := make([]string, len(fs))
-	for i, f := range fs {
-		out[i] = f.Path
+// filePaths are the paths of the files among fs (directories are not inputs).
+func filePaths(fs []bundle.File) []string {
+	out := make([]string, 0, len(fs))
+	for _, f := range fs {
+		if f.Kind != bundle.KindDirectory {
+			out = append(out, f.Path)
+		}
 	}
 	return out
 }

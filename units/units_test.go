@@ -1,6 +1,9 @@
 package units
 
 import (
+	"github.com/hardway-dev/hardway/units/bundle"
+	"io/fs"
+
 	"crypto/tls"
 	"reflect"
 	"slices"
@@ -45,8 +48,12 @@ func TestRolesGetTheirUnits(t *testing.T) {
 			t.Errorf("%s: units %v, want %v", tt.node, got, tt.want)
 		}
 		for _, f := range r.Files {
-			if f.Mode != 0o644 {
-				t.Errorf("%s: %s mode %v", tt.node, f.Path, f.Mode)
+			want := fs.FileMode(0o644)
+			if f.Kind == bundle.KindDirectory {
+				want = 0o700
+			}
+			if f.Mode != want {
+				t.Errorf("%s: %s mode %v, want %v", tt.node, f.Path, f.Mode, want)
 			}
 		}
 	}
@@ -110,10 +117,10 @@ func TestNodeValues(t *testing.T) {
 	if !slices.Equal(api.After, []string{"etcd.service"}) {
 		t.Errorf("apiserver After=%v", api.After)
 	}
-	if api.Health == nil || api.Health.Kind != HealthAPIServer || api.Health.URL != "https://10.0.0.12:6443/readyz" {
+	if api.Health == nil || api.Health.Kind != bundle.HealthAPIServer || api.Health.URL != "https://10.0.0.12:6443/readyz" {
 		t.Errorf("apiserver health %+v", api.Health)
 	}
-	for _, in := range []string{api.Path, "/usr/local/bin/kube-apiserver", APIServerCert, APIServerKey, EtcdClientKey, EncryptionConfig, AuditPolicy, ServiceAccountKey, FrontProxyCert} {
+	for _, in := range []string{api.Path, "/usr/local/bin/kube-apiserver", APIServerCert, APIServerKey, APIServerEtcdClientKey, EncryptionConfig, AuditPolicy, ServiceAccountKey, FrontProxyClientCert} {
 		if !slices.Contains(api.Inputs, in) {
 			t.Errorf("apiserver inputs lack %s: %v", in, api.Inputs)
 		}
@@ -140,7 +147,7 @@ func TestNodeValues(t *testing.T) {
 			t.Errorf("kubelet inputs lack %s", in)
 		}
 	}
-	if kl.Health == nil || kl.Health.Kind != HealthKubelet {
+	if kl.Health == nil || kl.Health.Kind != bundle.HealthKubelet {
 		t.Errorf("kubelet health %+v", kl.Health)
 	}
 	if !slices.Contains(w.unit("kube-proxy.service").Inputs, KubeProxyKubeconfig) {

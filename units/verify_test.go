@@ -26,7 +26,7 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 	copySystemUnits(t, root)
 	variants := map[string]Options{
 		"upstream": {},
-		"hardway":  {Implementation: map[Component]Implementation{Etcd: Hardway, APIServer: Hardway}},
+		"hardway":  {Implementation: map[Component]Implementation{Etcd: Hardway}},
 	}
 	for _, ex := range examples {
 		c := loadExample(t, ex)

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/hardway-dev/hardway/bootstrap/rbac"
 	"github.com/hardway-dev/hardway/units"
+	"github.com/hardway-dev/hardway/units/bundle"
 	"github.com/hardway-dev/hardway/units/systemd"
 )
 
@@ -83,7 +83,11 @@ func runLaunch(ctx context.Context, g *globals, o *launchOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	b, err := readNodeBundle(o.bundle, g.dir, o.node)
+	location := o.bundle
+	if location == "" {
+		location = g.dir
+	}
+	b, err := bundle.Open(ctx, location, o.node, bundle.Options{})
 	if err != nil {
 		return err
 	}
@@ -115,16 +119,12 @@ func runLaunch(ctx context.Context, g *globals, o *launchOptions) error {
 // node's bundle, the only one that carries the super-admin kubeconfig. Launch has waited for
 // the API server's /readyz by then; the bindings go to that API server (the local one, from its
 // health probe) rather than to the cluster endpoint, which may be a load balancer not yet up.
-func applyBootstrapRBAC(ctx context.Context, g *globals, b *systemd.Bundle, dryRun bool) error {
-	var kubeconfig []byte
-	for _, f := range b.Files {
-		if f.Path == units.SuperAdminKubeconfig {
-			kubeconfig = f.Data
-		}
-	}
-	if kubeconfig == nil {
+func applyBootstrapRBAC(ctx context.Context, g *globals, b *bundle.Bundle, dryRun bool) error {
+	f, ok := b.File(units.SuperAdminKubeconfig)
+	if !ok {
 		return nil
 	}
+	kubeconfig := f.Data
 	if dryRun {
 		for _, crb := range rbac.Bindings() {
 			fmt.Fprintf(g.stdout, "would ensure clusterrolebinding %s (%s %s -> ClusterRole %s)\n", crb.Name, crb.Subjects[0].Kind, crb.Subjects[0].Name, crb.RoleRef.Name)
@@ -133,7 +133,7 @@ func applyBootstrapRBAC(ctx context.Context, g *globals, b *systemd.Bundle, dryR
 	}
 	server := ""
 	for _, u := range b.Units {
-		if h := u.Health; h != nil && h.Kind == systemd.HealthAPIServer {
+		if h := u.Health; h != nil && h.Kind == bundle.HealthAPIServer {
 			if hu, err := url.Parse(h.URL); err == nil {
 				server = (&url.URL{Scheme: hu.Scheme, Host: hu.Host}).String()
 			}
@@ -181,36 +181,6 @@ func applyBootstrapRBAC(ctx context.Context, g *globals, b *systemd.Bundle, dryR
 		case <-time.After(2 * time.Second):
 		}
 	}
-}
-
-// readNodeBundle reads the node's bundle from bundle, which is one of: the node's archive
-// (<node>.tar.gz, as copied to the node), a node directory (holds manifest.json), or a
-// directory holding nodes/<node>/ or nodes/<node>.tar.gz (default: the cluster directory).
-func readNodeBundle(bundle, dir, node string) (*systemd.Bundle, error) {
-	if bundle == "" {
-		bundle = dir
-	}
-	st, err := os.Stat(bundle)
-	if err != nil {
-		return nil, usagef("--bundle %s: %v; give the node's <node>.tar.gz or the directory holding nodes/%s/", bundle, err, node)
-	}
-	if !st.IsDir() {
-		return systemd.ReadBundleArchive(bundle, node)
-	}
-	if _, err := os.Stat(filepath.Join(bundle, systemd.ManifestName)); err == nil {
-		nodes := filepath.Dir(filepath.Clean(bundle))
-		if filepath.Base(bundle) != node || filepath.Base(nodes) != "nodes" {
-			return nil, usagef("%s is a node bundle but not nodes/%s; give --bundle the directory that holds nodes/%s/", bundle, node, node)
-		}
-		bundle = filepath.Dir(nodes)
-	}
-	if _, err := os.Stat(systemd.NodeDir(bundle, node)); err != nil {
-		archive := filepath.Join(bundle, "nodes", systemd.ArchiveName(node))
-		if _, aerr := os.Stat(archive); aerr == nil {
-			return systemd.ReadBundleArchive(archive, node)
-		}
-	}
-	return systemd.ReadBundle(bundle, node)
 }
 
 func connectSystemd(ctx context.Context, socket string) (*systemd.DBus, error) {

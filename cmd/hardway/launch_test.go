@@ -1,12 +1,8 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +12,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,55 +19,35 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
-	"github.com/hardway-dev/hardway/bootstrap"
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/units"
+	"github.com/hardway-dev/hardway/units/bundle"
 	"github.com/hardway-dev/hardway/units/systemd"
 	"github.com/hardway-dev/hardway/units/systemd/sandboxtest"
 )
 
-// writeArchive writes a node bundle archive the way `hardway init` lays it out: manifest.json
-// (bootstrap.Manifest) first, then each file by its path relative to /.
-func writeArchive(t *testing.T, p, node string, files map[string]string, mus []bootstrap.ManifestUnit) {
+// writeArchive writes a node bundle archive with package bundle, as `hardway init` does: files
+// ending in .service are units, the rest configs, all 0644.
+func writeArchive(t *testing.T, p, node string, files map[string]string, units []bundle.Unit) {
 	t.Helper()
-	m := bootstrap.Manifest{Node: node, Units: mus}
-	paths := slices.Sorted(func(yield func(string) bool) {
-		for p := range files {
-			if !yield(p) {
-				return
-			}
+	var fs []bundle.File
+	for fp, data := range files {
+		kind := bundle.KindConfig
+		if strings.HasSuffix(fp, ".service") {
+			kind = bundle.KindUnit
 		}
-	})
-	for _, fp := range paths {
-		sum := sha256.Sum256([]byte(files[fp]))
-		m.Files = append(m.Files, bootstrap.ManifestFile{Path: fp, Mode: "0644", SHA256: hex.EncodeToString(sum[:])})
+		fs = append(fs, bundle.File{Path: fp, Kind: kind, Mode: 0o644, Data: []byte(data)})
 	}
-	manifest, err := json.MarshalIndent(m, "", "  ")
+	b := bundle.New(node, fs, units)
+	manifest, err := b.Manifest().Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	add := func(name string, data []byte) {
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(data))}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	add("manifest.json", manifest)
-	for _, fp := range paths {
-		add(strings.TrimPrefix(fp, "/"), []byte(files[fp]))
-	}
-	if err := tw.Close(); err != nil {
+	archive, err := b.Archive(manifest)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, buf.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(p, archive, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -82,7 +57,7 @@ func writeArchive(t *testing.T, p, node string, files map[string]string, mus []b
 // input restarts only its unit.
 func TestLaunchCommandArchiveRealSystemd(t *testing.T) {
 	root := t.TempDir()
-	sb := sandboxtest.Start(t, systemd.HostPath(root, systemd.SystemdDir))
+	sb := sandboxtest.Start(t, systemd.HostPath(root, bundle.SystemdDir))
 	svc := func(name, input string) string {
 		return fmt.Sprintf("[Unit]\nDescription=%s\n[Service]\nExecStart=/bin/sleep infinity\n# reads %s\n[Install]\nWantedBy=default.target\n", name, systemd.HostPath(root, input))
 	}
@@ -92,7 +67,7 @@ func TestLaunchCommandArchiveRealSystemd(t *testing.T) {
 		"/etc/alpha.conf":                   "v1",
 		"/etc/beta.conf":                    "v1",
 	}
-	mus := []bootstrap.ManifestUnit{
+	mus := []bundle.Unit{
 		{Name: "alpha.service", Inputs: []string{"/etc/alpha.conf"}},
 		{Name: "beta.service", Inputs: []string{"/etc/beta.conf"}, After: []string{"alpha.service"}},
 	}
@@ -135,24 +110,24 @@ func TestLaunchCommandArchiveRealSystemd(t *testing.T) {
 func TestLaunchReadsInitArchive(t *testing.T) {
 	dir := t.TempDir()
 	mustHardway(t, "init", "--config", "../../configs/examples/single.yaml", "--dir", dir)
-	fromDir, err := readNodeBundle("", dir, "node1")
+	fromDir, err := bundle.Open(context.Background(), dir, "node1", bundle.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, bundle := range []string{
+	for _, location := range []string{
 		filepath.Join(dir, "nodes", "node1.tar.gz"),
 		filepath.Join(dir, "nodes", "node1"),
 	} {
-		got, err := readNodeBundle(bundle, "", "node1")
+		got, err := bundle.Open(context.Background(), location, "node1", bundle.Options{})
 		if err != nil {
-			t.Fatalf("%s: %v", bundle, err)
+			t.Fatalf("%s: %v", location, err)
 		}
 		if len(got.Files) != len(fromDir.Files) || len(got.Units) != len(fromDir.Units) {
-			t.Fatalf("%s: %d files %d units, the directory has %d and %d", bundle, len(got.Files), len(got.Units), len(fromDir.Files), len(fromDir.Units))
+			t.Fatalf("%s: %d files %d units, the directory has %d and %d", location, len(got.Files), len(got.Units), len(fromDir.Files), len(fromDir.Units))
 		}
 		for i := range got.Files {
 			if got.Files[i].Path != fromDir.Files[i].Path || got.Files[i].Mode != fromDir.Files[i].Mode || !bytes.Equal(got.Files[i].Data, fromDir.Files[i].Data) {
-				t.Errorf("%s: file %d: %s %v differs from %s %v", bundle, i, got.Files[i].Path, got.Files[i].Mode, fromDir.Files[i].Path, fromDir.Files[i].Mode)
+				t.Errorf("%s: file %d: %s %v differs from %s %v", location, i, got.Files[i].Path, got.Files[i].Mode, fromDir.Files[i].Path, fromDir.Files[i].Mode)
 			}
 		}
 	}
@@ -160,10 +135,10 @@ func TestLaunchReadsInitArchive(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dir, "nodes", "node1")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readNodeBundle("", dir, "node1"); err != nil {
+	if _, err := bundle.Open(context.Background(), dir, "node1", bundle.Options{}); err != nil {
 		t.Fatalf("archive fallback: %v", err)
 	}
-	if _, err := readNodeBundle(filepath.Join(dir, "cluster.yaml"), "", "node1"); err == nil || !strings.Contains(err.Error(), "not a gzip archive") {
+	if _, err := bundle.Open(context.Background(), filepath.Join(dir, "cluster.yaml"), "node1", bundle.Options{}); err == nil || !strings.Contains(err.Error(), "not a gzip archive") {
 		t.Fatalf("a file that is no archive: %v", err)
 	}
 }
@@ -175,11 +150,11 @@ func TestLaunchReadsEveryHABundle(t *testing.T) {
 	mustHardway(t, "init", "--config", haExample, "--dir", dir)
 	c := mustCluster(t, dir)
 	for _, n := range c.Nodes {
-		for _, bundle := range []string{filepath.Join(dir, "nodes", n.Name), filepath.Join(dir, "nodes", n.Name+".tar.gz")} {
-			if b, err := readNodeBundle(bundle, "", n.Name); err != nil {
-				t.Errorf("%s: %v", bundle, err)
+		for _, location := range []string{filepath.Join(dir, "nodes", n.Name), filepath.Join(dir, "nodes", n.Name+".tar.gz")} {
+			if b, err := bundle.Open(context.Background(), location, n.Name, bundle.Options{}); err != nil {
+				t.Errorf("%s: %v", location, err)
 			} else if len(b.Units) == 0 {
-				t.Errorf("%s: no units", bundle)
+				t.Errorf("%s: no units", location)
 			}
 		}
 	}
@@ -239,11 +214,9 @@ func TestLaunchBootstrapRBACStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &systemd.Bundle{
-		Node:  "cp-1",
-		Files: []systemd.File{{Path: units.SuperAdminKubeconfig, Data: kc, Mode: 0o600}},
-		Units: []systemd.Unit{{Name: "kube-apiserver.service", Health: &systemd.Health{Kind: systemd.HealthAPIServer, URL: srv.URL + "/readyz", CA: "/ca", Cert: "/c", Key: "/k"}}},
-	}
+	b := bundle.New("cp-1",
+		[]bundle.File{{Path: units.SuperAdminKubeconfig, Kind: bundle.KindSecret, Data: kc, Mode: 0o600}},
+		[]bundle.Unit{{Name: "kube-apiserver.service", Health: &bundle.Health{Kind: bundle.HealthAPIServer, URL: srv.URL + "/readyz", CA: "/ca", Cert: "/c", Key: "/k"}}})
 	var out bytes.Buffer
 	g := &globals{stdout: &out, log: slog.New(slog.DiscardHandler)}
 
@@ -266,7 +239,7 @@ func TestLaunchBootstrapRBACStep(t *testing.T) {
 	// Any other node's bundle has no super-admin kubeconfig: nothing is sent.
 	n := len(requests)
 	out.Reset()
-	if err := applyBootstrapRBAC(context.Background(), g, &systemd.Bundle{Node: "w-1"}, false); err != nil || out.Len() != 0 || len(requests) != n {
+	if err := applyBootstrapRBAC(context.Background(), g, bundle.New("w-1", nil, nil), false); err != nil || out.Len() != 0 || len(requests) != n {
 		t.Fatalf("a worker's bundle: %v, %q", err, out.String())
 	}
 }

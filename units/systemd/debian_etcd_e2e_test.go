@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hardway-dev/hardway/internal/e2e"
+	"github.com/hardway-dev/hardway/units/bundle"
 	"github.com/hardway-dev/hardway/units/systemd"
 	"github.com/hardway-dev/hardway/units/systemd/sandboxtest"
 )
@@ -21,7 +22,7 @@ func TestLaunchDebianEtcdCluster(t *testing.T) {
 	etcd := e2e.RequireBinary(t, "etcd")
 	etcdctl := e2e.RequireBinary(t, "etcdctl")
 	root := t.TempDir()
-	sb := sandboxtest.Start(t, systemd.HostPath(root, systemd.SystemdDir))
+	sb := sandboxtest.Start(t, systemd.HostPath(root, bundle.SystemdDir))
 	mgr := sb.Connect(t)
 
 	ca := newTestCA(t, "etcd-ca")

@@ -1,17 +1,15 @@
 // Package systemd is the side-effecting half of `hardway launch`: it installs a node bundle's
 // files under a root directory and brings the bundle's units up through systemd over D-Bus.
 //
-// A Bundle is plain data (files with their modes, units with the files each one reads, the
-// units it must start after, and how to probe its health), so any producer can plug in:
-// ReadBundle reads the on-disk form `DIR/nodes/<node>/` with its manifest.json, and
-// ReadBundleArchive the `<node>.tar.gz` copied to a node, in memory. The manifest is read
-// strictly, in exactly the format bootstrap.Manifest marshals to; errors name the file and the
-// field (files[3].mode).
+// It takes a bundle.Bundle, plain data read and checked by package bundle (the one owner of
+// the format): entries with their kinds and modes, units with the files each one reads, the
+// units it must start after, and how to probe their health.
 //
 // Launch is idempotent and touches only what changed:
 //
-//  1. Install writes each file atomically, only when its bytes or mode differ, and reports the
-//     changed set.
+//  1. Install writes each file atomically, only when its bytes or mode differ, creates or
+//     tightens directories, leaves an existing "if-absent" file to its component, and reports
+//     the changed set.
 //  2. daemon-reload runs only if a unit file changed; units are enabled only if not yet enabled.
 //  3. Units run in dependency order (their After lists, then etcd, kube-apiserver,
 //     controller-manager and scheduler, kubelet and kube-proxy); units of one tier start

@@ -16,6 +16,7 @@ import (
 	"github.com/hardway-dev/hardway/apiserver/etcdserver"
 	"github.com/hardway-dev/hardway/internal/e2e"
 	"github.com/hardway-dev/hardway/pki"
+	"github.com/hardway-dev/hardway/units/bundle"
 	"github.com/hardway-dev/hardway/units/systemd"
 	"github.com/hardway-dev/hardway/units/systemd/sandboxtest"
 )
@@ -43,11 +44,11 @@ func (m etcdMember) peerKey() string    { return etcdPKI + "/peer-" + m.name + "
 // etcdBundle is a node bundle with one unit per member, each running `program` with etcd's
 // flags (hardway etcd, or the etcd binary). Node paths are installed under root, so the unit
 // files name them with root in front.
-func etcdBundle(t *testing.T, root string, program []string, ca *testCA, members []etcdMember) *systemd.Bundle {
+func etcdBundle(t *testing.T, root string, program []string, ca *testCA, members []etcdMember) *bundle.Bundle {
 	t.Helper()
-	b := &systemd.Bundle{Node: "e2e"}
+	b := &bundle.Bundle{Node: "e2e"}
 	add := func(p string, data []byte, mode fs.FileMode) {
-		b.Files = append(b.Files, systemd.File{Path: p, Data: data, Mode: mode})
+		b.Files = append(b.Files, bundle.File{Path: p, Kind: kindFor(p, mode), Data: data, Mode: mode})
 	}
 	add(etcdCA, ca.certPEM(), 0o644)
 	c, k := ca.issue(t, "kube-etcd-healthcheck-client", pki.UsageClient)
@@ -101,11 +102,11 @@ LimitNOFILE=65536
 [Install]
 WantedBy=default.target
 `, m.name, strings.Join(program, " "), strings.Join(flags, " "))
-		add(systemd.SystemdDir+"/"+m.unit(), []byte(unitFile), 0o644)
-		b.Units = append(b.Units, systemd.Unit{
+		add(bundle.SystemdDir+"/"+m.unit(), []byte(unitFile), 0o644)
+		b.Units = append(b.Units, bundle.Unit{
 			Name:   m.unit(),
 			Inputs: []string{etcdCA, m.serverCert(), m.serverKey(), m.peerCert(), m.peerKey()},
-			Health: &systemd.Health{Kind: systemd.HealthEtcd, URL: m.clientURL() + "/health", CA: etcdCA, Cert: hcCert, Key: hcKey},
+			Health: &bundle.Health{Kind: bundle.HealthEtcd, URL: m.clientURL() + "/health", CA: etcdCA, Cert: hcCert, Key: hcKey},
 		})
 	}
 	return b
@@ -126,7 +127,7 @@ func members(t *testing.T) []etcdMember {
 func TestLaunchHardwayEtcdCluster(t *testing.T) {
 	e2e.SkipIfShort(t)
 	root := t.TempDir()
-	sb := sandboxtest.Start(t, systemd.HostPath(root, systemd.SystemdDir))
+	sb := sandboxtest.Start(t, systemd.HostPath(root, bundle.SystemdDir))
 	mgr := sb.Connect(t)
 	hardway := buildHardway(t)
 

@@ -2,8 +2,6 @@ package systemd
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,17 +9,30 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/hardway-dev/hardway/internal/mtls"
+	"github.com/hardway-dev/hardway/units/bundle"
 )
 
 // CheckHealth probes h once. Certificate paths are node paths, read under root.
-func CheckHealth(ctx context.Context, root string, h Health) error {
+func CheckHealth(ctx context.Context, root string, h bundle.Health) error {
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	if strings.HasPrefix(h.URL, "https://") {
-		tc, err := clientTLS(root, h)
-		if err != nil {
-			return err
+		var id mtls.Client
+		for _, f := range []struct {
+			what, path string
+			into       *[]byte
+		}{{"CA", h.CA, &id.CA}, {"client certificate", h.Cert, &id.Cert}, {"client key", h.Key, &id.Key}} {
+			b, err := os.ReadFile(HostPath(root, f.path))
+			if err != nil {
+				return fmt.Errorf("health %s: %s: %w", h.URL, f.what, err)
+			}
+			*f.into = b
 		}
-		client.Transport = &http.Transport{TLSClientConfig: tc, DisableKeepAlives: true}
+		var err error
+		if client, err = id.HTTP(0, false); err != nil {
+			return fmt.Errorf("health %s: %s, %s, %s: %w", h.URL, h.CA, h.Cert, h.Key, err)
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.URL, nil)
 	if err != nil {
@@ -37,7 +48,7 @@ func CheckHealth(ctx context.Context, root string, h Health) error {
 		return fmt.Errorf("health %s: HTTP %d: %s", h.URL, resp.StatusCode, strings.TrimSpace(string(body)))
 	}
 	switch h.Kind {
-	case HealthEtcd:
+	case bundle.HealthEtcd:
 		var v struct {
 			Health string `json:"health"`
 			Reason string `json:"reason"`
@@ -45,7 +56,7 @@ func CheckHealth(ctx context.Context, root string, h Health) error {
 		if err := json.Unmarshal(body, &v); err != nil || v.Health != "true" {
 			return fmt.Errorf("health %s: etcd answered %q", h.URL, strings.TrimSpace(string(body)))
 		}
-	case HealthAPIServer:
+	case bundle.HealthAPIServer:
 		if strings.TrimSpace(string(body)) != "ok" {
 			return fmt.Errorf("health %s: answered %q, want ok", h.URL, strings.TrimSpace(string(body)))
 		}
@@ -53,40 +64,9 @@ func CheckHealth(ctx context.Context, root string, h Health) error {
 	return nil
 }
 
-func clientTLS(root string, h Health) (*tls.Config, error) {
-	read := func(what, p string) ([]byte, error) {
-		b, err := os.ReadFile(HostPath(root, p))
-		if err != nil {
-			return nil, fmt.Errorf("health %s: %s: %w", h.URL, what, err)
-		}
-		return b, nil
-	}
-	caPEM, err := read("CA", h.CA)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
-		return nil, fmt.Errorf("health %s: %s holds no PEM certificate", h.URL, h.CA)
-	}
-	certPEM, err := read("client certificate", h.Cert)
-	if err != nil {
-		return nil, err
-	}
-	keyPEM, err := read("client key", h.Key)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("health %s: client certificate %s / key %s: %w", h.URL, h.Cert, h.Key, err)
-	}
-	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
-}
-
 // WaitHealthy probes h every interval until it succeeds or ctx ends; it returns the last
 // probe's error with ctx's.
-func WaitHealthy(ctx context.Context, root string, h Health, interval time.Duration) error {
+func WaitHealthy(ctx context.Context, root string, h bundle.Health, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -1,16 +1,20 @@
 package systemd_test
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/hardway-dev/hardway/internal/e2e"
 
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/pki/pkitest"
+	"github.com/hardway-dev/hardway/units/bundle"
 )
 
 // testCA issues certificates with package pki, as `hardway init` does.
@@ -23,6 +27,20 @@ func (c *testCA) certPEM() []byte { return c.CertPEM }
 // issue returns a new certificate and key (PEM) for cn with usage and SANs.
 func (c *testCA) issue(t *testing.T, cn string, usage pki.Usage, sans ...string) (certPEM, keyPEM []byte) {
 	return c.CA.Issue(t, cn, usage, sans...)
+}
+
+// kindFor is the bundle kind of a test file: units by their directory, secrets by their mode,
+// certificates by their extension.
+func kindFor(p string, mode fs.FileMode) bundle.Kind {
+	switch {
+	case path.Dir(p) == bundle.SystemdDir:
+		return bundle.KindUnit
+	case mode == 0o600:
+		return bundle.KindSecret
+	case strings.HasSuffix(p, ".crt"):
+		return bundle.KindCertificate
+	}
+	return bundle.KindConfig
 }
 
 // freePort returns a port free on ip right now.

@@ -36,6 +36,7 @@ import (
 	"github.com/hardway-dev/hardway/internal/e2e"
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/units"
+	"github.com/hardway-dev/hardway/units/bundle"
 	"github.com/hardway-dev/hardway/units/systemd"
 	"github.com/hardway-dev/hardway/units/systemd/sandboxtest"
 )
@@ -210,7 +211,7 @@ func TestLaunchRealKubeAPIServer(t *testing.T) {
 	}
 
 	// The API server's kubelet client reaches the kubelet API through system:kubelet-api-admin.
-	kc := kubeconfigFor(t, b, server, work, "kubelet-client.kubeconfig", units.KubeletClientCert, units.KubeletClientKey)
+	kc := kubeconfigFor(t, b, server, work, "kubelet-client.kubeconfig", units.APIServerKubeletClientCert, units.APIServerKubeletClientKey)
 	if out := kubectlOut(t, kubectl, kc, "auth", "can-i", "get", "nodes", "--subresource=proxy"); out != "yes" {
 		t.Errorf("kube-apiserver-kubelet-client can-i get nodes/proxy: %q", out)
 	}
@@ -226,7 +227,7 @@ type realCluster struct {
 	hardway, work, dir, apiPort string
 	// realControllers: the real kube-controller-manager and kube-scheduler run (not stand-ins).
 	realControllers bool
-	bundle          *systemd.Bundle
+	bundle          *bundle.Bundle
 	mgr             *systemd.DBus
 	// launch runs `hardway launch` with the node's archive, as scripts/distribute.sh runs it on
 	// a node, and returns its output.
@@ -261,7 +262,7 @@ nodes:
 	dir := filepath.Join(work, "cluster")
 	run(t, hardway, "init", "--config", cfg, "--dir", dir)
 	archive := filepath.Join(dir, "nodes", "cp1.tar.gz")
-	b, err := systemd.ReadBundleArchive(archive, "cp1")
+	b, err := bundle.ReadArchive(context.Background(), archive, "cp1", bundle.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +448,7 @@ func run(t *testing.T, prog string, args ...string) string {
 	return string(out)
 }
 
-func fileData(t *testing.T, b *systemd.Bundle, p string) []byte {
+func fileData(t *testing.T, b *bundle.Bundle, p string) []byte {
 	t.Helper()
 	for _, f := range b.Files {
 		if f.Path == p {
@@ -459,7 +460,7 @@ func fileData(t *testing.T, b *systemd.Bundle, p string) []byte {
 }
 
 // kubeconfigFor writes a kubeconfig for the bundle's certificate and key at node paths.
-func kubeconfigFor(t *testing.T, b *systemd.Bundle, server, dir, name, cert, key string) string {
+func kubeconfigFor(t *testing.T, b *bundle.Bundle, server, dir, name, cert, key string) string {
 	t.Helper()
 	data, err := pki.Kubeconfig{ClusterName: "e2e", Server: server, User: name, CAPEM: fileData(t, b, units.CACert), CertPEM: fileData(t, b, cert), KeyPEM: fileData(t, b, key)}.Render()
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hardway-dev/hardway/units/bundle"
 )
 
 // UnitState is what systemd says about a unit.
@@ -162,7 +164,7 @@ func (l *Launcher) log() *slog.Logger {
 
 // Launch installs b under l.Root and brings its units up in dependency order, touching only
 // what changed (see the package documentation). The report is returned with any error.
-func (l *Launcher) Launch(ctx context.Context, b *Bundle) (*Report, error) {
+func (l *Launcher) Launch(ctx context.Context, b *bundle.Bundle) (*Report, error) {
 	rep := &Report{DryRun: l.DryRun}
 	if err := b.Validate(); err != nil {
 		return rep, err
@@ -186,7 +188,7 @@ func (l *Launcher) Launch(ctx context.Context, b *Bundle) (*Report, error) {
 	unitsDirChanged := false
 	for _, p := range rep.ChangedFiles() {
 		changed[p] = true
-		if strings.HasPrefix(p, SystemdDir+"/") {
+		if strings.HasPrefix(p, bundle.SystemdDir+"/") {
 			unitsDirChanged = true
 		}
 	}
@@ -244,7 +246,7 @@ func (l *Launcher) Launch(ctx context.Context, b *Bundle) (*Report, error) {
 
 	for _, tier := range order {
 		type job struct {
-			unit   Unit
+			unit   bundle.Unit
 			action string
 		}
 		var jobs []job
@@ -296,7 +298,7 @@ func (l *Launcher) Launch(ctx context.Context, b *Bundle) (*Report, error) {
 }
 
 // waitTier waits until every unit of the tier is active and passes its health probe.
-func (l *Launcher) waitTier(ctx context.Context, tier []Unit, rep *Report) error {
+func (l *Launcher) waitTier(ctx context.Context, tier []bundle.Unit, rep *Report) error {
 	timeout := l.Timeout
 	if timeout == 0 {
 		timeout = 2 * time.Minute
@@ -384,7 +386,7 @@ func enabled(unitFileState string) bool {
 	return false
 }
 
-func inputsChanged(u Unit, changed map[string]bool) bool {
+func inputsChanged(u bundle.Unit, changed map[string]bool) bool {
 	if changed[u.UnitPath()] {
 		return true
 	}

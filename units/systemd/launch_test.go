@@ -1,13 +1,17 @@
 package systemd
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hardway-dev/hardway/units/bundle"
 )
 
 // fakeManager records calls; units it starts become active unless listed in fail.
@@ -64,13 +68,13 @@ func (f *fakeManager) State(_ context.Context, u string) (UnitState, error) {
 	return st, nil
 }
 
-func controlPlane() *Bundle {
-	b := &Bundle{Node: "cp"}
+func controlPlane() *bundle.Bundle {
+	b := &bundle.Bundle{Node: "cp"}
 	for _, u := range []string{"kubelet.service", "kube-scheduler.service", "kube-apiserver.service", "etcd.service", "kube-controller-manager.service", "kube-proxy.service"} {
-		b.Files = append(b.Files, File{Path: SystemdDir + "/" + u, Data: []byte("[Service]\n"), Mode: 0o644})
-		b.Units = append(b.Units, Unit{Name: u})
+		b.Files = append(b.Files, bundle.File{Path: bundle.SystemdDir + "/" + u, Kind: bundle.KindUnit, Data: []byte("[Service]\n"), Mode: 0o644})
+		b.Units = append(b.Units, bundle.Unit{Name: u})
 	}
-	b.Files = append(b.Files, File{Path: "/etc/kubernetes/pki/apiserver.crt", Data: []byte("v1"), Mode: 0o644})
+	b.Files = append(b.Files, bundle.File{Path: "/etc/kubernetes/pki/apiserver.crt", Kind: bundle.KindCertificate, Data: []byte("v1"), Mode: 0o644})
 	b.Units[2].Inputs = []string{"/etc/kubernetes/pki/apiserver.crt"}
 	return b
 }
@@ -93,11 +97,11 @@ func TestTiersFollowDependencyOrder(t *testing.T) {
 		t.Fatalf("tiers = %v, want %v", got, want)
 	}
 	// After overrides the rank; a cycle is refused.
-	us := []Unit{{Name: "a.service", After: []string{"kubelet.service"}}, {Name: "kubelet.service"}}
+	us := []bundle.Unit{{Name: "a.service", After: []string{"kubelet.service"}}, {Name: "kubelet.service"}}
 	if ts, _ := tiers(us); ts[len(ts)-1][0].Name != "a.service" {
 		t.Fatalf("after ignored: %v", ts)
 	}
-	us = []Unit{{Name: "a.service", After: []string{"b.service"}}, {Name: "b.service", After: []string{"a.service"}}}
+	us = []bundle.Unit{{Name: "a.service", After: []string{"b.service"}}, {Name: "b.service", After: []string{"a.service"}}}
 	if _, err := tiers(us); err == nil || !strings.Contains(err.Error(), "cycle") {
 		t.Fatalf("cycle: %v", err)
 	}
@@ -160,5 +164,24 @@ func TestLaunchReportsFailure(t *testing.T) {
 	}
 	if slices.Contains(f.calls, "start kubelet.service") {
 		t.Fatal("kubelet started after the API server failed")
+	}
+}
+
+// A dry run writes nothing and says what it would do.
+func TestDryRunWritesNothing(t *testing.T) {
+	root := t.TempDir()
+	b := bundle.New("n", []bundle.File{{Path: "/etc/systemd/system/etcd.service", Kind: bundle.KindUnit, Data: []byte("[Service]\n"), Mode: 0o644}},
+		[]bundle.Unit{{Name: "etcd.service"}})
+	rep, err := (&Launcher{Root: root, DryRun: true}).Launch(context.Background(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(root); len(ents) != 0 {
+		t.Fatalf("dry run wrote %v", ents)
+	}
+	var out bytes.Buffer
+	rep.Describe(&out)
+	if !strings.Contains(out.String(), "would create  /etc/systemd/system/etcd.service (0644)") || !strings.Contains(out.String(), "would daemon-reload") {
+		t.Fatalf("dry run report:\n%s", out.String())
 	}
 }

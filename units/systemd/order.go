@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/hardway-dev/hardway/units/bundle"
 )
 
 // rank is the start order of the components hardway knows, for units that do not say what
@@ -13,7 +15,7 @@ func rank(unit string) int {
 	switch {
 	case name == "etcd" || strings.HasPrefix(name, "etcd-") || strings.HasPrefix(name, "etcd@"):
 		return 0
-	case name == "kube-apiserver" || name == "hardway-apiserver":
+	case name == "kube-apiserver":
 		return 1
 	case name == "kube-controller-manager" || name == "kube-scheduler":
 		return 2
@@ -25,8 +27,8 @@ func rank(unit string) int {
 
 // tiers groups units into start tiers: a unit's tier is at least its rank and above every unit
 // it comes after. Units of one tier start together. A cycle in After is an error.
-func tiers(units []Unit) ([][]Unit, error) {
-	byName := map[string]Unit{}
+func tiers(units []bundle.Unit) ([][]bundle.Unit, error) {
+	byName := map[string]bundle.Unit{}
 	for _, u := range units {
 		byName[u.Name] = u
 	}
@@ -64,15 +66,15 @@ func tiers(units []Unit) ([][]Unit, error) {
 		}
 		maxL = max(maxL, l)
 	}
-	var out [][]Unit
+	var out [][]bundle.Unit
 	for l := 0; l <= maxL; l++ {
-		var t []Unit
+		var t []bundle.Unit
 		for _, u := range units {
 			if level[u.Name] == l {
 				t = append(t, u)
 			}
 		}
-		slices.SortFunc(t, func(a, b Unit) int { return strings.Compare(a.Name, b.Name) })
+		slices.SortFunc(t, func(a, b bundle.Unit) int { return strings.Compare(a.Name, b.Name) })
 		if len(t) > 0 {
 			out = append(out, t)
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hardway-dev/hardway/units/bundle"
 	"github.com/hardway-dev/hardway/units/systemd"
 	"github.com/hardway-dev/hardway/units/systemd/sandboxtest"
 )
@@ -17,22 +18,22 @@ import (
 // and starts; a second launch touches nothing; changing one unit's input restarts that unit only.
 func TestLaunchRealSystemd(t *testing.T) {
 	root := t.TempDir()
-	sb := sandboxtest.Start(t, systemd.HostPath(root, systemd.SystemdDir))
+	sb := sandboxtest.Start(t, systemd.HostPath(root, bundle.SystemdDir))
 	mgr := sb.Connect(t)
 
 	svc := func(name, input string) []byte {
 		return []byte("[Unit]\nDescription=" + name + "\n[Service]\nExecStart=/bin/sleep infinity\n" +
 			"# reads " + filepath.Join(root, input) + "\n[Install]\nWantedBy=default.target\n")
 	}
-	b := &systemd.Bundle{
+	b := &bundle.Bundle{
 		Node: "n1",
-		Files: []systemd.File{
-			{Path: "/etc/systemd/system/alpha.service", Data: svc("alpha", "/etc/alpha.conf"), Mode: 0o644},
-			{Path: "/etc/systemd/system/beta.service", Data: svc("beta", "/etc/beta.conf"), Mode: 0o644},
-			{Path: "/etc/alpha.conf", Data: []byte("v1"), Mode: 0o600},
-			{Path: "/etc/beta.conf", Data: []byte("v1"), Mode: 0o600},
+		Files: []bundle.File{
+			{Path: "/etc/systemd/system/alpha.service", Kind: bundle.KindUnit, Data: svc("alpha", "/etc/alpha.conf"), Mode: 0o644},
+			{Path: "/etc/systemd/system/beta.service", Kind: bundle.KindUnit, Data: svc("beta", "/etc/beta.conf"), Mode: 0o644},
+			{Path: "/etc/alpha.conf", Kind: bundle.KindSecret, Data: []byte("v1"), Mode: 0o600},
+			{Path: "/etc/beta.conf", Kind: bundle.KindSecret, Data: []byte("v1"), Mode: 0o600},
 		},
-		Units: []systemd.Unit{
+		Units: []bundle.Unit{
 			{Name: "alpha.service", Inputs: []string{"/etc/alpha.conf"}},
 			{Name: "beta.service", Inputs: []string{"/etc/beta.conf"}, After: []string{"alpha.service"}},
 		},

@@ -1,0 +1,28 @@
+// Package bundle owns the node bundle format: what `hardway init` writes for each node and
+// `hardway launch` installs there. It holds the types, the one writer (manifest.json and the
+// node's archive), the one strict reader and the validation; every other package goes through
+// it.
+//
+// A bundle is a directory, DIR/nodes/<node>/, that mirrors the node's filesystem beside its
+// manifest.json, or the same packed as DIR/nodes/<node>.tar.gz (manifest.json first, then the
+// node's files by their paths relative to /, owned by root, modes kept). The manifest lists
+// every entry with its kind, node path, mode, owner, size and sha256, and every unit with the
+// inputs whose change restarts it, the units it starts after and its health probe:
+//
+//	{
+//	  "version": 1,
+//	  "node": "cp-1",
+//	  "files": [
+//	    {"path": "/etc/kubernetes/pki/ca.crt", "kind": "certificate", "mode": "0644", "owner": "root:root", "size": 712, "sha256": "<64 hex>"},
+//	    {"path": "/var/lib/etcd", "kind": "directory", "mode": "0700", "owner": "root:root", "size": 0}
+//	  ],
+//	  "units": [{"name": "etcd.service", "inputs": ["/..."], "after": [], "health": {"kind": "etcd", "url": "https://...", "ca": "/...", "cert": "/...", "key": "/..."}}]
+//	}
+//
+// Reading is strict: sigs.k8s.io/json refuses unknown, duplicate and wrongly cased fields, and
+// Validate reports, each with its field path (files[3].mode), what decoding cannot: missing
+// fields, malformed modes and checksums, paths that are not clean and absolute, modes wider
+// than the entry's kind allows, units without their unit file. A detached signature of the
+// manifest's bytes may sit beside it (manifest.json.sig); the reader hands both to the
+// caller's verifier before it decodes anything.
+package bundle

@@ -1,0 +1,241 @@
+package bundle
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// Open flags for reading what a bundle holds: never through a link at the last component,
+// never blocking on a FIFO (which then fails the regular-file check).
+const (
+	nofollow = syscall.O_NOFOLLOW
+	nonblock = syscall.O_NONBLOCK
+)
+
+// Limits on what a reader takes in: a bundle holds certificates, keys, configs and units,
+// kilobytes each.
+const (
+	MaxManifestBytes = 16 << 20
+	MaxArchiveBytes  = 64 << 20
+)
+
+// Verifier checks a detached signature of the manifest's bytes before anything is decoded;
+// signature is nil when the bundle has none.
+type Verifier func(manifest, signature []byte) error
+
+// Options steer reading a bundle.
+type Options struct {
+	// Verify, when set, is given the manifest's bytes and its signature before they are
+	// parsed; its error refuses the bundle.
+	Verify Verifier
+}
+
+// Open reads node's bundle from location, which is one of: the node's archive (<node>.tar.gz,
+// as copied to the node), the node's bundle directory (holding manifest.json, named after the
+// node under a nodes/ directory), or a directory holding nodes/<node>/ or nodes/<node>.tar.gz
+// (a cluster directory). Every file is checked against the manifest's size and sha256.
+func Open(ctx context.Context, location, node string, opt Options) (*Bundle, error) {
+	st, err := os.Stat(location)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: %w; give the node's <node>.tar.gz or the directory holding %s/%s/", location, err, Dir, node)
+	}
+	if !st.IsDir() {
+		return ReadArchive(ctx, location, node, opt)
+	}
+	if _, err := os.Stat(filepath.Join(location, ManifestName)); err == nil {
+		nodes := filepath.Dir(filepath.Clean(location))
+		if filepath.Base(filepath.Clean(location)) != node || filepath.Base(nodes) != Dir {
+			return nil, fmt.Errorf("bundle %s: a node bundle, but not %s/%s; give the directory that holds %s/%s/", location, Dir, node, Dir, node)
+		}
+		location = filepath.Dir(nodes)
+	}
+	if _, err := os.Stat(NodeDir(location, node)); err != nil {
+		if _, aerr := os.Stat(ArchivePath(location, node)); aerr == nil {
+			return ReadArchive(ctx, ArchivePath(location, node), node, opt)
+		}
+	}
+	return ReadDir(ctx, location, node, opt)
+}
+
+// ReadDir reads node's bundle from dir/nodes/<node>/: its manifest, read strictly, and every
+// file it lists, each a regular file matching its size and sha256. Errors name the manifest
+// file and the field (files[3].mode).
+func ReadDir(ctx context.Context, dir, node string, opt Options) (*Bundle, error) {
+	root := NodeDir(dir, node)
+	mpath := filepath.Join(root, ManifestName)
+	data, err := readRegular(mpath, MaxManifestBytes)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no bundle manifest for node %q; run `hardway init` to write the bundles, and check --bundle and --node", mpath, node)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sig, err := readRegular(filepath.Join(root, SignatureName), MaxManifestBytes)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return decode(ctx, mpath, data, sig, node, opt, func(e Entry) ([]byte, error) {
+		return readRegular(filepath.Join(root, filepath.FromSlash(e.Path)), e.Size)
+	})
+}
+
+// readRegular reads the regular file p, refusing links, devices, FIFOs and anything longer
+// than limit bytes.
+func readRegular(p string, limit int64) ([]byte, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|nofollow|nonblock, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", p, fi.Mode().Type())
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d expected", p, fi.Size(), limit)
+	}
+	return io.ReadAll(io.LimitReader(f, limit+1))
+}
+
+// ReadArchive reads node's bundle from the archive at p (<node>.tar.gz as `hardway init` writes
+// it: manifest.json first, its signature next if any, then the node's entries), with the same
+// checks as ReadDir. Nothing is unpacked to disk; an entry the manifest does not list is refused.
+func ReadArchive(ctx context.Context, p, node string, opt Options) (*Bundle, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|nofollow|nonblock, 0)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: no bundle archive; run `hardway init` to write the bundles, and check --bundle", p)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", p)
+	}
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a gzip archive: %w", p, err)
+	}
+	tr := tar.NewReader(gz)
+	var manifest, sig []byte
+	entries := map[string][]byte{}
+	var total int64
+	for i := 0; ; i++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: reading the archive: %w", p, err)
+		}
+		name := "/" + strings.TrimSuffix(h.Name, "/")
+		switch {
+		case path.Clean(name) != name:
+			return nil, fmt.Errorf("%s: entry %q: not a clean path", p, h.Name)
+		case h.Typeflag == tar.TypeDir:
+			continue
+		case h.Typeflag != tar.TypeReg:
+			return nil, fmt.Errorf("%s: entry %s: only regular files and directories belong in a bundle (type %q)", p, h.Name, h.Typeflag)
+		}
+		if total += h.Size; total > MaxArchiveBytes {
+			return nil, fmt.Errorf("%s: more than %d bytes of files; not a node bundle", p, MaxArchiveBytes)
+		}
+		data, err := io.ReadAll(io.LimitReader(tr, h.Size))
+		if err != nil {
+			return nil, fmt.Errorf("%s: entry %s: %w", p, h.Name, err)
+		}
+		switch {
+		case i == 0 && h.Name != ManifestName:
+			return nil, fmt.Errorf("%s: the first entry is %s, not %s; is it a node bundle written by `hardway init`?", p, h.Name, ManifestName)
+		case i == 0:
+			manifest = data
+		case i == 1 && h.Name == SignatureName:
+			sig = data
+		default:
+			if _, dup := entries[name]; dup {
+				return nil, fmt.Errorf("%s: entry %s appears twice", p, h.Name)
+			}
+			entries[name] = data
+		}
+	}
+	if manifest == nil {
+		return nil, fmt.Errorf("%s: no %s in the archive; is it a node bundle written by `hardway init`?", p, ManifestName)
+	}
+	b, err := decode(ctx, p+":"+ManifestName, manifest, sig, node, opt, func(e Entry) ([]byte, error) {
+		data, ok := entries[e.Path]
+		if !ok {
+			return nil, fmt.Errorf("not in the archive %s", p)
+		}
+		delete(entries, e.Path)
+		return data, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for name := range entries {
+		return nil, fmt.Errorf("%s: entry %s is not in its manifest", p, strings.TrimPrefix(name, "/"))
+	}
+	return b, nil
+}
+
+// decode verifies and decodes the manifest (named mpath in errors) and reads each file it lists
+// with read, checking size and sha256.
+func decode(ctx context.Context, mpath string, manifest, sig []byte, node string, opt Options, read func(Entry) ([]byte, error)) (*Bundle, error) {
+	if opt.Verify != nil {
+		if err := opt.Verify(manifest, sig); err != nil {
+			return nil, fmt.Errorf("%s: %w", mpath, err)
+		}
+	}
+	m, err := DecodeManifest(manifest)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", mpath, err)
+	}
+	if m.Node != node {
+		return nil, fmt.Errorf("%s: node: the manifest is for node %q, not %q; check --node and --bundle", mpath, m.Node, node)
+	}
+	b := &Bundle{Node: m.Node, Units: m.Units, Files: make([]File, 0, len(m.Files))}
+	var ps problems
+	for i, e := range m.Files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		f := File{Path: e.Path, Kind: e.Kind, Mode: e.Perm(), Owner: e.Owner}
+		if e.Kind != KindDirectory {
+			data, err := read(e)
+			if err != nil {
+				ps.add(fmt.Sprintf("files[%d] (%s)", i, e.Path), "%v", err)
+				continue
+			}
+			sum := sha256.Sum256(data)
+			if int64(len(data)) != e.Size || hex.EncodeToString(sum[:]) != e.SHA256 {
+				ps.add(fmt.Sprintf("files[%d].sha256 (%s)", i, e.Path), "does not match the file: the bundle was modified or copied incompletely")
+				continue
+			}
+			f.Data = data
+		}
+		b.Files = append(b.Files, f)
+	}
+	if err := ps.err(mpath); err != nil {
+		return nil, err
+	}
+	b.Files = New(b.Node, b.Files, nil).Files
+	return b, nil
+}
