@@ -4,16 +4,16 @@
 // takes the cluster model and returns files; installing and starting them is done elsewhere.
 //
 // RenderNode returns a node's Units (start order, with the inputs whose change requires a
-// restart, the local units to start first, and a health probe) and its Files ({path on the
-// node, bytes, mode}). A worker gets the kubelet and kube-proxy, a control-plane node the API
-// server, controller manager and scheduler, an etcd node its member. Paths come from paths.go,
-// the one table the bundles use too.
+// restart, the local units to start first, and a health probe) and its Files (bundle.File: node
+// path, kind, mode, bytes; etcd's data directory is one too). A worker gets the kubelet and
+// kube-proxy, a control-plane node the API server, controller manager and scheduler, an etcd
+// node its member. Certificate, key, kubeconfig and encryption-config paths come from the
+// certificate catalogue (pki.NodeFiles), which the bundles read too; paths.go only names them.
 //
 // Units are go-systemd UnitOptions, checked (no newline in a value, no character systemd would
 // interpret in an ExecStart argument) before unit.Serialize; ExecStart is built from a flag list
 // so it can be checked against the flag catalogue (units/flags). Config files are the upstream
 // typed structs (k8s.io/kubelet, k8s.io/kube-proxy, k8s.io/kube-scheduler, audit.k8s.io/v1)
-// serialized with sigs.k8s.io/yaml, keeping only what hardway sets. Options choose per
-// component the upstream binary or hardway's own implementation ("hardway etcd") with the same
-// flags.
+// serialized with sigs.k8s.io/yaml, keeping only what hardway sets. Options choose for etcd
+// the upstream binary or hardway's own embedded member ("hardway etcd") with the same flags.
 package units

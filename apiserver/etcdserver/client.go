@@ -8,11 +8,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"time"
 
-	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"github.com/hardway-dev/hardway/internal/mtls"
 )
 
 // ClientTLS is a client's side of mutual TLS with etcd: its certificate and key, and the CA
@@ -24,7 +26,8 @@ type ClientTLS struct {
 	TrustedCAFile string
 }
 
-// Config returns the *tls.Config for a client presenting this certificate.
+// Config returns the *tls.Config for a client presenting this certificate (internal/mtls, the
+// one client side of mutual TLS).
 func (c ClientTLS) Config() (*tls.Config, error) {
 	var missing []string
 	for _, f := range []struct{ name, v string }{{"certificate", c.CertFile}, {"key", c.KeyFile}, {"CA", c.TrustedCAFile}} {
@@ -35,8 +38,18 @@ func (c ClientTLS) Config() (*tls.Config, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("etcd client TLS: missing %v file: etcd is reached over mutual TLS only", missing)
 	}
-	info := transport.TLSInfo{CertFile: c.CertFile, KeyFile: c.KeyFile, TrustedCAFile: c.TrustedCAFile}
-	cfg, err := info.ClientConfig()
+	var id mtls.Client
+	for _, f := range []struct {
+		path string
+		into *[]byte
+	}{{c.TrustedCAFile, &id.CA}, {c.CertFile, &id.Cert}, {c.KeyFile, &id.Key}} {
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			return nil, fmt.Errorf("etcd client TLS: %w", err)
+		}
+		*f.into = b
+	}
+	cfg, err := id.Config()
 	if err != nil {
 		return nil, fmt.Errorf("etcd client TLS (%s, %s, CA %s): %w", c.CertFile, c.KeyFile, c.TrustedCAFile, err)
 	}
