@@ -133,16 +133,6 @@ var Catalogue = []Spec{
 		Help: "a kubelet's serving certificate, signed by the cluster CA so --kubelet-certificate-authority works"},
 }
 
-// Spec returns the catalogue entry called name.
-func SpecByName(name string) (Spec, bool) {
-	for _, s := range Catalogue {
-		if s.Name == name {
-			return s, true
-		}
-	}
-	return Spec{}, false
-}
-
 // Instance is a Spec resolved for a cluster (and a node, for per-node specs).
 type Instance struct {
 	Spec *Spec
