@@ -56,17 +56,14 @@ func (r Retry) do(ctx context.Context, log *slog.Logger, try func(context.Contex
 			return err
 		}
 		if n >= r.Attempts || ctx.Err() != nil {
-			if n == 1 {
-				return err
-			}
-			return fmt.Errorf("%w (gave up after %d tries)", err, n)
+			return gaveUp(err, n)
 		}
 		log.Warn("bootstrap RBAC: retrying", "err", err, "try", n, "in", pause)
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("%w (gave up after %d tries)", err, n)
+			return gaveUp(err, n)
 		case <-t.C:
 		}
 		if r.Factor > 1 {
@@ -76,4 +73,12 @@ func (r Retry) do(ctx context.Context, log *slog.Logger, try func(context.Contex
 			pause = r.MaxBackoff
 		}
 	}
+}
+
+// gaveUp is the last failure, saying how many tries there were when there was more than one.
+func gaveUp(err error, tries int) error {
+	if tries == 1 {
+		return err
+	}
+	return fmt.Errorf("%w (gave up after %d tries)", err, tries)
 }
