@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -25,12 +26,17 @@ type Client struct {
 	Server string
 	// HTTP carries the TLS configuration (server CA, client certificate).
 	HTTP *http.Client
+	// Retry is how Apply repeats itself after a failure that may pass; the zero value tries
+	// once.
+	Retry Retry
+	// Log hears of each retry; nil discards.
+	Log *slog.Logger
 }
 
 // NewClient returns a client for the kubeconfig's current context, with its embedded CA and
-// client certificate. A non-empty server replaces the kubeconfig's (launch talks to the API
-// server it just started rather than to a load balancer that may not be up yet); the server
-// certificate is still verified against the kubeconfig's CA.
+// client certificate, retrying as DefaultRetry says. A non-empty server replaces the
+// kubeconfig's (launch talks to the API server it just started rather than to a load balancer
+// that may not be up yet); the server certificate is still verified against the kubeconfig's CA.
 func NewClient(kubeconfig []byte, server string) (*Client, error) {
 	kc, err := pki.ParseKubeconfig(kubeconfig)
 	if err != nil {
@@ -54,7 +60,7 @@ func NewClient(kubeconfig []byte, server string) (*Client, error) {
 		TLSClientConfig:     &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout: 10 * time.Second,
 	}
-	return &Client{Server: strings.TrimSuffix(server, "/"), HTTP: &http.Client{Transport: tr, Timeout: 30 * time.Second}}, nil
+	return &Client{Server: strings.TrimSuffix(server, "/"), HTTP: &http.Client{Transport: tr, Timeout: 30 * time.Second}, Retry: DefaultRetry}, nil
 }
 
 // Result is what Apply did to one binding.
@@ -68,16 +74,6 @@ type Report struct {
 	Results []Result
 }
 
-// Changed reports whether Apply wrote anything.
-func (r *Report) Changed() bool {
-	for _, res := range r.Results {
-		if res.Action != Unchanged {
-			return true
-		}
-	}
-	return false
-}
-
 // Describe writes one line per binding.
 func (r *Report) Describe(w io.Writer) {
 	for _, res := range r.Results {
@@ -86,17 +82,37 @@ func (r *Report) Describe(w io.Writer) {
 }
 
 // Apply makes the server hold every binding in want, idempotently (see the package
-// documentation). It stops at the first error; the report holds what was done until then.
+// documentation), trying again as c.Retry says. A try stops at its first error; the report
+// holds what the tries did until then, each binding with what was done to it first ("created"
+// by one try, not the "unchanged" a later try finds).
 func (c *Client) Apply(ctx context.Context, want []rbacv1.ClusterRoleBinding) (*Report, error) {
+	done := map[string]Action{}
+	err := c.Retry.do(ctx, c.log(), func(ctx context.Context) error {
+		for _, w := range want {
+			action, err := c.apply(ctx, w)
+			if err != nil {
+				return fmt.Errorf("clusterrolebinding %s: %w", w.Name, err)
+			}
+			if prev, ok := done[w.Name]; !ok || prev == Unchanged {
+				done[w.Name] = action
+			}
+		}
+		return nil
+	})
 	rep := &Report{}
 	for _, w := range want {
-		action, err := c.apply(ctx, w)
-		if err != nil {
-			return rep, fmt.Errorf("clusterrolebinding %s: %w", w.Name, err)
+		if a, ok := done[w.Name]; ok {
+			rep.Results = append(rep.Results, Result{Name: w.Name, Action: a})
 		}
-		rep.Results = append(rep.Results, Result{Name: w.Name, Action: action})
 	}
-	return rep, nil
+	return rep, err
+}
+
+func (c *Client) log() *slog.Logger {
+	if c.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Log
 }
 
 func (c *Client) apply(ctx context.Context, want rbacv1.ClusterRoleBinding) (Action, error) {

@@ -14,5 +14,8 @@
 // the I/O over plain net/http with the kubeconfig's embedded certificates (client-go is a test
 // dependency only). Apply is idempotent: a binding that matches is left alone, one whose
 // subjects differ is updated, and one whose roleRef differs (immutable in the API) is deleted
-// and created again. A second Apply reports every binding unchanged and sends no write.
+// and created again. A second Apply reports every binding unchanged and sends no write. Being
+// idempotent, Apply repeats itself after a failure that may pass, as the client's Retry policy
+// (data: attempts, pauses, timeout, which failures are transient) says; NewClient uses
+// DefaultRetry.
 package rbac

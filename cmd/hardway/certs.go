@@ -183,24 +183,9 @@ stays valid; with --new-key every certificate it signed is reissued too.
 			if err != nil {
 				return err
 			}
-			all := pki.Instances(c)
-			renew := map[string]bool{}
-			for _, a := range args {
-				if a == "all" {
-					for _, in := range all {
-						if in.Spec.Kind == pki.KindLeaf {
-							renew[in.ID] = true
-						}
-					}
-					continue
-				}
-				found, err := pki.Find(all, a)
-				if err != nil {
-					return usagef("%v", err)
-				}
-				for _, in := range found {
-					renew[in.ID] = true
-				}
+			renew, err := pki.Select(pki.Instances(c), args)
+			if err != nil {
+				return usagef("%v", err)
 			}
 			lock, err := bootstrap.Lock(g.dir)
 			if err != nil {

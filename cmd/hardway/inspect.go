@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -60,7 +56,7 @@ exits 0; nothing is written.`,
   hardway inspect old.service --target-version 1.30 --fix > new.service
   hardway inspect diff old.service new.service`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runInspect(g, &f, args)
+			return runInspect(cmd.Context(), g, &f, args)
 		},
 	}
 	fl := cmd.Flags()
@@ -141,7 +137,7 @@ func parseWithin(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func runInspect(g *globals, f *inspectFlags, args []string) error {
+func runInspect(ctx context.Context, g *globals, f *inspectFlags, args []string) error {
 	opt, failOn, err := f.options()
 	if err != nil {
 		return err
@@ -149,7 +145,11 @@ func runInspect(g *globals, f *inspectFlags, args []string) error {
 	if len(args) == 0 && len(f.pids) == 0 && len(f.services) == 0 {
 		return usagef("inspect needs something to read: a FILE or DIR, '-' for standard input, --pid N or --service NAME")
 	}
-	invs, err := collectInputs(g, f, opt, args)
+	src, err := f.sources(g, opt)
+	if err != nil {
+		return readErr(err)
+	}
+	invs, err := src.Read(ctx, inspect.Inputs{Paths: args, PIDs: f.pids, Services: f.services})
 	if err != nil {
 		return readErr(err)
 	}
@@ -183,174 +183,34 @@ func runInspect(g *globals, f *inspectFlags, args []string) error {
 	return nil
 }
 
-// collectInputs reads every input named on the command line into invocations.
-func collectInputs(g *globals, f *inspectFlags, opt inspect.Options, args []string) ([]*inspect.Invocation, error) {
-	cat := opt.Catalogue
-	var invs []*inspect.Invocation
-	for _, a := range args {
-		got, err := readInput(g, cat, opt.FS, a)
-		if err != nil {
-			return nil, err
-		}
-		invs = append(invs, got...)
-	}
-	for _, pid := range f.pids {
-		data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
-		if err != nil {
-			return nil, fmt.Errorf("--pid %d: %w (is the process running, and may this user read its /proc entry?)", pid, err)
-		}
-		invs = append(invs, inspect.ParseProcCmdline(cat, pid, data))
-	}
-	for _, name := range f.services {
-		inv, err := readService(cat, opt.FS, f.root, f.socket, name)
-		if err != nil {
-			return nil, err
-		}
-		invs = append(invs, inv)
-	}
-	return invs, nil
-}
-
-func readInput(g *globals, cat *flags.Catalogue, fsys fs.FS, a string) ([]*inspect.Invocation, error) {
-	if a == "-" {
-		data, err := io.ReadAll(g.stdin)
-		if err != nil {
-			return nil, fmt.Errorf("standard input: %w", err)
-		}
-		return parseInput(cat, fsys, inspect.File{Name: "-", Data: data}, nil)
-	}
-	st, err := os.Stat(a)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", a, err)
-	}
-	if st.IsDir() {
-		ents, err := os.ReadDir(a)
-		if err != nil {
-			return nil, err
-		}
-		var out []*inspect.Invocation
-		for _, e := range ents {
-			n := e.Name()
-			if e.IsDir() || !(strings.HasSuffix(n, ".service") || strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml") || strings.HasSuffix(n, ".manifest")) {
-				continue
-			}
-			got, err := readInput(g, cat, fsys, filepath.Join(a, n))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, got...)
-		}
-		if len(out) == 0 {
-			return nil, fmt.Errorf("%s: no *.service or *.yaml files with a component command line", a)
-		}
-		return out, nil
-	}
-	data, err := os.ReadFile(a)
+// sources are where the inputs are read: paths as given (relative to the working directory),
+// units and the files they name under --root (opt.FS), processes in /proc; --service asks
+// systemd over D-Bus unless --root is given.
+func (f *inspectFlags) sources(g *globals, opt inspect.Options) (*inspect.Sources, error) {
+	wd, err := os.Getwd()
 	if err != nil {
 		return nil, err
 	}
-	var dropins []inspect.File
-	matches, _ := filepath.Glob(a + ".d/*.conf")
-	sort.Strings(matches)
-	for _, m := range matches {
-		d, err := os.ReadFile(m)
-		if err != nil {
-			return nil, err
-		}
-		dropins = append(dropins, inspect.File{Name: m, Data: d})
+	src := &inspect.Sources{Catalogue: opt.Catalogue, Files: os.DirFS("/"), Dir: wd, Root: opt.FS, Proc: os.DirFS("/proc"), Stdin: g.stdin}
+	if f.root == "" {
+		src.Manager, src.RequireManager = unitFilesOverDBus(f.socket), f.socket != ""
 	}
-	return parseInput(cat, fsys, inspect.File{Name: a, Data: data}, dropins)
+	return src, nil
 }
 
-func parseInput(cat *flags.Catalogue, fsys fs.FS, f inspect.File, dropins []inspect.File) ([]*inspect.Invocation, error) {
-	kind := inspect.Detect(f)
-	switch {
-	case strings.HasSuffix(f.Name, ".service") || strings.HasSuffix(f.Name, ".conf"):
-		kind = inspect.FromUnit
-	case strings.HasSuffix(f.Name, ".yaml") || strings.HasSuffix(f.Name, ".yml") || strings.HasSuffix(f.Name, ".manifest"):
-		kind = inspect.FromManifest
-	}
-	switch kind {
-	case inspect.FromUnit:
-		u, err := inspect.LoadUnit(filepath.Base(f.Name), f, dropins, fsys)
+// unitFilesOverDBus asks the systemd manager (the system one, or the one at socket) which unit
+// file and drop-ins it loaded for a unit.
+func unitFilesOverDBus(socket string) func(context.Context, string) (string, []string, error) {
+	return func(ctx context.Context, name string) (string, []string, error) {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		conn, err := connectSystemd(ctx, socket)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
-		inv, err := inspect.FromUnitFile(cat, u)
-		if err != nil {
-			return nil, err
-		}
-		return []*inspect.Invocation{inv}, nil
-	case inspect.FromManifest:
-		return inspect.ParseManifest(cat, f)
+		defer conn.Close()
+		return conn.UnitFiles(ctx, name)
 	}
-	inv, err := inspect.ParseCommand(cat, f)
-	if err != nil {
-		return nil, err
-	}
-	return []*inspect.Invocation{inv}, nil
-}
-
-// readService finds the unit systemd has loaded for name: over D-Bus (FragmentPath,
-// DropInPaths) when a systemd answers and no --root is given, else in the standard unit
-// directories under the root.
-func readService(cat *flags.Catalogue, fsys fs.FS, root, socket, name string) (*inspect.Invocation, error) {
-	if !strings.Contains(name, ".") {
-		name += ".service"
-	}
-	readAt := func(p string) (inspect.File, error) {
-		var data []byte
-		var err error
-		if root == "" {
-			data, err = os.ReadFile(p)
-		} else {
-			data, err = fs.ReadFile(fsys, strings.TrimPrefix(filepath.Clean(p), "/"))
-		}
-		return inspect.File{Name: p, Data: data}, err
-	}
-	mainPath, dropinPaths, err := "", []string(nil), errors.New("no --root")
-	if root == "" {
-		mainPath, dropinPaths, err = unitPathsOverDBus(socket, name)
-		if err != nil && socket != "" {
-			return nil, fmt.Errorf("--service %s: %w", name, err)
-		}
-	}
-	if err != nil {
-		mainPath, dropinPaths, err = inspect.FindUnit(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("--service %s: %w", name, err)
-		}
-	}
-	main, err := readAt(mainPath)
-	if err != nil {
-		return nil, fmt.Errorf("--service %s: %w", name, err)
-	}
-	var dropins []inspect.File
-	for _, p := range dropinPaths {
-		d, err := readAt(p)
-		if err != nil {
-			return nil, fmt.Errorf("--service %s: drop-in: %w", name, err)
-		}
-		dropins = append(dropins, d)
-	}
-	u, err := inspect.LoadUnit(name, main, dropins, fsys)
-	if err != nil {
-		return nil, err
-	}
-	return inspect.FromUnitFile(cat, u)
-}
-
-// unitPathsOverDBus asks the systemd manager (the system one, or the one at socket) which unit
-// file and drop-ins it loaded for name.
-func unitPathsOverDBus(socket, name string) (string, []string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	conn, err := connectSystemd(ctx, socket)
-	if err != nil {
-		return "", nil, err
-	}
-	defer conn.Close()
-	return conn.UnitFiles(ctx, name)
 }
 
 func newInspectDiffCmd(g *globals, f *inspectFlags) *cobra.Command {
@@ -372,9 +232,13 @@ status: 0 when they are the same, 1 when they differ, 2 on a usage or read error
 			if err != nil {
 				return err
 			}
+			src, err := f.sources(g, opt)
+			if err != nil {
+				return readErr(err)
+			}
 			var sides [2]*inspect.Invocation
 			for i, a := range args {
-				invs, err := readInput(g, opt.Catalogue, opt.FS, a)
+				invs, err := src.ReadPath(cmd.Context(), a)
 				if err != nil {
 					return readErr(err)
 				}

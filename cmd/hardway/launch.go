@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -143,44 +142,13 @@ func applyBootstrapRBAC(ctx context.Context, g *globals, b *bundle.Bundle, dryRu
 	if err != nil {
 		return fmt.Errorf("bootstrap RBAC: %s in the bundle: %w", units.SuperAdminKubeconfig, err)
 	}
-	// Apply is idempotent, so a transient failure (the API server just became ready, a
-	// connection reset) is retried for a minute; an answer such as 403 is final. What an
-	// earlier try did is reported, not the "unchanged" a later try finds.
-	rctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	done := map[string]rbac.Action{}
-	report := func() {
-		var rep rbac.Report
-		for _, crb := range rbac.Bindings() {
-			if a, ok := done[crb.Name]; ok {
-				rep.Results = append(rep.Results, rbac.Result{Name: crb.Name, Action: a})
-			}
-		}
-		rep.Describe(g.stdout)
+	c.Log = g.log
+	rep, err := c.Apply(ctx, rbac.Bindings())
+	rep.Describe(g.stdout)
+	if err != nil {
+		return fmt.Errorf("bootstrap RBAC with %s: %w", units.SuperAdminKubeconfig, err)
 	}
-	for {
-		rep, err := c.Apply(rctx, rbac.Bindings())
-		for _, r := range rep.Results {
-			if prev, ok := done[r.Name]; !ok || prev == rbac.Unchanged {
-				done[r.Name] = r.Action
-			}
-		}
-		if err == nil {
-			report()
-			return nil
-		}
-		var se *rbac.StatusError
-		final := errors.As(err, &se) && se.Code < 500 && se.Code != http.StatusTooManyRequests
-		if final || rctx.Err() != nil {
-			report()
-			return fmt.Errorf("bootstrap RBAC with %s: %w", units.SuperAdminKubeconfig, err)
-		}
-		g.log.Warn("bootstrap RBAC: retrying", "err", err)
-		select {
-		case <-rctx.Done():
-		case <-time.After(2 * time.Second):
-		}
-	}
+	return nil
 }
 
 func connectSystemd(ctx context.Context, socket string) (*systemd.DBus, error) {

@@ -7,11 +7,15 @@
 // wrong-SAN certificates), and disagreements between components. Fix migrates a command line to
 // a target version; Diff compares two.
 //
-// The flow is: read (LoadUnit/FindUnit, ParseManifest, ParseProcCmdline, ParseCommand) into
-// Invocations; Inspect them against Options (target version, time, an fs.FS rooted where the
-// flag paths resolve) into a Report; write it with WriteTable or encode it as JSON/YAML. The
-// package never prints, never reads the environment or the clock on its own (Options.Now), and
-// reads files only through the fs.FS it is given.
+// The flow is: read the Inputs (paths, directories, PIDs, services) through Sources into
+// Invocations (Sources.Read walks directories, finds drop-ins and units, and calls LoadUnit,
+// ParseManifest, ParseProcCmdline or ParseCommand); Inspect them against Options (target
+// version, time, an fs.FS rooted where the flag paths resolve) into a Report; write it with
+// WriteTable or encode it as JSON/YAML. The package never prints, never reads the environment
+// or the clock on its own (Options.Now), and reads files only through the fs.FS values it is
+// given: Sources.Root and Options.FS are the inspected node's root, so everything a unit or a
+// flag points at (EnvironmentFile=, --config, certificates, kubeconfigs) is read there, and so are
+// the units and drop-ins of Services; paths named as inputs are read from Sources.Files.
 //
 // Hand-written parts, because no library offers them: go-systemd's unit package parses the unit
 // file syntax (sections, comments, continuation lines), but not what systemd does to an

@@ -112,17 +112,6 @@ func (r *Report) All() []Finding {
 	return append(out, r.Cross...)
 }
 
-// Worst is the highest severity among the findings, 0 when there are none.
-func (r *Report) Worst() Severity {
-	var w Severity
-	for _, f := range r.All() {
-		if f.Severity > w {
-			w = f.Severity
-		}
-	}
-	return w
-}
-
 // Count returns how many findings are at or above sev.
 func (r *Report) Count(sev Severity) int {
 	n := 0

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -11,8 +12,7 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"path/filepath"
-	"sort"
+	"path"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -123,42 +123,16 @@ func command(t testing.TB, line string) *Invocation {
 	return inv
 }
 
-// loadFixture loads testdata/<name> as a unit (with its .d drop-ins) or a manifest.
+// loadFixture loads testdata/<name> as a unit (with its .d drop-ins) or a manifest, as
+// `hardway inspect testdata/<name>` reads it; fsys is the node's root.
 func loadFixture(t testing.TB, name string, fsys fstest.MapFS) []*Invocation {
 	t.Helper()
-	p := filepath.Join("testdata", name)
-	data, err := os.ReadFile(p)
+	src := &Sources{Catalogue: flags.Default(), Files: os.DirFS("."), Root: fsys}
+	invs, err := src.ReadPath(context.Background(), path.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := File{Name: p, Data: data}
-	if strings.HasSuffix(name, ".yaml") {
-		invs, err := ParseManifest(flags.Default(), f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return invs
-	}
-	var dropins []File
-	matches, _ := filepath.Glob(p + ".d/*.conf")
-	sort.Strings(matches)
-	for _, m := range matches {
-		d, _ := os.ReadFile(m)
-		dropins = append(dropins, File{Name: m, Data: d})
-	}
-	var fs fstest.MapFS
-	if fsys != nil {
-		fs = fsys
-	}
-	u, err := LoadUnit(filepath.Base(name), f, dropins, fs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := FromUnitFile(flags.Default(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return []*Invocation{inv}
+	return invs
 }
 
 func ids(fs []Finding) map[string]int {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"sort"
 	"strings"
 
 	"github.com/coreos/go-systemd/v22/unit"
@@ -201,52 +200,4 @@ func ParseEnvFile(data []byte) (map[string]string, error) {
 		return env, fmt.Errorf("not NAME=VALUE at %s", strings.Join(bad, ", "))
 	}
 	return env, nil
-}
-
-// UnitSearchPath is where systemd looks for system units, most important first.
-var UnitSearchPath = []string{"/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"}
-
-// FindUnit locates a unit and its drop-ins in fsys the way systemd does without a running
-// manager: the main file from the first directory of UnitSearchPath that has it; drop-ins
-// <name>.d/*.conf from every directory, a file name in a more important directory hiding the
-// same name in a less important one, applied in file-name order.
-func FindUnit(fsys fs.FS, name string) (main string, dropins []string, err error) {
-	if !strings.Contains(name, ".") {
-		name += ".service"
-	}
-	for _, d := range UnitSearchPath {
-		p := path.Join(d, name)
-		if _, err := fs.Stat(fsys, strings.TrimPrefix(p, "/")); err == nil {
-			main = p
-			break
-		}
-	}
-	if main == "" {
-		return "", nil, fmt.Errorf("unit %s not found in %s; give the unit file's path instead", name, strings.Join(UnitSearchPath, ", "))
-	}
-	seen := map[string]string{}
-	for _, d := range UnitSearchPath {
-		dir := path.Join(d, name+".d")
-		ents, err := fs.ReadDir(fsys, strings.TrimPrefix(dir, "/"))
-		if err != nil {
-			continue
-		}
-		for _, e := range ents {
-			if e.IsDir() || !strings.HasSuffix(e.Name(), ".conf") {
-				continue
-			}
-			if _, dup := seen[e.Name()]; !dup {
-				seen[e.Name()] = path.Join(dir, e.Name())
-			}
-		}
-	}
-	names := make([]string, 0, len(seen))
-	for n := range seen {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		dropins = append(dropins, seen[n])
-	}
-	return main, dropins, nil
 }
