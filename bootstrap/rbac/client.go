@@ -2,8 +2,6 @@ package rbac
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +15,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/hardway-dev/hardway/internal/mtls"
 	"github.com/hardway-dev/hardway/pki"
 )
 
@@ -48,19 +47,11 @@ func NewClient(kubeconfig []byte, server string) (*Client, error) {
 	if _, err := objectURL(server, ""); err != nil {
 		return nil, err
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(kc.CAPEM) {
-		return nil, errors.New("the kubeconfig's certificate-authority-data holds no PEM certificate")
-	}
-	cert, err := tls.X509KeyPair(kc.CertPEM, kc.KeyPEM)
+	hc, err := mtls.Client{CA: kc.CAPEM, Cert: kc.CertPEM, Key: kc.KeyPEM}.HTTP(30*time.Second, true)
 	if err != nil {
-		return nil, fmt.Errorf("the kubeconfig's client certificate and key: %w", err)
+		return nil, fmt.Errorf("the kubeconfig's credentials: %w", err)
 	}
-	tr := &http.Transport{
-		TLSClientConfig:     &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout: 10 * time.Second,
-	}
-	return &Client{Server: strings.TrimSuffix(server, "/"), HTTP: &http.Client{Transport: tr, Timeout: 30 * time.Second}, Retry: DefaultRetry}, nil
+	return &Client{Server: strings.TrimSuffix(server, "/"), HTTP: hc, Retry: DefaultRetry}, nil
 }
 
 // Result is what Apply did to one binding.
