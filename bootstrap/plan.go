@@ -105,8 +105,11 @@ func RenderCluster(c *configs.Cluster) ([]byte, error) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, err
 	}
+	// Kept as time.Duration writes them, so files written before the days form stay unchanged.
 	m["validity"] = map[string]string{
-		"ca": c.Validity.CA.String(), "leaf": c.Validity.Leaf.String(), "renewBefore": c.Validity.RenewBefore.String(),
+		"ca":          time.Duration(c.Validity.CA).String(),
+		"leaf":        time.Duration(c.Validity.Leaf).String(),
+		"renewBefore": time.Duration(c.Validity.RenewBefore).String(),
 	}
 	body, err := yaml.Marshal(m)
 	if err != nil {

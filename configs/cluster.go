@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/hardway-dev/hardway/internal/duration"
 )
 
 // Roles a node can have.
@@ -84,7 +86,9 @@ type Cluster struct {
 	Nodes []Node `mapstructure:"nodes" json:"nodes"`
 }
 
-// Components are the services hardway writes units for.
+// Components are the programs hardway runs on a node, by their upstream binaries' names, in the
+// order a node starts them. It is the one list: the units (units.Components), the flag
+// catalogue's components (units/flags) and the implementations setting's keys derive from it.
 var Components = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"}
 
 // Implementations a component can have.
@@ -104,11 +108,11 @@ func (e Endpoint) URL() string {
 	return "https://" + net.JoinHostPort(e.Host, fmt.Sprint(e.Port))
 }
 
-// Validity of the certificates hardway issues.
+// Validity of the certificates hardway issues: "3650d", "8760h", "1d12h" (internal/duration).
 type Validity struct {
-	CA          time.Duration `mapstructure:"ca" json:"ca"`
-	Leaf        time.Duration `mapstructure:"leaf" json:"leaf"`
-	RenewBefore time.Duration `mapstructure:"renewBefore" json:"renewBefore"`
+	CA          duration.Duration `mapstructure:"ca" json:"ca"`
+	Leaf        duration.Duration `mapstructure:"leaf" json:"leaf"`
+	RenewBefore duration.Duration `mapstructure:"renewBefore" json:"renewBefore"`
 }
 
 // Encryption configures encryption of secrets at rest.
@@ -197,12 +201,12 @@ func (c *Cluster) SetDefaults() {
 		}
 	}
 	if c.Validity.CA == 0 {
-		c.Validity.CA = DefaultCAValidity
+		c.Validity.CA = duration.Duration(DefaultCAValidity)
 	}
 	if c.Validity.Leaf == 0 {
-		c.Validity.Leaf = DefaultLeafValidity
+		c.Validity.Leaf = duration.Duration(DefaultLeafValidity)
 	}
 	if c.Validity.RenewBefore == 0 {
-		c.Validity.RenewBefore = DefaultRenewBefore
+		c.Validity.RenewBefore = duration.Duration(DefaultRenewBefore)
 	}
 }

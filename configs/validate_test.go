@@ -3,6 +3,8 @@ package configs
 import (
 	"strings"
 	"testing"
+
+	"github.com/hardway-dev/hardway/internal/problem"
 )
 
 func valid() *Cluster {
@@ -31,8 +33,8 @@ func TestDefaults(t *testing.T) {
 		"encryption":        {c.Encryption.Provider, "secretbox"},
 		"apiEndpoint.host":  {c.APIEndpoint.Host, "10.0.0.11"},
 		"kubernetesVersion": {c.KubernetesVersion, "1.37"},
-		"validity.ca":       {c.Validity.CA.String(), "87600h0m0s"},
-		"validity.leaf":     {c.Validity.Leaf.String(), "8760h0m0s"},
+		"validity.ca":       {c.Validity.CA.String(), "3650d"},
+		"validity.leaf":     {c.Validity.Leaf.String(), "365d"},
 	}
 	for field, v := range checks {
 		if v[0] != v[1] {
@@ -49,38 +51,44 @@ func TestValidationErrors(t *testing.T) {
 		name     string
 		mutate   func(c *Cluster)
 		field    string
-		severity Severity
+		severity problem.Severity
 		contains string
 	}{
-		{"bad IP", func(c *Cluster) { c.Nodes[1].Addresses = []string{"10.0.0.300"} }, "nodes[1].addresses[0]", Error, `"10.0.0.300" is not an IP address`},
-		{"unspecified IP", func(c *Cluster) { c.Nodes[1].Addresses = []string{"0.0.0.0"} }, "nodes[1].addresses[0]", Error, "cannot be a node address"},
-		{"bad service CIDR", func(c *Cluster) { c.ServiceCIDR = "10.96.0.0/33" }, "serviceCIDR", Error, "not a CIDR"},
-		{"host bits", func(c *Cluster) { c.ServiceCIDR = "10.96.0.1/12" }, "serviceCIDR", Error, "host bits"},
-		{"service range too big", func(c *Cluster) { c.ServiceCIDR = "10.0.0.0/8"; c.PodCIDR = "192.168.0.0/16" }, "serviceCIDR", Error, "too large"},
-		{"overlap", func(c *Cluster) { c.PodCIDR = "10.96.0.0/16" }, "podCIDR", Error, "overlaps serviceCIDR"},
-		{"duplicate name", func(c *Cluster) { c.Nodes[1].Name = "cp-1" }, "nodes[1].name", Error, "already the name of nodes[0]"},
-		{"duplicate address", func(c *Cluster) { c.Nodes[1].Addresses = []string{"10.0.0.11"} }, "nodes[1].addresses[0]", Error, "already an address of cp-1"},
-		{"duplicate hostname", func(c *Cluster) { c.Nodes[0].Hostnames = []string{"worker-1.example.com"} }, "nodes[1].hostnames[0]", Error, "already a host name of cp-1"},
-		{"invalid node name", func(c *Cluster) { c.Nodes[1].Name = "Worker_1" }, "nodes[1].name", Error, "not a valid node name"},
-		{"invalid hostname", func(c *Cluster) { c.Nodes[1].Hostnames = []string{"bad..name"} }, "nodes[1].hostnames[0]", Error, "not a valid host name"},
-		{"invalid DNS domain", func(c *Cluster) { c.DNSDomain = "-cluster.local" }, "dnsDomain", Error, "not a valid DNS domain"},
-		{"no control plane", func(c *Cluster) { c.Nodes[0].Roles = []string{RoleEtcd} }, "nodes", Error, "no node has the control-plane role"},
-		{"no etcd", func(c *Cluster) { c.Nodes[0].Roles = []string{RoleControlPlane} }, "nodes", Error, "no node has the etcd role"},
-		{"even etcd", func(c *Cluster) { c.Nodes[1].Roles = []string{RoleEtcd} }, "nodes", Warning, "2 nodes have the etcd role"},
-		{"unknown role", func(c *Cluster) { c.Nodes[1].Roles = []string{"master"} }, "nodes[1].roles[0]", Error, `"master" is not a known role`},
-		{"no roles", func(c *Cluster) { c.Nodes[1].Roles = nil }, "nodes[1].roles", Error, "is empty"},
-		{"no addresses", func(c *Cluster) { c.Nodes[1].Addresses = nil }, "nodes[1].addresses", Error, "is empty"},
-		{"unknown key algorithm", func(c *Cluster) { c.KeyAlgorithm = "dsa-1024" }, "keyAlgorithm", Error, `"dsa-1024" is not a supported key algorithm`},
-		{"unknown provider", func(c *Cluster) { c.Encryption.Provider = "rot13" }, "encryption.provider", Error, "not a supported encryption provider"},
-		{"bad endpoint", func(c *Cluster) { c.APIEndpoint.Host = "not a host" }, "apiEndpoint.host", Error, "neither an IP address nor a DNS name"},
-		{"bad port", func(c *Cluster) { c.APIEndpoint.Port = 70000 }, "apiEndpoint.port", Error, "not a valid port"},
-		{"bad extra SAN", func(c *Cluster) { c.APIServerExtraSANs = []string{"a b"} }, "apiServerExtraSANs[0]", Error, "neither"},
-		{"old kubernetes", func(c *Cluster) { c.KubernetesVersion = "1.24" }, "kubernetesVersion", Error, "not a supported Kubernetes version"},
-		{"bad etcd version", func(c *Cluster) { c.EtcdVersion = "3.3" }, "etcdVersion", Error, "not a supported etcd version"},
-		{"leaf outlives CA", func(c *Cluster) { c.Validity.Leaf = c.Validity.CA }, "validity.leaf", Error, "not shorter than validity.ca"},
-		{"unknown component", func(c *Cluster) { c.Implementations = map[string]string{"kubeapiserver": "hardway"} }, "implementations.kubeapiserver", Error, "not a component"},
-		{"unknown implementation", func(c *Cluster) { c.Implementations = map[string]string{"etcd": "mine"} }, "implementations.etcd", Error, "not an implementation"},
-		{"no nodes", func(c *Cluster) { c.Nodes = nil }, "nodes", Error, "is empty"},
+		{"bad IP", func(c *Cluster) { c.Nodes[1].Addresses = []string{"10.0.0.300"} }, "nodes[1].addresses[0]", problem.Error, `"10.0.0.300" is not an IP address`},
+		{"unspecified IP", func(c *Cluster) { c.Nodes[1].Addresses = []string{"0.0.0.0"} }, "nodes[1].addresses[0]", problem.Error, "cannot be a node address"},
+		{"bad service CIDR", func(c *Cluster) { c.ServiceCIDR = "10.96.0.0/33" }, "serviceCIDR", problem.Error, "not a CIDR"},
+		{"host bits", func(c *Cluster) { c.ServiceCIDR = "10.96.0.1/12" }, "serviceCIDR", problem.Error, "host bits"},
+		{"service range too big", func(c *Cluster) { c.ServiceCIDR = "10.0.0.0/8"; c.PodCIDR = "192.168.0.0/16" }, "serviceCIDR", problem.Error, "too large"},
+		{"overlap", func(c *Cluster) { c.PodCIDR = "10.96.0.0/16" }, "podCIDR", problem.Error, "overlaps serviceCIDR"},
+		{"duplicate name", func(c *Cluster) { c.Nodes[1].Name = "cp-1" }, "nodes[1].name", problem.Error, "already the name of nodes[0]"},
+		{"duplicate address", func(c *Cluster) { c.Nodes[1].Addresses = []string{"10.0.0.11"} }, "nodes[1].addresses[0]", problem.Error, "already an address of cp-1"},
+		{"duplicate hostname", func(c *Cluster) { c.Nodes[0].Hostnames = []string{"worker-1.example.com"} }, "nodes[1].hostnames[0]", problem.Error, "already a host name of cp-1"},
+		{"invalid node name", func(c *Cluster) { c.Nodes[1].Name = "Worker_1" }, "nodes[1].name", problem.Error, "not a valid node name"},
+		{"invalid hostname", func(c *Cluster) { c.Nodes[1].Hostnames = []string{"bad..name"} }, "nodes[1].hostnames[0]", problem.Error, "not a valid host name"},
+		{"invalid DNS domain", func(c *Cluster) { c.DNSDomain = "-cluster.local" }, "dnsDomain", problem.Error, "not a valid DNS domain"},
+		{"no control plane", func(c *Cluster) { c.Nodes[0].Roles = []string{RoleEtcd} }, "nodes", problem.Error, "no node has the control-plane role"},
+		{"no etcd", func(c *Cluster) { c.Nodes[0].Roles = []string{RoleControlPlane} }, "nodes", problem.Error, "no node has the etcd role"},
+		{"even etcd", func(c *Cluster) { c.Nodes[1].Roles = []string{RoleEtcd} }, "nodes", problem.Warning, "2 nodes have the etcd role"},
+		{"unknown role", func(c *Cluster) { c.Nodes[1].Roles = []string{"master"} }, "nodes[1].roles[0]", problem.Error, `"master" is not a known role`},
+		{"no roles", func(c *Cluster) { c.Nodes[1].Roles = nil }, "nodes[1].roles", problem.Error, "is empty"},
+		{"no addresses", func(c *Cluster) { c.Nodes[1].Addresses = nil }, "nodes[1].addresses", problem.Error, "is empty"},
+		{"unknown key algorithm", func(c *Cluster) { c.KeyAlgorithm = "dsa-1024" }, "keyAlgorithm", problem.Error, `"dsa-1024" is not a supported key algorithm`},
+		{"unknown provider", func(c *Cluster) { c.Encryption.Provider = "rot13" }, "encryption.provider", problem.Error, "not a supported encryption provider"},
+		{"bad endpoint", func(c *Cluster) { c.APIEndpoint.Host = "not a host" }, "apiEndpoint.host", problem.Error, "neither an IP address nor a DNS name"},
+		{"bad port", func(c *Cluster) { c.APIEndpoint.Port = 70000 }, "apiEndpoint.port", problem.Error, "not a valid port"},
+		{"bad extra SAN", func(c *Cluster) { c.APIServerExtraSANs = []string{"a b"} }, "apiServerExtraSANs[0]", problem.Error, "neither"},
+		{"old kubernetes", func(c *Cluster) { c.KubernetesVersion = "1.24" }, "kubernetesVersion", problem.Error, "not a supported Kubernetes version"},
+		{"bad etcd version", func(c *Cluster) { c.EtcdVersion = "3.3" }, "etcdVersion", problem.Error, "not a supported etcd version"},
+		{"kubernetes patch version", func(c *Cluster) { c.KubernetesVersion = "1.37.2" }, "kubernetesVersion", problem.Error, "not a supported Kubernetes version"},
+		{"kubernetes v prefix", func(c *Cluster) { c.KubernetesVersion = "v1.37" }, "kubernetesVersion", problem.Error, "not a supported Kubernetes version"},
+		{"kubernetes zero-padded minor", func(c *Cluster) { c.KubernetesVersion = "1.037" }, "kubernetesVersion", problem.Error, "not a supported Kubernetes version"},
+		{"kubernetes trailing text", func(c *Cluster) { c.KubernetesVersion = "1.37-rc.0" }, "kubernetesVersion", problem.Error, "not a supported Kubernetes version"},
+		{"etcd as kubernetes", func(c *Cluster) { c.KubernetesVersion = "3.6" }, "kubernetesVersion", problem.Error, "not a supported Kubernetes version"},
+		{"newest etcd too new", func(c *Cluster) { c.EtcdVersion = "3.7" }, "etcdVersion", problem.Error, "not a supported etcd version"},
+		{"leaf outlives CA", func(c *Cluster) { c.Validity.Leaf = c.Validity.CA }, "validity.leaf", problem.Error, "not shorter than validity.ca"},
+		{"unknown component", func(c *Cluster) { c.Implementations = map[string]string{"kubeapiserver": "hardway"} }, "implementations.kubeapiserver", problem.Error, "not a component"},
+		{"unknown implementation", func(c *Cluster) { c.Implementations = map[string]string{"etcd": "mine"} }, "implementations.etcd", problem.Error, "not an implementation"},
+		{"no nodes", func(c *Cluster) { c.Nodes = nil }, "nodes", problem.Error, "is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,10 +96,10 @@ func TestValidationErrors(t *testing.T) {
 			tt.mutate(c)
 			var got []string
 			for _, p := range c.Validate() {
-				got = append(got, string(p.Severity)+" "+p.String())
-				if p.Field == tt.field && p.Severity == tt.severity && strings.Contains(p.Message, tt.contains) {
+				got = append(got, p.Severity.String()+" "+p.String())
+				if p.Where == tt.field && p.Severity == tt.severity && strings.Contains(p.Message, tt.contains) {
 					if p.Fix == "" {
-						t.Errorf("%s: no fix given", p.Field)
+						t.Errorf("%s: no fix given", p.Where)
 					}
 					return
 				}

@@ -4,12 +4,12 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"fmt"
 	"io/fs"
 	"slices"
 	"time"
 
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/internal/problem"
 )
 
 // CertInfo describes one certificate found in a cluster directory: a PKI file, or the client
@@ -110,22 +110,15 @@ func subjectString(s Subject) string {
 	return out
 }
 
-// Problem is one thing wrong with an artifact, found by Verify.
-type Problem struct {
-	Name    string `json:"name"`
-	Path    string `json:"path"`
-	Message string `json:"message"`
-	Fix     string `json:"fix"`
-}
-
 // Verify checks every artifact in fsys against the catalogue as a client would: each leaf
 // chains to its CA for its usage (x509.Verify), its key matches, its subject and SANs are what
 // the catalogue asks; each kubeconfig's certificate verifies against the CA embedded beside it
-// and is the one in pki/; the service-account keys match. It returns every problem found.
-func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) []Problem {
-	var out []Problem
-	add := func(in Instance, path, fix, format string, a ...any) {
-		out = append(out, Problem{Name: in.ID, Path: path, Message: fmt.Sprintf(format, a...), Fix: fix})
+// and is the one in pki/; the service-account keys match. It returns every problem found, each
+// an error at the path of the file (relative to the cluster directory) that has it.
+func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) problem.List {
+	var out problem.List
+	add := func(path, fix, format string, a ...any) {
+		out = append(out, problem.Errorf(path, fix, format, a...))
 	}
 	renew := func(in Instance) string { return "hardway certs renew " + in.ID }
 	cas := map[string]*x509.Certificate{}
@@ -134,37 +127,37 @@ func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) []Problem {
 		case KindCA:
 			info := certInfo(fsys, in.CertPath(), now)
 			if info.cert == nil {
-				add(in, in.CertPath(), "run hardway init", "CA certificate: %s", info.Error)
+				add(in.CertPath(), "run hardway init", "CA certificate: %s", info.Error)
 				continue
 			}
 			cas[in.Spec.Name] = info.cert
 			if now.After(info.cert.NotAfter) {
-				add(in, in.CertPath(), renew(in), "the CA expired on %s", info.cert.NotAfter.Format(time.DateOnly))
+				add(in.CertPath(), renew(in), "the CA expired on %s", info.cert.NotAfter.Format(time.DateOnly))
 			}
 			if keyData, err := fs.ReadFile(fsys, in.KeyPath()); err == nil {
 				if key, err := ParseKey(keyData); err != nil || !KeyMatches(key, info.cert.PublicKey) {
-					add(in, in.KeyPath(), "restore the key from backup/", "the key does not match %s", in.CertPath())
+					add(in.KeyPath(), "restore the key from backup/", "the key does not match %s", in.CertPath())
 				}
 			}
 		case KindKeyPair:
 			keyData, err1 := fs.ReadFile(fsys, in.KeyPath())
 			pubData, err2 := fs.ReadFile(fsys, in.PubPath())
 			if err1 != nil || err2 != nil {
-				add(in, in.KeyPath(), "run hardway init", "the key pair is incomplete")
+				add(in.KeyPath(), "run hardway init", "the key pair is incomplete")
 				continue
 			}
 			key, err := ParseKey(keyData)
 			if err != nil {
-				add(in, in.KeyPath(), "restore it from backup/", "not a valid key: %v", err)
+				add(in.KeyPath(), "restore it from backup/", "not a valid key: %v", err)
 				continue
 			}
 			if want, _ := EncodePublicKey(key.Public()); string(want) != string(pubData) {
-				add(in, in.PubPath(), "run hardway init to rewrite it", "does not match %s", in.KeyPath())
+				add(in.PubPath(), "run hardway init to rewrite it", "does not match %s", in.KeyPath())
 			}
 		case KindLeaf:
 			info := certInfo(fsys, in.CertPath(), now)
 			if info.cert == nil {
-				add(in, in.CertPath(), "run hardway init", "%s", info.Error)
+				add(in.CertPath(), "run hardway init", "%s", info.Error)
 				continue
 			}
 			ca := cas[in.Spec.CA]
@@ -172,20 +165,20 @@ func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) []Problem {
 				continue // reported with the CA
 			}
 			if err := verifyChain(info.cert, ca, in.Spec.Usage, now); err != nil {
-				add(in, in.CertPath(), renew(in), "does not verify against %s: %v", in.Spec.CA, err)
+				add(in.CertPath(), renew(in), "does not verify against %s: %v", in.Spec.CA, err)
 			}
 			keyData, err := fs.ReadFile(fsys, in.KeyPath())
 			if err != nil {
-				add(in, in.KeyPath(), renew(in)+" --new-key", "the key is missing")
+				add(in.KeyPath(), renew(in)+" --new-key", "the key is missing")
 			} else if key, err := ParseKey(keyData); err != nil || !KeyMatches(key, info.cert.PublicKey) {
-				add(in, in.KeyPath(), renew(in), "the key does not match the certificate")
+				add(in.KeyPath(), renew(in), "the key does not match the certificate")
 			}
 			want := Subject{CN: in.CN, Orgs: in.Orgs, SANs: in.SANs}
 			for _, d := range diffSubject(subjectOf(info.cert), want) {
-				add(in, in.CertPath(), "hardway init (it reissues what drifted)", "%s", d)
+				add(in.CertPath(), "hardway init (it reissues what drifted)", "%s", d)
 			}
 			if !slices.Equal(sortedUsages(info.cert.ExtKeyUsage), extUsages(in.Spec.Usage)) {
-				add(in, in.CertPath(), renew(in), "extended key usages are not exactly %s", in.Spec.Usage)
+				add(in.CertPath(), renew(in), "extended key usages are not exactly %s", in.Spec.Usage)
 			}
 			if in.Kubeconfig != "" {
 				out = append(out, verifyKubeconfig(fsys, in, info.cert, now)...)
@@ -195,9 +188,9 @@ func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) []Problem {
 	return out
 }
 
-func verifyKubeconfig(fsys fs.FS, in Instance, pkiCert *x509.Certificate, now time.Time) []Problem {
-	p := func(format string, a ...any) []Problem {
-		return []Problem{{Name: in.Kubeconfig, Path: in.KubeconfigPath(), Message: fmt.Sprintf(format, a...), Fix: "hardway init (it rewrites kubeconfigs from pki/)"}}
+func verifyKubeconfig(fsys fs.FS, in Instance, pkiCert *x509.Certificate, now time.Time) problem.List {
+	p := func(format string, a ...any) problem.List {
+		return problem.List{problem.Errorf(in.KubeconfigPath(), "hardway init (it rewrites kubeconfigs from pki/)", format, a...)}
 	}
 	data, err := fs.ReadFile(fsys, in.KubeconfigPath())
 	if err != nil {

@@ -242,7 +242,7 @@ func (r *reconciler) ca(in Instance) error {
 }
 
 func (r *reconciler) newCA(in Instance, s Subject, key crypto.Signer, existed, keyChanged bool, reason string) error {
-	ca, err := NewCA(in.Spec.Name, s, key, r.opt.Now, r.c.Validity.CA)
+	ca, err := NewCA(in.Spec.Name, s, key, r.opt.Now, time.Duration(r.c.Validity.CA))
 	if err != nil {
 		return err
 	}
@@ -351,7 +351,7 @@ func (r *reconciler) decide(in Instance) (*leafJob, error) {
 	if want := extUsages(in.Spec.Usage); !slices.Equal(sortedUsages(cert.ExtKeyUsage), want) {
 		j.reasons = append(j.reasons, "key usages differ from the catalogue")
 	}
-	if left := cert.NotAfter.Sub(r.opt.Now); left < r.c.Validity.RenewBefore {
+	if left := cert.NotAfter.Sub(r.opt.Now); left < time.Duration(r.c.Validity.RenewBefore) {
 		switch {
 		case !cert.NotAfter.Before(ca.Cert.NotAfter):
 			// It already ends with its CA: a new one could not last longer. Said once per CA.
@@ -427,7 +427,7 @@ func (r *reconciler) issue(j *leafJob) ([]Change, error) {
 		Subject:   j.subject,
 		Usage:     in.Spec.Usage,
 		NotBefore: r.opt.Now.Add(-Backdate),
-		NotAfter:  r.opt.Now.Add(r.c.Validity.Leaf),
+		NotAfter:  r.opt.Now.Add(time.Duration(r.c.Validity.Leaf)),
 	}, key)
 	if err != nil {
 		return nil, err

@@ -75,7 +75,7 @@ func TestIssuedArtifactsVerify(t *testing.T) {
 					t.Errorf("%s: key %s, want %s", in.ID, got, alg)
 				}
 				if in.Spec.Kind == KindLeaf {
-					if d := cert.NotAfter.Sub(testNow); d != c.Validity.Leaf {
+					if d := cert.NotAfter.Sub(testNow); d != time.Duration(c.Validity.Leaf) {
 						t.Errorf("%s: valid for %s after now, want %s", in.ID, d, c.Validity.Leaf)
 					}
 					if cert.IsCA {
@@ -141,7 +141,7 @@ func TestRenewalWindowReissues(t *testing.T) {
 	c := haCluster(t)
 	fsys := fstest.MapFS{}
 	reconcileInto(t, fsys, c, Options{})
-	later := testNow.Add(c.Validity.Leaf - 10*24*time.Hour)
+	later := testNow.Add(time.Duration(c.Validity.Leaf) - 10*24*time.Hour)
 	p := reconcileInto(t, fsys, c, Options{Now: later})
 	for _, ch := range p.Changes {
 		if strings.HasSuffix(ch.Path, ".key") {
@@ -302,7 +302,7 @@ func TestLeafNeverOutlivesItsCA(t *testing.T) {
 	fsys := fstest.MapFS{}
 	reconcileInto(t, fsys, c, Options{})
 	// Nine and a half years on, the CA has half a year left; renewed leaves stop with it.
-	later := testNow.Add(c.Validity.CA - 180*24*time.Hour)
+	later := testNow.Add(time.Duration(c.Validity.CA) - 180*24*time.Hour)
 	p := reconcileInto(t, fsys, c, Options{Now: later})
 	if len(p.Changes) == 0 {
 		t.Fatal("expired leaves were not reissued")

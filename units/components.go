@@ -11,6 +11,15 @@ import (
 	"github.com/hardway-dev/hardway/units/bundle"
 )
 
+// Components lists every component in start order: configs.Components, the one list, typed.
+var Components = func() []Component {
+	out := make([]Component, len(configs.Components))
+	for i, c := range configs.Components {
+		out[i] = Component(c)
+	}
+	return out
+}()
+
 // Ports the services listen on.
 const (
 	EtcdClientPort     = 2379

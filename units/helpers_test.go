@@ -17,9 +17,8 @@ import (
 // examples are the cluster files under configs/examples whose rendering is kept as golden files.
 var examples = []string{"ha", "single", "hard-way"}
 
-// loadExample reads configs/examples/NAME.yaml into a defaulted, valid cluster. The validity
-// durations ("87600h") do not decode into time.Duration through JSON and play no part in the
-// units, so they are dropped; every other key must be a field of configs.Cluster.
+// loadExample reads configs/examples/NAME.yaml into a defaulted, valid cluster; every key must
+// be a field of configs.Cluster.
 func loadExample(t testing.TB, name string) *configs.Cluster {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "configs", "examples", name+".yaml"))
@@ -30,7 +29,6 @@ func loadExample(t testing.TB, name string) *configs.Cluster {
 	if err := yaml.Unmarshal(raw, &m); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	delete(m, "validity")
 	j, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)

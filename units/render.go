@@ -29,9 +29,6 @@ const (
 	KubeProxy         Component = "kube-proxy"
 )
 
-// Components lists every component in start order.
-var Components = []Component{Etcd, APIServer, ControllerManager, Scheduler, Kubelet, KubeProxy}
-
 // UnitName is the systemd unit of the component, e.g. "kube-apiserver.service".
 func (c Component) UnitName() string { return string(c) + ".service" }
 

@@ -342,6 +342,36 @@ func TestVersions(t *testing.T) {
 	}
 }
 
+// TestComponentsAreRendered: the one component list and what the renderer writes agree, in
+// order: every unit of the HA example (which has every role) is for a listed component, and
+// every listed component gets a unit on some node.
+func TestComponentsAreRendered(t *testing.T) {
+	rs, err := RenderAll(loadExample(t, "ha"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered := map[Component]bool{}
+	for _, r := range rs {
+		last := -1
+		for _, u := range r.Units {
+			i := slices.Index(Components, u.Component)
+			if i < 0 {
+				t.Errorf("%s: unit %s is for %q, which is not in Components", r.Node, u.Name, u.Component)
+			}
+			if i < last {
+				t.Errorf("%s: %s comes after a component Components starts later", r.Node, u.Name)
+			}
+			last = i
+			rendered[u.Component] = true
+		}
+	}
+	for _, c := range Components {
+		if !rendered[c] {
+			t.Errorf("%s is in Components but no node of the HA example gets a unit for it", c)
+		}
+	}
+}
+
 // TestRenderIsDeterministic: two renderings are byte-identical (golden files and
 // write-on-change depend on it).
 func TestRenderIsDeterministic(t *testing.T) {

@@ -2,8 +2,6 @@ package units
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/hardway-dev/hardway/configs"
 )
@@ -29,24 +27,15 @@ import (
 //     --experimental-*, which 3.6 renamed).
 
 // CheckVersions returns an error unless kubernetes ("1.37") and etcd ("3.6") are minor
-// versions the units are written for.
+// versions the units are written for, as configs decides them.
 func CheckVersions(kubernetes, etcd string) error {
-	if m, ok := minor(kubernetes, "1"); !ok || m < configs.MinKubernetesMinor || m > configs.MaxKubernetesMinor {
+	if !configs.SupportedKubernetesVersion(kubernetes) {
 		return fmt.Errorf("kubernetesVersion %q: units are written for 1.%d to 1.%d",
 			kubernetes, configs.MinKubernetesMinor, configs.MaxKubernetesMinor)
 	}
-	if m, ok := minor(etcd, "3"); !ok || m < configs.MinEtcdMinor || m > configs.MaxEtcdMinor {
+	if !configs.SupportedEtcdVersion(etcd) {
 		return fmt.Errorf("etcdVersion %q: units are written for 3.%d to 3.%d",
 			etcd, configs.MinEtcdMinor, configs.MaxEtcdMinor)
 	}
 	return nil
-}
-
-func minor(v, major string) (int, bool) {
-	rest, ok := strings.CutPrefix(v, major+".")
-	if !ok {
-		return 0, false
-	}
-	m, err := strconv.Atoi(rest)
-	return m, err == nil && m >= 0
 }

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/hardway-dev/hardway/internal/problem"
 )
 
 // Initial cluster states, as etcd's --initial-cluster-state takes them.
@@ -100,36 +102,11 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	}
 }
 
-// Problem is one thing wrong with a Config: the flag, what is wrong, and the fix.
-type Problem struct {
-	Flag    string // without dashes, e.g. "listen-client-urls"
-	Message string
-	Fix     string
-}
-
-func (p Problem) String() string {
-	s := fmt.Sprintf("--%s: %s", p.Flag, p.Message)
-	if p.Fix != "" {
-		s += "; " + p.Fix
-	}
-	return s
-}
-
-// ConfigError lists every problem Validate found.
-type ConfigError struct{ Problems []Problem }
-
-func (e *ConfigError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = "  " + p.String()
-	}
-	return fmt.Sprintf("etcd member configuration has %d problem(s):\n%s", len(e.Problems), strings.Join(lines, "\n"))
-}
-
-// Validate checks c and returns a *ConfigError listing every problem, or nil. It reads no file.
+// Validate checks c and returns nil or an error wrapping a *problem.ListError that lists every
+// problem, each at its flag ("--listen-client-urls"). It reads no file.
 func (c *Config) Validate() error {
-	var ps []Problem
-	add := func(flag, msg, fix string) { ps = append(ps, Problem{flag, msg, fix}) }
+	var ps problem.List
+	add := func(flag, msg, fix string) { ps = append(ps, problem.Errorf("--"+flag, fix, "%s", msg)) }
 
 	if c.Name == "" {
 		add("name", "is required", "give this member's name as it appears in --initial-cluster")
@@ -182,10 +159,15 @@ func (c *Config) Validate() error {
 	}
 	c.checkInitialCluster(add)
 
-	if len(ps) == 0 {
-		return nil
+	return configError(ps)
+}
+
+// configError is nil for no problems, else the member configuration's problems as one error.
+func configError(ps problem.List) error {
+	if err := ps.Err(); err != nil {
+		return fmt.Errorf("etcd member configuration: %w", err)
 	}
-	return &ConfigError{Problems: ps}
+	return nil
 }
 
 func defaultPort(side string) string {

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"go.etcd.io/etcd/server/v3/embed"
+
+	"github.com/hardway-dev/hardway/internal/problem"
 )
 
 // Every flag we take is one of etcd's own, so a unit written for the etcd binary runs
@@ -102,13 +104,13 @@ func TestValidateAccepts(t *testing.T) {
 func problems(t *testing.T, c Config) map[string]string {
 	t.Helper()
 	err := c.Validate()
-	var ce *ConfigError
+	var ce *problem.ListError
 	if !errors.As(err, &ce) {
-		t.Fatalf("Validate() = %v, want a *ConfigError", err)
+		t.Fatalf("Validate() = %v, want a *problem.ListError", err)
 	}
 	out := map[string]string{}
 	for _, p := range ce.Problems {
-		out[p.Flag] += p.String() + "\n"
+		out[strings.TrimPrefix(p.Where, "--")] += p.String() + "\n"
 	}
 	return out
 }

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/hardway-dev/hardway/internal/atomicfile"
+	"github.com/hardway-dev/hardway/internal/problem"
 )
 
 // Options are what the caller passes in beyond the member's flags.
@@ -35,17 +36,17 @@ func Start(cfg Config, opts Options) (*Member, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	var missing []Problem
+	var missing problem.List
 	for _, f := range []struct{ flag, path string }{
 		{"cert-file", cfg.Client.CertFile}, {"key-file", cfg.Client.KeyFile}, {"trusted-ca-file", cfg.Client.TrustedCAFile},
 		{"peer-cert-file", cfg.Peer.CertFile}, {"peer-key-file", cfg.Peer.KeyFile}, {"peer-trusted-ca-file", cfg.Peer.TrustedCAFile},
 	} {
 		if _, err := os.ReadFile(f.path); err != nil {
-			missing = append(missing, Problem{Flag: f.flag, Message: err.Error(), Fix: "install the file (hardway launch does) or correct the path"})
+			missing = append(missing, problem.Errorf("--"+f.flag, "install the file (hardway launch does) or correct the path", "%v", err))
 		}
 	}
-	if len(missing) > 0 {
-		return nil, &ConfigError{Problems: missing}
+	if err := configError(missing); err != nil {
+		return nil, err
 	}
 	if err := atomicfile.MkdirAll(cfg.DataDir, atomicfile.ModeDirPriv); err != nil {
 		return nil, fmt.Errorf("--data-dir: %w", err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hardway-dev/hardway/internal/e2e"
+	"github.com/hardway-dev/hardway/internal/problem"
 )
 
 // freePort returns a port free on ip right now.
@@ -144,9 +145,9 @@ func TestStartNamesMissingFiles(t *testing.T) {
 	c.DataDir = filepath.Join(t.TempDir(), "d")
 	c.Client.CertFile = filepath.Join(t.TempDir(), "nope.crt")
 	_, err := Start(c, Options{})
-	var ce *ConfigError
+	var ce *problem.ListError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "--cert-file") {
-		t.Fatalf("Start = %v, want a *ConfigError naming --cert-file", err)
+		t.Fatalf("Start = %v, want a *problem.ListError naming --cert-file", err)
 	}
 }
 

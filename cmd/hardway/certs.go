@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,6 +18,8 @@ import (
 
 	"github.com/hardway-dev/hardway/bootstrap"
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/internal/duration"
+	"github.com/hardway-dev/hardway/internal/problem"
 	"github.com/hardway-dev/hardway/pki"
 )
 
@@ -89,16 +90,14 @@ func newCertsListCmd(g *globals) *cobra.Command {
 }
 
 func newCertsCheckExpirationCmd(g *globals) *cobra.Command {
-	var output, within string
+	var output string
+	within := duration.Duration(30 * duration.Day)
 	cmd := &cobra.Command{
 		Use:   "check-expiration",
 		Short: "Show when each certificate expires; exit 1 when one expires inside --warn-within",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			window, err := parseDays(within)
-			if err != nil {
-				return usagef("--warn-within: %v", err)
-			}
+			window := time.Duration(within)
 			c, err := clusterForDir(g, nil)
 			if err != nil {
 				return err
@@ -142,7 +141,7 @@ func newCertsCheckExpirationCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
-	cmd.Flags().StringVar(&within, "warn-within", "30d", "warn about certificates that expire within this time (30d, 72h)")
+	cmd.Flags().Var(&within, "warn-within", "warn about certificates that expire within this time (30d, 1d12h, 72h)")
 	return cmd
 }
 
@@ -222,7 +221,7 @@ func newCertsVerifyCmd(g *globals) *cobra.Command {
 			}
 			problems := pki.Verify(os.DirFS(g.dir), c, time.Now())
 			if problems == nil {
-				problems = []pki.Problem{}
+				problems = problem.List{}
 			}
 			err = printOutput(g.stdout, output, problems, func(w io.Writer) error {
 				if len(problems) == 0 {
@@ -230,9 +229,9 @@ func newCertsVerifyCmd(g *globals) *cobra.Command {
 					return nil
 				}
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tPATH\tPROBLEM\tFIX")
+				fmt.Fprintln(tw, "PATH\tPROBLEM\tFIX")
 				for _, p := range problems {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, p.Path, p.Message, p.Fix)
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Where, p.Message, p.Fix)
 				}
 				return tw.Flush()
 			})
@@ -278,25 +277,4 @@ func printOutput(w io.Writer, format string, v any, table func(io.Writer) error)
 		return err
 	}
 	return usagef("-o %q: use table, json or yaml", format)
-}
-
-// parseDays reads a duration that may use a "d" (days) suffix: "30d", "1d12h", "72h".
-func parseDays(s string) (time.Duration, error) {
-	var total time.Duration
-	if i := strings.Index(s, "d"); i > 0 {
-		n, err := strconv.Atoi(s[:i])
-		if err != nil {
-			return 0, fmt.Errorf("%q is not a duration such as 30d or 72h", s)
-		}
-		total = time.Duration(n) * 24 * time.Hour
-		s = s[i+1:]
-		if s == "" {
-			return total, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration such as 30d or 72h", s)
-	}
-	return total + d, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"reflect"
-	"regexp"
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -13,6 +12,8 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/internal/duration"
+	"github.com/hardway-dev/hardway/internal/problem"
 )
 
 // configFlags are the cluster settings that can also be given on the command line; each maps
@@ -86,19 +87,26 @@ func decodeCluster(file string, fs *pflag.FlagSet, environ []string) (*configs.C
 	var c configs.Cluster
 	err := v.UnmarshalExact(&c, func(dc *mapstructure.DecoderConfig) {
 		dc.ErrorUnused = true
+		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(durationHook, mapstructure.StringToSliceHookFunc(","))
 	})
 	if err != nil {
-		msg := strings.ReplaceAll(unwrapAll(err).Error(), "\n", " ")
-		msg = invalidKeys.ReplaceAllStringFunc(msg, func(m string) string {
-			where := invalidKeys.FindStringSubmatch(m)[1]
-			if where == "" {
-				return "unknown key(s):"
-			}
-			return "unknown key(s) in " + where + ":"
-		})
-		return nil, fmt.Errorf("%s: %s; check the key names against configs/examples", file, msg)
+		return nil, fmt.Errorf("%s: %w", file, decodeProblems(err).Err())
 	}
 	return &c, nil
+}
+
+// durationHook reads every duration of the cluster file with the one parser, internal/duration
+// ("3650d", "1d12h", "720h"); a bare number, which mapstructure would take for nanoseconds, is
+// refused. It replaces viper's default hook for time.Duration, so nothing else parses durations.
+func durationHook(_, to reflect.Type, data any) (any, error) {
+	if to != reflect.TypeFor[duration.Duration]() {
+		return data, nil
+	}
+	s, ok := data.(string)
+	if !ok {
+		return nil, fmt.Errorf("%v has no unit; use a duration such as 30d, 1d12h or 72h", data)
+	}
+	return duration.Parse(s)
 }
 
 // scalarKeys lists the dotted keys of every scalar field, for the HARDWAY_* environment.
@@ -123,7 +131,39 @@ func scalarKeys(t reflect.Type, prefix string) []string {
 	return keys
 }
 
-var invalidKeys = regexp.MustCompile(`'([^']*)' has invalid keys:`)
+// decodeProblems lists what the decoder found wrong, key by key: "validity.leaf: ...",
+// "nodes[0]: unknown key(s): role".
+func decodeProblems(err error) problem.List {
+	var ps problem.List
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		de, ok := e.(*mapstructure.DecodeError)
+		if !ok {
+			if u := errors.Unwrap(e); u != nil {
+				walk(u)
+			} else {
+				ps = append(ps, problem.Errorf("", "", "%v", e))
+			}
+			return
+		}
+		inner := de.Unwrap()
+		if _, nested := inner.(interface{ Unwrap() []error }); nested || errors.As(inner, new(*mapstructure.DecodeError)) {
+			walk(inner)
+		} else if keys, unknown := strings.CutPrefix(inner.Error(), "has invalid keys: "); unknown {
+			ps = append(ps, problem.Errorf(de.Name(), "check the key names against configs/examples", "unknown key(s): %s", keys))
+		} else {
+			ps = append(ps, problem.Errorf(de.Name(), "", "%v", inner))
+		}
+	}
+	walk(err)
+	return ps
+}
 
 func unwrapAll(err error) error {
 	for {

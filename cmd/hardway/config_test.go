@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -57,11 +58,21 @@ func TestDecodeCluster(t *testing.T) {
 			return ""
 		}},
 		{name: "durations", yaml: base + "validity:\n  leaf: 720h\n", check: func(c *configs.Cluster) string {
-			if c.Validity.Leaf != 720*time.Hour {
+			if time.Duration(c.Validity.Leaf) != 720*time.Hour {
 				return "validity.leaf = " + c.Validity.Leaf.String()
 			}
 			return ""
 		}},
+		{name: "days", yaml: base + "validity:\n  ca: 3650d\n  leaf: 1d12h\n", env: []string{"HARDWAY_VALIDITY_RENEWBEFORE=7d"}, check: func(c *configs.Cluster) string {
+			if time.Duration(c.Validity.CA) != 87600*time.Hour || time.Duration(c.Validity.Leaf) != 36*time.Hour || time.Duration(c.Validity.RenewBefore) != 7*24*time.Hour {
+				return fmt.Sprintf("validity = %+v", c.Validity)
+			}
+			return ""
+		}},
+		{name: "negative duration", yaml: base + "validity:\n  leaf: -1d\n", wantErr: `validity.leaf: "-1d" is negative; use a duration such as 30d`},
+		{name: "negative duration from the environment", yaml: base, env: []string{"HARDWAY_VALIDITY_CA=-87600h"}, wantErr: `validity.ca: "-87600h" is negative`},
+		{name: "duration without a unit", yaml: base + "validity:\n  renewBefore: 30\n", wantErr: "validity.renewBefore: 30 has no unit"},
+		{name: "duration that is not one", yaml: base + "validity:\n  ca: ten years\n", wantErr: `validity.ca: "ten years" is not a duration`},
 		{name: "env overrides file", yaml: base + "keyAlgorithm: ecdsa-p384\n", env: []string{"HARDWAY_KEYALGORITHM=rsa-2048", "HARDWAY_APIENDPOINT_HOST=lb.example.com"},
 			check: func(c *configs.Cluster) string {
 				if c.KeyAlgorithm != "rsa-2048" || c.APIEndpoint.Host != "lb.example.com" {
@@ -114,15 +125,20 @@ func TestMissingConfigFile(t *testing.T) {
 	}
 }
 
-func TestParseDays(t *testing.T) {
-	for in, want := range map[string]time.Duration{"30d": 720 * time.Hour, "72h": 72 * time.Hour, "1d12h": 36 * time.Hour} {
-		got, err := parseDays(in)
-		if err != nil || got != want {
-			t.Errorf("%s: %v %v", in, got, err)
+// Every flag that takes days reads them through internal/duration and refuses negative values,
+// naming the flag.
+func TestWarnWithin(t *testing.T) {
+	for _, cmd := range [][]string{{"certs", "check-expiration"}, {"inspect", "-"}} {
+		for _, bad := range []string{"-1d", "soon", "30"} {
+			_, errs, code := hardway(t, append(cmd, "--dir", t.TempDir(), "--warn-within", bad)...)
+			if code != 2 || !strings.Contains(errs, "--warn-within") || !strings.Contains(errs, "such as 30d") {
+				t.Errorf("%s --warn-within %s: exit %d %s; want a usage error naming the flag and the fix", strings.Join(cmd, " "), bad, code, errs)
+			}
 		}
 	}
-	if _, err := parseDays("soon"); err == nil {
-		t.Error("parseDays(soon) succeeded")
+	out, _, _ := hardway(t, "certs", "check-expiration", "--help")
+	if !strings.Contains(out, "(default 30d)") {
+		t.Errorf("check-expiration --help does not show the default as 30d:\n%s", out)
 	}
 }
 

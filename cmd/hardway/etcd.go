@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hardway-dev/hardway/apiserver/etcdserver"
+	"github.com/hardway-dev/hardway/internal/problem"
 )
 
 func init() { register(newEtcdCmd) }
@@ -54,7 +55,7 @@ func runEtcd(g *globals, cfg etcdserver.Config) error {
 
 	m, err := etcdserver.Start(cfg, etcdserver.Options{Log: g.stderr})
 	if err != nil {
-		var ce *etcdserver.ConfigError
+		var ce *problem.ListError
 		if errors.As(err, &ce) {
 			return &usageError{err}
 		}

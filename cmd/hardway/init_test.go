@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -136,6 +138,14 @@ func TestCertsCommands(t *testing.T) {
 	out, _, code = hardway(t, "certs", "verify", "--dir", dir)
 	if code != 1 || !strings.Contains(out, "the key does not match the certificate") {
 		t.Errorf("verify with a swapped key: exit %d %s", code, out)
+	}
+	// -o json is one problem.Problem per problem: severity, where (the file), message, fix.
+	out, _, _ = hardway(t, "certs", "verify", "--dir", dir, "-o", "json")
+	var ps []map[string]string
+	if err := json.Unmarshal([]byte(out), &ps); err != nil || len(ps) != 1 || !reflect.DeepEqual(ps[0], map[string]string{
+		"severity": "error", "where": "pki/admin.key", "message": "the key does not match the certificate", "fix": "hardway certs renew admin",
+	}) {
+		t.Errorf("verify -o json with a swapped key: %v\n%s", err, out)
 	}
 }
 

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hardway-dev/hardway/internal/duration"
 	"github.com/hardway-dev/hardway/units/flags"
 	"github.com/hardway-dev/hardway/units/inspect"
 )
@@ -25,7 +25,7 @@ type inspectFlags struct {
 	root       string
 	target     string
 	etcdTarget string
-	warnWithin string
+	warnWithin duration.Duration
 	output     string
 	failOn     string
 	fix        bool
@@ -66,7 +66,8 @@ exits 0; nothing is written.`,
 	fl.StringVar(&f.root, "root", "", "resolve the paths in flags (and EnvironmentFile=, --service units) under this directory instead of /")
 	fl.StringVar(&f.target, "target-version", "", "Kubernetes minor version to check against (default: newest known, "+flags.Default().Component("kube-apiserver").Newest.String()+")")
 	fl.StringVar(&f.etcdTarget, "etcd-target-version", "", "etcd minor version to check against (default: newest known, "+flags.Default().Component("etcd").Newest.String()+")")
-	fl.StringVar(&f.warnWithin, "warn-within", "30d", "warn about certificates expiring within this time (e.g. 30d, 720h)")
+	f.warnWithin = duration.Duration(30 * duration.Day)
+	fl.Var(&f.warnWithin, "warn-within", "warn about certificates expiring within this time (e.g. 30d, 720h)")
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or yaml")
 	fl.StringVar(&f.failOn, "fail-on", "error", "exit 1 when a finding is at or above this severity: error, warning or info")
 	fl.BoolVar(&f.fix, "fix", false, "print each input migrated to the target version instead of the report")
@@ -96,11 +97,7 @@ func (f *inspectFlags) options() (inspect.Options, inspect.Severity, error) {
 		}
 		*t.dst = v
 	}
-	d, err := parseWithin(f.warnWithin)
-	if err != nil {
-		return opt, 0, usagef("--warn-within: %v", err)
-	}
-	opt.WarnWithin = d
+	opt.WarnWithin = time.Duration(f.warnWithin)
 	sev, err := inspect.ParseSeverity(f.failOn)
 	if err != nil {
 		return opt, 0, usagef("--fail-on: %v", err)
@@ -119,22 +116,6 @@ func (f *inspectFlags) options() (inspect.Options, inspect.Severity, error) {
 	}
 	opt.FS = os.DirFS(root)
 	return opt, sev, nil
-}
-
-// parseWithin accepts Go durations plus a d (days) suffix.
-func parseWithin(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.Atoi(n)
-		if err != nil || days < 0 {
-			return 0, fmt.Errorf("%q: want a number of days such as 30d, or a duration such as 720h", s)
-		}
-		return time.Duration(days) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%q: want a number of days such as 30d, or a duration such as 720h", s)
-	}
-	return d, nil
 }
 
 func runInspect(ctx context.Context, g *globals, f *inspectFlags, args []string) error {

@@ -55,7 +55,7 @@ Certificates, keys and kubeconfigs are not shown: the units only name their path
 				c.Implementations[comp] = impl
 			}
 			for _, p := range c.Validate().Errors() {
-				if comp, ok := strings.CutPrefix(p.Field, "implementations."); ok {
+				if comp, ok := strings.CutPrefix(p.Where, "implementations."); ok {
 					return usagef("--implementation %s=%s: %s; %s", comp, c.Implementations[comp], p.Message, p.Fix)
 				}
 			}

@@ -374,7 +374,7 @@ func (c *Catalogue) Validate() error {
 }
 
 // Major is the major version the component's versions use (1 for Kubernetes, 3 for etcd).
-func (c *Component) Major() int { return c.Newest.Major }
+func (c *Component) Major() int { return c.Newest.Major() }
 
 func checkLifecycle(add func(string, ...any), at string, major int, added, deprecated, noop, removed Version) {
 	for _, v := range []struct {
@@ -382,7 +382,7 @@ func checkLifecycle(add func(string, ...any), at string, major int, added, depre
 		v    Version
 	}{{"added", added}, {"deprecated", deprecated}, {"noop", noop}, {"removed", removed}} {
 		// A deprecation may predate the component's current major (etcd 2.1).
-		if !v.v.IsZero() && (v.v.Major > major || v.v.Major < major-1) {
+		if !v.v.IsZero() && (v.v.Major() > major || v.v.Major() < major-1) {
 			add("%s: %s version %s does not belong to the %d.x line", at, v.name, v.v, major)
 		}
 	}

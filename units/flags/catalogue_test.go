@@ -4,11 +4,13 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/hardway-dev/hardway/configs"
 )
 
 func TestDefaultCatalogueLoads(t *testing.T) {
 	c := Default()
-	for _, name := range []string{"kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"} {
+	for _, name := range configs.Components {
 		comp := c.Component(name)
 		if comp == nil {
 			t.Fatalf("component %s missing", name)
@@ -78,15 +80,33 @@ func TestClassicLifecycle(t *testing.T) {
 }
 
 func TestParseVersion(t *testing.T) {
-	for in, want := range map[string]Version{"1.20": {1, 20}, "v1.30.2": {1, 30}, "3.5": {3, 5}} {
+	for in, want := range map[string]string{"1.20": "1.20", "v1.30.2": "1.30", "3.5": "3.5", " 1.31 ": "1.31", "v1.31.0-rc.1": "1.31"} {
 		got, err := ParseVersion(in)
-		if err != nil || got != want {
+		if err != nil || got.String() != want || got.Compare(MustVersion(want)) != 0 {
 			t.Errorf("ParseVersion(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "1", "1.x", "1.2.3.4", "01.2", "0.0", "-1.2"} {
+	for _, bad := range []string{"", "1", "1.x", "1.2.3.4", "01.2", "1.02", "0.0", "-1.2", "1.30abc", "1.30.x"} {
 		if _, err := ParseVersion(bad); err == nil {
 			t.Errorf("ParseVersion(%q) accepted", bad)
+		}
+	}
+}
+
+func TestVersionCompare(t *testing.T) {
+	v := MustVersion
+	for _, tt := range []struct {
+		a, b Version
+		want int
+	}{
+		{v("1.20"), v("1.20"), 0}, {v("1.9"), v("1.20"), -1}, {v("1.37"), v("1.4"), 1}, {v("2.0"), v("1.99"), 1},
+		{v("1.30.5"), v("1.30"), 0}, {Version{}, v("1.0"), -1}, {v("0.1"), Version{}, 1}, {Version{}, Version{}, 0},
+	} {
+		if got := tt.a.Compare(tt.b); got != tt.want {
+			t.Errorf("%q.Compare(%q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+		if got := tt.a.AtLeast(tt.b); got != (tt.want >= 0 && !tt.a.IsZero()) {
+			t.Errorf("%q.AtLeast(%q) = %v", tt.a, tt.b, got)
 		}
 	}
 }

@@ -2,35 +2,37 @@ package flags
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/version"
 )
 
-// Version is a minor release such as 1.24 (Kubernetes) or 3.5 (etcd). The zero Version means
-// "not applicable" (for example: never removed).
-type Version struct {
-	Major, Minor int
-}
+// Version is a minor release such as 1.24 (Kubernetes) or 3.5 (etcd). Parsing and comparison
+// are apimachinery's util/version (as kubeadm compares versions); this type adds what the
+// catalogue's YAML needs: text marshaling and a zero value. The zero Version means "not
+// applicable" (for example: never removed).
+type Version struct{ v *version.Version }
 
-// ParseVersion parses "1.24", "v1.24" or "1.24.3" (the patch is ignored).
+// ParseVersion parses "1.24", "v1.24", "1.24.3" or "1.24.0-rc.1" with util/version (the patch
+// and pre-release are dropped). Text after the version, a fourth number, a zero-padded number
+// and 0.0 are refused.
 func ParseVersion(s string) (Version, error) {
-	t := strings.TrimPrefix(strings.TrimSpace(s), "v")
-	parts := strings.Split(t, ".")
-	if len(parts) < 2 || len(parts) > 3 {
-		return Version{}, fmt.Errorf("version %q: want MAJOR.MINOR, e.g. 1.30", s)
+	v, err := version.Parse(s)
+	if err != nil {
+		return Version{}, fmt.Errorf("version %q is not a number MAJOR.MINOR such as 1.30: %v", s, err)
 	}
-	var nums [3]int
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 || (len(p) > 1 && p[0] == '0') {
-			return Version{}, fmt.Errorf("version %q: %q is not a number; want MAJOR.MINOR, e.g. 1.30", s, p)
-		}
-		nums[i] = n
+	// util/version's generic form ignores whatever follows the numbers ("1.30abc") and reads
+	// "1.030" as 1.30: take only what it writes back unchanged.
+	if canon := strings.TrimPrefix(strings.TrimSpace(s), "v"); v.String() != canon {
+		return Version{}, fmt.Errorf("version %q is not a number MAJOR.MINOR such as 1.30: it reads as %s", s, v)
 	}
-	if nums[0] == 0 && nums[1] == 0 {
+	if len(v.Components()) > 3 {
+		return Version{}, fmt.Errorf("version %q: want MAJOR.MINOR, e.g. 1.30, or MAJOR.MINOR.PATCH", s)
+	}
+	if v.Major() == 0 && v.Minor() == 0 {
 		return Version{}, fmt.Errorf("version %q: 0.0 is not a release", s)
 	}
-	return Version{Major: nums[0], Minor: nums[1]}, nil
+	return Version{version.MajorMinor(v.Major(), v.Minor())}, nil
 }
 
 // MustVersion is ParseVersion for constants; it panics on a malformed version.
@@ -43,20 +45,32 @@ func MustVersion(s string) Version {
 }
 
 // IsZero reports whether v is the zero Version.
-func (v Version) IsZero() bool { return v == Version{} }
+func (v Version) IsZero() bool { return v.v == nil }
 
-// Compare returns -1, 0 or +1 as v is older than, equal to or newer than w.
+// Major is the major version, 0 for the zero Version.
+func (v Version) Major() int {
+	if v.IsZero() {
+		return 0
+	}
+	return int(v.v.Major())
+}
+
+// Compare returns -1, 0 or +1 as v is older than, equal to or newer than w. The zero Version is
+// older than every other.
 func (v Version) Compare(w Version) int {
 	switch {
-	case v.Major != w.Major:
-		if v.Major < w.Major {
-			return -1
-		}
+	case v.IsZero() || w.IsZero():
+		return boolInt(w.IsZero()) - boolInt(v.IsZero())
+	case v.v.LessThan(w.v):
+		return -1
+	case v.v.GreaterThan(w.v):
 		return 1
-	case v.Minor != w.Minor:
-		if v.Minor < w.Minor {
-			return -1
-		}
+	}
+	return 0
+}
+
+func boolInt(b bool) int {
+	if b {
 		return 1
 	}
 	return 0
@@ -69,7 +83,7 @@ func (v Version) String() string {
 	if v.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("%d.%d", v.Major, v.Minor)
+	return v.v.String()
 }
 
 // MarshalText and UnmarshalText let versions appear as "1.24" in YAML and JSON.

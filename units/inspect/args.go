@@ -38,7 +38,7 @@ type Args struct {
 	Component  *flags.Component
 	Settings   []Setting
 	Positional []Word
-	Problems   []Problem
+	Problems   []Finding // ID, message and origin only, as Invocation.Problems
 }
 
 // ParseArgs parses args the way the component's flag library does (flags.PFlag or
@@ -78,7 +78,7 @@ func ParseArgs(comp *flags.Component, args []Word) *Args {
 			long, isShort := comp.Shorthands[name[:1]]
 			if !isShort || (len(name) > 1 && comp.Flag(name) != nil) || (len(name) > 1 && !isShort) {
 				msg := fmt.Sprintf("%s: pflag reads a single dash as one-letter shorthands, so the binary exits with \"unknown shorthand flag\"; write --%s", s, name)
-				a.Problems = append(a.Problems, Problem{Rule: "flag-single-dash", Message: msg, Origin: w.Origin})
+				a.Problems = append(a.Problems, Finding{ID: "flag-single-dash", Message: msg, Origin: w.Origin})
 				st := Setting{Name: name, Dashes: 1, Words: []Word{w}, Flag: comp.Flag(name)}
 				if _, v, ok := strings.Cut(body, "="); ok {
 					st.Value = v
@@ -104,7 +104,7 @@ func ParseArgs(comp *flags.Component, args []Word) *Args {
 				i++
 				st.Value, st.Words = args[i].Value, append(st.Words, args[i])
 			default:
-				a.Problems = append(a.Problems, Problem{Rule: "flag-missing-value", Message: fmt.Sprintf("-%s needs a value; the binary exits with \"flag needs an argument\"", name[:1]), Origin: w.Origin})
+				a.Problems = append(a.Problems, Finding{ID: "flag-missing-value", Message: fmt.Sprintf("-%s needs a value; the binary exits with \"flag needs an argument\"", name[:1]), Origin: w.Origin})
 			}
 			st.Unresolved = unresolvedOf(st.Words)
 			a.Settings = append(a.Settings, st)
@@ -124,7 +124,7 @@ func ParseArgs(comp *flags.Component, args []Word) *Args {
 			i++
 			st.Value, st.Words = args[i].Value, append(st.Words, args[i])
 		default:
-			a.Problems = append(a.Problems, Problem{Rule: "flag-missing-value",
+			a.Problems = append(a.Problems, Finding{ID: "flag-missing-value",
 				Message: fmt.Sprintf("--%s is the last argument and has no value; the binary exits with \"flag needs an argument\"", name), Origin: w.Origin})
 		}
 		st.Unresolved = unresolvedOf(st.Words)

@@ -7,50 +7,28 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hardway-dev/hardway/internal/problem"
 	"github.com/hardway-dev/hardway/units/flags"
 )
 
 // Severity orders findings: an error means the component will not start or is open to
-// attack; a warning, that it should change; info, worth knowing.
-type Severity int
+// attack; a warning, that it should change; info, worth knowing. It is the severity of every
+// problem hardway reports (internal/problem).
+type Severity = problem.Severity
 
 const (
-	Info Severity = iota + 1
-	Warning
-	Error
+	Info    = problem.Info
+	Warning = problem.Warning
+	Error   = problem.Error
 )
 
-func (s Severity) String() string {
-	switch s {
-	case Info:
-		return "info"
-	case Warning:
-		return "warning"
-	case Error:
-		return "error"
-	}
-	return "unknown"
-}
-
 // ParseSeverity parses "error", "warning" or "info".
-func ParseSeverity(s string) (Severity, error) {
-	for _, v := range []Severity{Info, Warning, Error} {
-		if strings.EqualFold(s, v.String()) {
-			return v, nil
-		}
-	}
-	return 0, fmt.Errorf("severity %q: want error, warning or info", s)
-}
+func ParseSeverity(s string) (Severity, error) { return problem.ParseSeverity(s) }
 
-func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-func (s *Severity) UnmarshalText(b []byte) error {
-	v, err := ParseSeverity(string(b))
-	*s = v
-	return err
-}
-
-// Finding is one thing wrong (or worth knowing) about an input.
+// Finding is one thing wrong (or worth knowing) about an input. It says what a problem.Problem
+// says (severity, message, fix) and more, as a rule engine needs: the rule's stable ID, the input
+// and component, and instead of one Where string the flag and the origin as file and line, which
+// -o json publishes and --fix uses.
 type Finding struct {
 	// ID is the rule's stable identifier, e.g. flag-removed.
 	ID       string   `json:"id"`
@@ -177,12 +155,12 @@ func Inspect(invs []*Invocation, opt Options) *Report {
 			if c.comp.Library == flags.GoFlag {
 				c.version = opt.EtcdTarget
 			}
-			if c.version.IsZero() || c.version.Major != c.comp.Newest.Major {
+			if c.version.IsZero() || c.version.Major() != c.comp.Newest.Major() {
 				c.version = c.comp.Newest
 			}
 		}
-		for _, p := range append(append([]Problem{}, inv.Problems...), c.args.Problems...) {
-			c.add(p.Rule, "", p.Origin, problemFix[p.Rule], "%s", p.Message)
+		for _, p := range append(append([]Finding{}, inv.Problems...), c.args.Problems...) {
+			c.add(p.ID, "", p.Origin, problemFix[p.ID], "%s", p.Message)
 		}
 		if c.comp != nil {
 			for _, check := range checks {

@@ -49,7 +49,7 @@ func Fix(inv *Invocation, opt Options) (*Fixed, error) {
 	if comp.Library == flags.GoFlag {
 		version = opt.EtcdTarget
 	}
-	if version.IsZero() || version.Major != comp.Newest.Major {
+	if version.IsZero() || version.Major() != comp.Newest.Major() {
 		version = comp.Newest
 	}
 	args := ParseArgs(comp, inv.Args)

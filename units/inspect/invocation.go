@@ -3,7 +3,9 @@ package inspect
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,8 +39,9 @@ type Invocation struct {
 	// Args are the arguments after the binary (and after "apiserver" for hardway apiserver).
 	Args []Word `json:"args"`
 	// Problems are issues met while reading the input (unit syntax, variables, several
-	// ExecStart=), reported as findings.
-	Problems []Problem `json:"-"`
+	// ExecStart=): findings with only their rule ID, message and origin, which Inspect
+	// completes.
+	Problems []Finding `json:"-"`
 
 	// Unit is set for units: --fix rewrites the file that holds the effective ExecStart=.
 	Unit *Unit `json:"-"`
@@ -51,13 +54,6 @@ type Invocation struct {
 	Container int         `json:"-"`
 	// Source is the original text, for --fix.
 	Source File `json:"-"`
-}
-
-// Problem is an input issue with the rule it maps to.
-type Problem struct {
-	Rule    string
-	Message string
-	Origin  Origin
 }
 
 // hardwayComponents are hardway's own implementations, which take the upstream flag names.
@@ -84,7 +80,7 @@ func Recognize(cat *flags.Catalogue, binary string, args []string) (component st
 func newInvocation(cat *flags.Catalogue, name string, kind Kind, argv []Word) *Invocation {
 	inv := &Invocation{Name: name, Kind: kind}
 	if len(argv) == 0 {
-		inv.Problems = append(inv.Problems, Problem{Rule: "input-no-command", Message: "no command line found", Origin: Origin{File: name}})
+		inv.Problems = append(inv.Problems, Finding{ID: "input-no-command", Message: "no command line found", Origin: Origin{File: name}})
 		return inv
 	}
 	inv.Binary = argv[0].Value
@@ -96,11 +92,24 @@ func newInvocation(cat *flags.Catalogue, name string, kind Kind, argv []Word) *I
 	inv.Component = comp
 	inv.Args = argv[1+skip:]
 	if comp == "" {
-		inv.Problems = append(inv.Problems, Problem{Rule: "input-unknown-component",
-			Message: fmt.Sprintf("%s is not a component hardway knows (kube-apiserver, etcd, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, hardway apiserver)", path.Base(inv.Binary)),
+		inv.Problems = append(inv.Problems, Finding{ID: "input-unknown-component",
+			Message: fmt.Sprintf("%s is not a component hardway knows (%s)", path.Base(inv.Binary), knownComponents(cat)),
 			Origin:  argv[0].Origin})
 	}
 	return inv
+}
+
+// knownComponents lists what Recognize recognizes: the catalogue's components, then hardway's
+// own implementations.
+func knownComponents(cat *flags.Catalogue) string {
+	var names []string
+	for _, c := range cat.Components {
+		names = append(names, c.Name)
+	}
+	for _, sub := range slices.Sorted(maps.Keys(hardwayComponents)) {
+		names = append(names, "hardway "+sub)
+	}
+	return strings.Join(names, ", ")
 }
 
 // FromUnitFile builds the invocation of a loaded unit's effective ExecStart=.
@@ -121,25 +130,25 @@ func FromUnitFile(cat *flags.Catalogue, u *Unit) (*Invocation, error) {
 		}
 	}
 	if len(u.ExecStart) > 1 {
-		inv.Problems = append(inv.Problems, Problem{Rule: "unit-multiple-execstart",
+		inv.Problems = append(inv.Problems, Finding{ID: "unit-multiple-execstart",
 			Message: fmt.Sprintf("%d ExecStart= lines are in effect; systemd refuses more than one for Type=simple/notify services (%s)", len(u.ExecStart), u.ExecStart[0].Origin),
 			Origin:  eff.Origin})
 	}
 	if len(cmd.Extra) > 0 {
-		inv.Problems = append(inv.Problems, Problem{Rule: "unit-multiple-execstart",
+		inv.Problems = append(inv.Problems, Finding{ID: "unit-multiple-execstart",
 			Message: "ExecStart= holds a second command after ';'; only the first is inspected", Origin: eff.Origin})
 	}
 	for _, p := range u.EnvProblems {
-		inv.Problems = append(inv.Problems, Problem{Rule: "unit-environment", Message: p, Origin: eff.Origin})
+		inv.Problems = append(inv.Problems, Finding{ID: "unit-environment", Message: p, Origin: eff.Origin})
 	}
 	for _, w := range cmd.Argv {
 		for _, v := range w.Unresolved {
-			inv.Problems = append(inv.Problems, Problem{Rule: "unit-unresolved-variable",
+			inv.Problems = append(inv.Problems, Finding{ID: "unit-unresolved-variable",
 				Message: fmt.Sprintf("${%s} is not defined by Environment= or EnvironmentFile=; systemd would pass an empty string in %q", v, w.Raw),
 				Origin:  w.Origin})
 		}
 		for _, v := range w.Unbraced {
-			inv.Problems = append(inv.Problems, Problem{Rule: "unit-unbraced-variable",
+			inv.Problems = append(inv.Problems, Finding{ID: "unit-unbraced-variable",
 				Message: fmt.Sprintf("$%s inside %q is passed on literally: systemd expands only ${%s} inside a word, or $%s standing alone", v, w.Raw, v, v),
 				Origin:  w.Origin})
 		}
