@@ -1,7 +1,6 @@
 package bundle
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"strings"
 
 	strictjson "sigs.k8s.io/json"
+
+	"github.com/hardway-dev/hardway/internal/problem"
 )
 
 // FormatVersion is the manifest format this package writes and reads.
@@ -143,7 +144,7 @@ func DecodeManifest(data []byte) (*Manifest, error) {
 	for _, e := range strict {
 		ps.add("", "%v", e)
 	}
-	if len(ps) == 0 {
+	if len(ps.List) == 0 {
 		ps = m.problems()
 	}
 	return m, ps.err("not a bundle manifest as `hardway init` writes it")
@@ -249,7 +250,7 @@ func (m *Manifest) problems() problems {
 			}
 		}
 		if h := u.Health; h != nil {
-			ps = append(ps, h.problems(f+".health")...)
+			ps.List = append(ps.List, h.problems(f+".health").List...)
 		}
 	}
 	if cycle := findCycle(m.Units); cycle != nil {
@@ -355,25 +356,16 @@ func kindNames() string {
 	return strings.Join(names, ", ")
 }
 
-// problems are what Validate found, each "field: message".
-type problems []string
+// problems are what Validate found, each an error with its field path.
+type problems struct{ problem.List }
 
 func (ps *problems) add(field, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if field != "" {
-		msg = field + ": " + msg
-	}
-	*ps = append(*ps, msg)
+	ps.List = append(ps.List, problem.Errorf(field, "", format, args...))
 }
 
 func (ps problems) err(what string) error {
-	if len(ps) == 0 {
-		return nil
+	if err := ps.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s: %d problem(s):", what, len(ps))
-	for _, p := range ps {
-		b.WriteString("\n  " + p)
-	}
-	return errors.New(b.String())
+	return nil
 }
