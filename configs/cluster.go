@@ -79,7 +79,7 @@ type Cluster struct {
 	// Encryption of secrets at rest.
 	Encryption Encryption `mapstructure:"encryption" json:"encryption"`
 	// Implementations chooses, per component, the upstream binary ("upstream", the default) or
-	// hardway's own implementation with the same flags ("hardway"; etcd today), for machines
+	// hardway's own implementation with the same flags ("hardway": etcd only, an embedded member), for machines
 	// without the upstream binaries: {etcd: hardway}.
 	Implementations map[string]string `mapstructure:"implementations" json:"implementations,omitempty"`
 	// Nodes of the cluster.

@@ -133,7 +133,7 @@ func (c *Cluster) Validate() problem.List {
 		case impl != ImplUpstream && impl != ImplHardway:
 			add(problem.Error, f, `use "upstream" or "hardway"`, "%q is not an implementation", impl)
 		case impl == ImplHardway && comp != "etcd":
-			add(problem.Error, f, `use "upstream": hardway implements only etcd so far`, "hardway has no %s yet", comp)
+			add(problem.Error, f, `use "upstream": hardway implements only etcd (hardway etcd)`, "hardway has no implementation of %s", comp)
 		}
 	}
 

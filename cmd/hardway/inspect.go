@@ -37,7 +37,7 @@ func newInspectCmd(g *globals) *cobra.Command {
 		Use:   "inspect [FILE|DIR|-]... [--pid N] [--service NAME]",
 		Short: "Explain a component's flags and find what is wrong with them",
 		Long: `inspect reads the command line of kube-apiserver, etcd, kube-controller-manager,
-kube-scheduler, kubelet, kube-proxy or 'hardway apiserver' from a systemd unit (with its
+kube-scheduler, kubelet, kube-proxy or 'hardway etcd' from a systemd unit (with its
 <unit>.d/*.conf drop-ins and Environment=/EnvironmentFile= variables), a static-pod manifest, a
 running process (--pid), a loaded unit (--service) or standard input (-). It prints every flag
 with its value, where it was set and what it means, then the findings: flags and admission

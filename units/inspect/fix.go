@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -199,8 +200,8 @@ func commentBlock(prefix string, changes []Change, v flags.Version) string {
 
 func renderCommand(inv *Invocation, words []string, prefixes string) string {
 	bin := inv.Binary
-	if inv.Component == "kube-apiserver" && strings.HasSuffix(inv.Binary, "hardway") {
-		bin += " apiserver"
+	if inv.Component == "etcd" && path.Base(inv.Binary) == "hardway" {
+		bin += " etcd"
 	}
 	var b strings.Builder
 	b.WriteString(prefixes + bin)

@@ -73,7 +73,7 @@ func TestRecognize(t *testing.T) {
 		skip int
 	}{
 		{"/usr/local/bin/kube-apiserver", nil, "kube-apiserver", 0},
-		{"/opt/hardway/bin/hardway", []string{"apiserver", "--secure-port=6443"}, "kube-apiserver", 1},
+		{"/opt/hardway/bin/hardway", []string{"apiserver", "--secure-port=6443"}, "", 0},
 		{"/usr/local/bin/hardway", []string{"etcd", "--name=cp-1"}, "etcd", 1},
 		{"hardway", []string{"init"}, "", 0},
 		{"/usr/bin/hyperkube", []string{"kube-controller-manager"}, "kube-controller-manager", 1},

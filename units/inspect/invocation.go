@@ -36,7 +36,7 @@ type Invocation struct {
 	// Component is the recognised component ("kube-apiserver", "etcd", ...), or "" when the
 	// binary is not one hardway knows.
 	Component string `json:"component"`
-	// Args are the arguments after the binary (and after "apiserver" for hardway apiserver).
+	// Args are the arguments after the binary (and after "etcd" for hardway etcd).
 	Args []Word `json:"args"`
 	// Problems are issues met while reading the input (unit syntax, variables, several
 	// ExecStart=): findings with only their rule ID, message and origin, which Inspect
@@ -57,10 +57,10 @@ type Invocation struct {
 }
 
 // hardwayComponents are hardway's own implementations, which take the upstream flag names.
-var hardwayComponents = map[string]string{"apiserver": "kube-apiserver", "etcd": "etcd"}
+var hardwayComponents = map[string]string{"etcd": "etcd"}
 
 // Recognize returns the component a command line runs, and how many leading arguments belong
-// to the binary rather than to the component (1 for "hardway apiserver" and "hardway etcd").
+// to the binary rather than to the component (1 for "hardway etcd").
 func Recognize(cat *flags.Catalogue, binary string, args []string) (component string, skip int) {
 	base := path.Base(binary)
 	if base == "hardway" && len(args) > 0 && hardwayComponents[args[0]] != "" {

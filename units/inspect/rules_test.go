@@ -90,7 +90,7 @@ var (
 // natural counterpart, one that does not.
 var ruleCases = map[string]struct{ fires, quiet ruleCase }{
 	"input-no-command":        {fires: lines("")},
-	"input-unknown-component": {fires: lines("/usr/bin/nginx -g daemon"), quiet: lines("/opt/bin/hardway apiserver --etcd-servers=https://127.0.0.1:2379")},
+	"input-unknown-component": {fires: lines("/usr/bin/nginx -g daemon"), quiet: lines("/opt/bin/hardway etcd --name=cp-1")},
 	"unit-multiple-execstart": {
 		fires: unitText("[Service]\nExecStart=/usr/bin/etcd --name=a\nExecStart=/usr/bin/etcd --name=b\n"),
 		quiet: fixture("kube-apiserver-dropin.service"),
