@@ -3,7 +3,6 @@ package systemd_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -27,6 +26,7 @@ import (
 	"github.com/hardway-dev/hardway/apiserver/storage"
 	"github.com/hardway-dev/hardway/bootstrap/rbac"
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/configs/encryptionconfig"
 	"github.com/hardway-dev/hardway/internal/e2e"
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/units"
@@ -330,11 +330,11 @@ func (c *realCluster) checkEncryption(t *testing.T, kubectl, provider string) {
 		TrustedCAFile: filepath.Join(c.dir, "pki/etcd/ca.crt"),
 	}
 	endpoint := fmt.Sprintf("https://127.0.0.1:%d", units.EtcdClientPort)
-	encCfg, err := encryption.ParseConfig(fileData(t, c.bundle, units.EncryptionConfig))
+	encCfg, err := encryptionconfig.Parse(fileData(t, c.bundle, units.EncryptionConfig))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := encryption.ForResource(encCfg, "secrets", rand.Reader)
+	tr, err := encryption.ForResource(encCfg, "secrets")
 	if err != nil {
 		t.Fatal(err)
 	}
