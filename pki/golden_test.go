@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/hardway-dev/hardway/configs"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -54,44 +52,5 @@ func TestKubeconfigGolden(t *testing.T) {
 	}
 	if back.Server != kc.Server || back.User != kc.User || !bytes.Equal(back.CertPEM, kc.CertPEM) || !bytes.Equal(back.KeyPEM, kc.KeyPEM) || !bytes.Equal(back.CAPEM, kc.CAPEM) {
 		t.Errorf("round trip lost data: %+v", back)
-	}
-}
-
-func TestEncryptionConfigGolden(t *testing.T) {
-	key := make([]byte, EncryptionKeySize)
-	for i := range key {
-		key[i] = byte(i)
-	}
-	for _, provider := range configs.EncryptionProviders {
-		t.Run(provider, func(t *testing.T) {
-			data, err := RenderEncryptionConfig(provider, []EncryptionKey{{Name: "key-1", Secret: key}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, "encryption-config-"+provider+".yaml", data)
-			back, err := ParseEncryptionConfig(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if back.Provider != provider || len(back.Keys) != 1 || !bytes.Equal(back.Keys[0].Secret, key) {
-				t.Errorf("round trip: %+v", back)
-			}
-		})
-	}
-}
-
-func TestEncryptionConfigRejects(t *testing.T) {
-	for name, data := range map[string]string{
-		"identity first": "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n  - identity: {}\n",
-		"short key":      "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n  - secretbox:\n      keys:\n      - name: k\n        secret: AAAA\n",
-		"wrong kind":     "apiVersion: v1\nkind: ConfigMap\n",
-		"unknown field":  "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresourcez: []\n",
-	} {
-		if _, err := ParseEncryptionConfig([]byte(data)); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-	}
-	if _, err := RenderEncryptionConfig("secretbox", []EncryptionKey{{Name: "k", Secret: make([]byte, 16)}}); err == nil {
-		t.Error("a 16-byte secretbox key was accepted")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/configs/encryptionconfig"
 	"github.com/hardway-dev/hardway/internal/atomicfile"
 	"github.com/hardway-dev/hardway/internal/parallel"
 )
@@ -556,12 +557,20 @@ func (r *reconciler) encryption() error {
 		return err
 	}
 	if old != nil {
-		cfg, err := ParseEncryptionConfig(old)
+		// A file that exists is kept: its keys decrypt the stored secrets, and one rotated by
+		// hand is the operator's. It only has to be one kube-apiserver accepts.
+		cfg, err := encryptionconfig.Parse(old)
 		if err != nil {
 			return fmt.Errorf("%s: %w; fix it, or restore it from backup/ (its keys decrypt the stored secrets: never delete it while they exist)", EncryptionConfigPath, err)
 		}
-		if cfg.Provider != r.c.Encryption.Provider {
-			r.note("%s: secrets are written with %s, the configuration says %s; the file is kept (changing providers means rotating keys)", EncryptionConfigPath, cfg.Provider, r.c.Encryption.Provider)
+		want := r.c.Encryption.Provider
+		switch ps := encryptionconfig.ProvidersFor(cfg, "secrets"); {
+		case len(ps) == 0:
+			r.note("%s: secrets are not encrypted (no entry names them), the configuration says %s; the file is kept", EncryptionConfigPath, want)
+		case encryptionconfig.ProviderName(ps[0].Config) == encryptionconfig.Identity:
+			r.note("%s: secrets are written unencrypted (%s is identity), the configuration says %s; the file is kept", EncryptionConfigPath, ps[0].Path, want)
+		case encryptionconfig.ProviderName(ps[0].Config) != want:
+			r.note("%s: secrets are written with %s (%s), the configuration says %s; the file is kept (changing providers means rotating keys)", EncryptionConfigPath, encryptionconfig.ProviderName(ps[0].Config), ps[0].Path, want)
 		}
 		r.keep()
 		return nil
@@ -574,9 +583,9 @@ func (r *reconciler) encryption() error {
 		return err
 	}
 	name := "key-" + r.opt.Now.UTC().Format("20060102T150405Z")
-	data, err := RenderEncryptionConfig(r.c.Encryption.Provider, []EncryptionKey{{Name: name, Secret: secret}})
+	data, err := encryptionconfig.Render(r.c.Encryption.Provider, []encryptionconfig.Key{{Name: name, Secret: secret}})
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", EncryptionConfigPath, err)
 	}
 	r.add(Change{Path: EncryptionConfigPath, Data: data, Mode: ModeSecret, Reason: "new " + r.c.Encryption.Provider + " key", ID: "encryption-config"}, false)
 	return nil

@@ -1,140 +1,138 @@
 package encryption
 
 import (
+	"context"
+	"crypto/aes"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	apiserverv1 "k8s.io/apiserver/pkg/apis/apiserver/v1"
-	"sigs.k8s.io/yaml"
+	"k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/storage/value"
+	aestransformer "k8s.io/apiserver/pkg/storage/value/encrypt/aes"
+	"k8s.io/apiserver/pkg/storage/value/encrypt/identity"
+	"k8s.io/apiserver/pkg/storage/value/encrypt/secretbox"
+
+	"github.com/hardway-dev/hardway/configs/encryptionconfig"
 )
 
-// ParseConfig reads an apiserver.config.k8s.io/v1 EncryptionConfiguration (YAML or JSON;
-// unknown fields fail) and checks every provider and key the way kube-apiserver does, returning
-// all problems at once, each with its field path.
-func ParseConfig(data []byte) (*apiserverv1.EncryptionConfiguration, error) {
-	var cfg apiserverv1.EncryptionConfiguration
-	if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
-		return nil, fmt.Errorf("not an EncryptionConfiguration: %w", err)
-	}
-	if cfg.APIVersion != "apiserver.config.k8s.io/v1" || cfg.Kind != "EncryptionConfiguration" {
-		return nil, fmt.Errorf("apiVersion/kind is %q/%q, want apiserver.config.k8s.io/v1 EncryptionConfiguration", cfg.APIVersion, cfg.Kind)
-	}
-	var errs []error
-	if len(cfg.Resources) == 0 {
-		errs = append(errs, errors.New("resources: at least one entry is needed"))
-	}
-	for i, r := range cfg.Resources {
-		path := fmt.Sprintf("resources[%d]", i)
-		if len(r.Resources) == 0 {
-			errs = append(errs, fmt.Errorf("%s.resources: at least one resource is needed", path))
-		}
-		if len(r.Providers) == 0 {
-			errs = append(errs, fmt.Errorf("%s.providers: at least one provider is needed", path))
-		}
-		for j, p := range r.Providers {
-			if _, err := providerKeys(p, fmt.Sprintf("%s.providers[%d]", path, j)); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("EncryptionConfiguration: %w", err)
-	}
-	return &cfg, nil
-}
-
 // ForResource returns the Transformer kube-apiserver uses for resource ("secrets",
-// "deployments.apps", "*." …, as written in an EncryptionConfiguration): the providers of every
-// entry naming it exactly, in order; else of the first entry naming "*.<group>"; else of "*.*";
-// else identity alone (the resource is not encrypted). rand supplies IVs and nonces.
-func ForResource(cfg *apiserverv1.EncryptionConfiguration, resource string, rand io.Reader) (*Transformer, error) {
-	group := ""
-	if _, g, ok := strings.Cut(resource, "."); ok {
-		group = g
+// "deployments.apps", as written in an EncryptionConfiguration) under cfg, which
+// encryptionconfig.Parse read: the providers encryptionconfig.ProvidersFor picks, or identity
+// alone when none is configured (the resource is not encrypted). A KMS provider is refused:
+// its values can only be read through its plugin.
+func ForResource(cfg *apiserverv1.EncryptionConfiguration, resource string) (*Transformer, error) {
+	if err := encryptionconfig.Validate(cfg); err != nil {
+		return nil, fmt.Errorf("encryption for %s: %w", resource, err)
 	}
-	for _, want := range []string{resource, "*." + group, "*.*"} {
-		var keys []*Key
-		for i, r := range cfg.Resources {
-			for _, res := range r.Resources {
-				if res != want {
-					continue
-				}
-				for j, p := range r.Providers {
-					ks, err := providerKeys(p, fmt.Sprintf("resources[%d].providers[%d]", i, j))
-					if err != nil {
-						return nil, fmt.Errorf("encryption for %s: %w", resource, err)
-					}
-					keys = append(keys, ks...)
-				}
-			}
-		}
-		if len(keys) > 0 {
-			return New(resource, rand, keys...)
-		}
+	gr := schema.ParseGroupResource(resource)
+	t := &Transformer{
+		resource: resource,
+		ctx:      request.WithRequestInfo(context.Background(), &request.RequestInfo{IsResourceRequest: true, APIGroup: gr.Group, Resource: gr.Resource}),
 	}
-	return New(resource, rand, IdentityKey())
-}
-
-// providerKeys returns the keys of one provider element, in order.
-func providerKeys(p apiserverv1.ProviderConfiguration, path string) ([]*Key, error) {
-	var (
-		set   []string
-		name  string
-		keys  []apiserverv1.Key
-		isKey = true
-	)
-	if p.AESGCM != nil {
-		set, name, keys = append(set, AESGCM), AESGCM, p.AESGCM.Keys
+	providers := encryptionconfig.ProvidersFor(cfg, resource)
+	if len(providers) == 0 {
+		// config.go, transformerFromOverrides: no entry names the resource.
+		t.keys, t.upstream = []Key{{provider: encryptionconfig.Identity}}, identity.NewEncryptCheckTransformer()
+		return t, nil
 	}
-	if p.AESCBC != nil {
-		set, name, keys = append(set, AESCBC), AESCBC, p.AESCBC.Keys
-	}
-	if p.Secretbox != nil {
-		set, name, keys = append(set, Secretbox), Secretbox, p.Secretbox.Keys
-	}
-	if p.Identity != nil {
-		set, name, isKey = append(set, Identity), Identity, false
-	}
-	if p.KMS != nil {
-		set, name, isKey = append(set, "kms"), "kms", false
-	}
-	switch {
-	case len(set) == 0:
-		return nil, fmt.Errorf("%s: no provider; set one of %s, %s, %s or %s", path, Secretbox, AESGCM, AESCBC, Identity)
-	case len(set) > 1:
-		return nil, fmt.Errorf("%s: more than one provider (%s) in one element; give each its own list element", path, strings.Join(set, ", "))
-	case name == "kms":
-		return nil, fmt.Errorf("%s.kms: KMS provider %q is not supported by hardway; use %s, %s or %s", path, p.KMS.Name, Secretbox, AESGCM, AESCBC)
-	case !isKey:
-		return []*Key{IdentityKey()}, nil
-	case len(keys) == 0:
-		return nil, fmt.Errorf("%s.%s.keys: at least one key is needed", path, name)
-	}
-	var out []*Key
+	var pts []value.PrefixTransformer
 	var errs []error
-	for i, k := range keys {
-		kp := fmt.Sprintf("%s.%s.keys[%d]", path, name, i)
-		if k.Secret == "" {
-			errs = append(errs, fmt.Errorf("%s.secret: missing for key %q", kp, k.Name))
-			continue
-		}
-		secret, err := base64.StdEncoding.DecodeString(k.Secret)
+	for _, p := range providers {
+		pt, keys, err := prefixTransformer(p)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s.secret: key %q: not standard base64: %w", kp, k.Name, err))
+			errs = append(errs, err)
 			continue
 		}
-		key, err := NewKey(name, k.Name, secret)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", kp, err))
-			continue
-		}
-		out = append(out, key)
+		pts, t.keys = append(pts, pt), append(t.keys, keys...)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("encryption for %s: %w", resource, err)
 	}
-	return out, nil
+	// config.go, getTransformerOverridesAndKMSPluginProbes: one prefix transformer per provider,
+	// in order, the first writing.
+	t.upstream = value.NewPrefixTransformers(errors.New("no matching prefix found"), pts...)
+	return t, nil
+}
+
+// prefixTransformer returns kube-apiserver's transformer for one provider element and its keys,
+// composed from k8s.io/apiserver's transformers as pkg/server/options/encryptionconfig/config.go
+// composes them in prefixTransformersAndProbes, aesPrefixTransformer and
+// secretboxPrefixTransformer (unexported there): a "<keyName>:" prefix transformer per key,
+// in order, inside one "k8s:enc:<provider>:v1:" prefix transformer; identity under no prefix.
+func prefixTransformer(p encryptionconfig.Provider) (value.PrefixTransformer, []Key, error) {
+	name := encryptionconfig.ProviderName(p.Config)
+	switch name {
+	case encryptionconfig.Identity:
+		return value.PrefixTransformer{Prefix: []byte{}, Transformer: identity.NewEncryptCheckTransformer()}, []Key{{provider: encryptionconfig.Identity}}, nil
+	case encryptionconfig.KMS:
+		return value.PrefixTransformer{}, nil, fmt.Errorf("%s.kms: KMS provider %q is not supported by hardway (its values are read through the KMS plugin); use %s, %s or %s", p.Path, p.Config.KMS.Name, encryptionconfig.Secretbox, encryptionconfig.AESGCM, encryptionconfig.AESCBC)
+	}
+	var (
+		perKey []value.PrefixTransformer
+		keys   []Key
+		errs   []error
+	)
+	for i, k := range encryptionconfig.Keys(p.Config) {
+		tr, err := keyTransformer(name, k)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s.%s.keys[%d]: %w", p.Path, name, i, err))
+			continue
+		}
+		perKey = append(perKey, value.PrefixTransformer{Prefix: []byte(k.Name + ":"), Transformer: tr})
+		keys = append(keys, Key{provider: name, name: k.Name})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return value.PrefixTransformer{}, nil, err
+	}
+	noKey := "no matching key was found for the provided AES transformer"
+	if name == encryptionconfig.Secretbox {
+		noKey = "no matching key was found for the provided Secretbox transformer"
+	}
+	return value.PrefixTransformer{
+		Prefix:      []byte(providerPrefix(name)),
+		Transformer: value.NewPrefixTransformers(errors.New(noKey), perKey...),
+	}, keys, nil
+}
+
+// keyTransformer returns k8s.io/apiserver's transformer for one key of provider.
+// encryptionconfig.Validate has checked the secrets; the errors here are for a cfg changed
+// since.
+func keyTransformer(provider string, k apiserverv1.Key) (value.Transformer, error) {
+	secret, err := base64.StdEncoding.DecodeString(k.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("key %q: the secret is not standard base64: %w", k.Name, err)
+	}
+	switch provider {
+	case encryptionconfig.AESGCM, encryptionconfig.AESCBC:
+		block, err := aes.NewCipher(secret)
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", k.Name, err)
+		}
+		if provider == encryptionconfig.AESCBC {
+			return cbcGuard{aestransformer.NewCBCTransformer(block)}, nil
+		}
+		return aestransformer.NewGCMTransformer(block)
+	case encryptionconfig.Secretbox:
+		if len(secret) != 32 {
+			return nil, fmt.Errorf("key %q: the secret is %d bytes, want 32", k.Name, len(secret))
+		}
+		return secretbox.NewSecretboxTransformer([32]byte(secret)), nil
+	}
+	return nil, fmt.Errorf("provider %q has no keys; use %s, %s or %s", provider, encryptionconfig.Secretbox, encryptionconfig.AESGCM, encryptionconfig.AESCBC)
+}
+
+// cbcGuard refuses a stored aescbc payload that is exactly one block (an IV and no ciphertext):
+// k8s.io/apiserver v0.37.2's cbc transformer indexes the last byte of the empty plaintext and
+// panics on it (pkg/storage/value/encrypt/aes/aes.go, cbc.TransformFromStorage). The error is
+// the one it gives for a payload without padding.
+type cbcGuard struct{ value.Transformer }
+
+func (g cbcGuard) TransformFromStorage(ctx context.Context, data []byte, dataCtx value.Context) ([]byte, bool, error) {
+	if len(data) == aes.BlockSize {
+		return nil, false, errors.New("invalid PKCS7 data (empty or not padded)")
+	}
+	return g.Transformer.TransformFromStorage(ctx, data, dataCtx)
 }

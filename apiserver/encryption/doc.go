@@ -1,7 +1,26 @@
-// Package encryption encrypts stored values exactly as kube-apiserver does for encryption at
-// rest, so that hardway's API server and the real one read each other's etcd data. It is the
-// storage-value layer only: it takes the serialized object (protobuf with the "k8s\x00" magic,
-// or JSON) and the etcd key it is stored under, and returns the bytes to put in etcd.
+// Package encryption reads and writes values stored in etcd with secrets encrypted at rest, with
+// k8s.io/apiserver's own transformers (what kube-apiserver runs), configured from an
+// EncryptionConfiguration that configs/encryptionconfig reads. It is the storage-value layer
+// only: it takes the serialized object (protobuf with the "k8s\x00" magic, or JSON) and the etcd
+// key it is stored under, and returns the bytes to put in etcd, or the reverse.
+//
+// # What is upstream's and what is hardway's
+//
+// The transformers are k8s.io/apiserver v0.37.2's: pkg/storage/value/encrypt/aes (NewCBCTransformer,
+// NewGCMTransformer), .../encrypt/secretbox (NewSecretboxTransformer), .../encrypt/identity
+// (NewEncryptCheckTransformer) and pkg/storage/value (NewPrefixTransformers, which picks a key
+// by prefix, writes with the first and reports a read by any other as stale). kube-apiserver
+// composes them from the configuration in pkg/server/options/encryptionconfig/config.go, in
+// unexported functions that also start KMS plugins; [ForResource] composes them the same way
+// (one "<keyName>:" prefix transformer per key inside one "k8s:enc:<provider>:v1:" prefix
+// transformer per provider element, identity under no prefix) and refuses KMS providers.
+// hardway adds only:
+//
+//   - errors that say which configured keys tried a value and the usual cause (wrong secret, an
+//     aesgcm value moved to another etcd key, a key dropped from the configuration before every
+//     value was rewritten), keeping k8s.io/apiserver's error as the cause;
+//   - a guard for an aescbc payload of exactly one block, on which k8s.io/apiserver v0.37.2's
+//     cbc transformer panics.
 //
 // # Formats
 //
@@ -9,53 +28,22 @@
 //
 //	"k8s:enc:" provider ":v1:" keyName ":" payload
 //
-// with, per provider:
-//
-//   - aescbc: 16-byte random IV ‖ AES-CBC ciphertext of the value with PKCS#7 padding (always
-//     1–16 bytes, a whole block when the value is block-aligned). No MAC, no associated data.
-//     Keys of 16, 24 or 32 bytes.
-//   - aesgcm: 12-byte random nonce ‖ AES-GCM ciphertext ‖ 16-byte tag, with the etcd key
-//     (for example /registry/secrets/default/foo, the --etcd-prefix included) as additional
-//     authenticated data: a value copied under another etcd key does not decrypt. Keys of 16,
-//     24 or 32 bytes. Random 96-bit nonces: rotate the key long before 2^32 writes.
-//   - secretbox: 24-byte random nonce ‖ NaCl secretbox (XSalsa20-Poly1305,
-//     golang.org/x/crypto/nacl/secretbox). No associated data. Keys of exactly 32 bytes.
-//   - identity: the value itself, no prefix. Reading a value that starts with "k8s:enc:" fails
-//     (ErrEncryptedData), so that the next provider in the configuration is tried.
+// with, per provider: aescbc, a 16-byte random IV and AES-CBC with PKCS#7 padding, no MAC and no
+// associated data; aesgcm, a 12-byte random nonce, AES-GCM ciphertext and tag, the etcd key as
+// associated data (a value copied under another etcd key does not decrypt; rotate the key long
+// before 2^32 writes); secretbox, a 24-byte random nonce and NaCl secretbox; identity, the value
+// itself, no prefix, refusing to read a value that starts with "k8s:enc:" so that the next
+// provider is tried. The IVs and nonces come from crypto/rand inside k8s.io/apiserver.
 //
 // # Provider and key order
 //
-// A [Transformer] holds the keys of an EncryptionConfiguration's providers for one resource, in
-// order (providers in the order listed, each provider's keys in the order listed). Writes use
-// the first key of the first provider. Reads choose by prefix among all of them; a key whose
-// prefix matches but which fails to decrypt does not end the search (two providers of the same
-// kind may share the "k8s:enc:<provider>:v1:" prefix). A read served by anything but the first
-// key reports stale, so the caller rewrites the object with the current key: this is how
-// rotation completes (add the new key second, restart every API server, move it first, restart,
-// rewrite everything, drop the old key).
+// Writes use the first key of the first provider; reads choose by prefix among all of them, and a
+// key whose prefix matches but which fails to decrypt does not end the search (two providers of
+// the same kind share "k8s:enc:<provider>:v1:"). A read served by anything but the first key is
+// stale, so the caller rewrites the object with the current key: this is how rotation completes
+// (add the new key second, restart every API server, move it first, restart, rewrite
+// everything, drop the old key).
 //
-// The random source (IVs and nonces) is passed in; production code passes crypto/rand.Reader,
-// tests pin it to get fixed byte vectors.
-//
-// # Sources
-//
-// Every format claim above was checked against kubernetes/kubernetes, staging/src/k8s.io/apiserver
-// (k8s.io/apiserver v0.37.2, the kube-apiserver v1.37.2 the end-to-end test runs):
-//
-//   - pkg/storage/value/encrypt/aes/aes.go: gcm (nonce = aead.NonceSize() = 12, Seal/Open with
-//     dataCtx.AuthenticatedData()), cbc (IV ‖ ciphertext, PKCS#7 checks and their messages);
-//   - pkg/storage/value/encrypt/secretbox/secretbox.go: nonceSize = 24, secretbox.Seal(nonce, …);
-//   - pkg/storage/value/encrypt/identity/identity.go: the "k8s:enc:" refusal;
-//   - pkg/server/options/encryptionconfig/config.go: the prefix constants
-//     (aesCBCTransformerPrefixV1 …), aesPrefixTransformer and secretboxPrefixTransformer (one
-//     "<keyName>:" prefix transformer per key inside the provider's), transformerFromOverrides
-//     (exact resource, then "*.<group>", then "*.*", else identity);
-//   - pkg/storage/value/transformer.go: prefixTransformers (first writes; a failed match goes on;
-//     stale when the index is not 0; identity's error is skipped);
-//   - pkg/apis/apiserver/validation/validation_encryption.go: key sizes (AES 16/24/32,
-//     secretbox 32), names and secrets required, base64;
-//   - pkg/storage/etcd3/store.go: authenticatedDataString(preparedKey), the full etcd key.
-//
-// KMS providers (v1 and v2) are not implemented: a configuration that lists one is refused
-// with the reason.
+// k8s.io/apiserver logs a value it fails to read through klog, as kube-apiserver does; a program
+// that wants those lines elsewhere configures klog.
 package encryption

@@ -1,16 +1,16 @@
 package encryption_test
 
 import (
-	"crypto/rand"
 	"fmt"
 
 	"github.com/hardway-dev/hardway/apiserver/encryption"
+	"github.com/hardway-dev/hardway/configs/encryptionconfig"
 )
 
 // The EncryptionConfiguration kube-apiserver reads (--encryption-provider-config) gives the
 // transformer for secrets; values stored with it are readable by kube-apiserver and back.
 func Example() {
-	cfg, err := encryption.ParseConfig([]byte(`apiVersion: apiserver.config.k8s.io/v1
+	cfg, err := encryptionconfig.Parse([]byte(`apiVersion: apiserver.config.k8s.io/v1
 kind: EncryptionConfiguration
 resources:
   - resources: [secrets]
@@ -26,7 +26,7 @@ resources:
 	if err != nil {
 		panic(err)
 	}
-	secrets, err := encryption.ForResource(cfg, "secrets", rand.Reader)
+	secrets, err := encryption.ForResource(cfg, "secrets")
 	if err != nil {
 		panic(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hardway-dev/hardway/configs/encryptionconfig"
 	"github.com/hardway-dev/hardway/internal/e2e"
 	"github.com/hardway-dev/hardway/pki"
 )
@@ -102,7 +103,7 @@ func checkWholeFiles(t *testing.T, dir string) (n, temps int) {
 		case strings.HasSuffix(p, ".kubeconfig"):
 			_, err = pki.ParseKubeconfig(data)
 		case strings.HasSuffix(p, "encryption-config.yaml"):
-			_, err = pki.ParseEncryptionConfig(data)
+			_, err = encryptionconfig.Parse(data)
 		}
 		if err != nil {
 			t.Errorf("%s is not whole after a kill: %v", p, err)

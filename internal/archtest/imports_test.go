@@ -42,6 +42,10 @@ func TestImportRules(t *testing.T) {
 		{"pki", mod + "apiserver", "the PKI is read by everything else and depends on nothing of theirs"},
 		{"pki", mod + "bootstrap", "the PKI is read by everything else and depends on nothing of theirs"},
 		{"configs", mod + "pki", "the cluster model is the bottom layer"},
+		{"configs", mod + "apiserver", "the cluster model is the bottom layer"},
+		{"apiserver", mod + "pki", "hardway's servers read the cluster's files through their formats' owners, not the PKI"},
+		{"apiserver", mod + "units", "hardway's servers do not know how they are rendered or installed"},
+		{"apiserver", mod + "bootstrap", "hardway's servers do not know the cluster directory"},
 		{"units", mod + "bootstrap", "rendering does not know about the cluster directory"},
 	}
 	for _, p := range listPackages(t) {
