@@ -1,14 +1,9 @@
 package systemd_test
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/hardway-dev/hardway/internal/e2e"
-
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/pki/pkitest"
 )
@@ -29,19 +24,4 @@ func (c *testCA) issue(t *testing.T, cn string, usage pki.Usage, sans ...string)
 func freePort(t *testing.T, ip string) string { return e2e.FreePort(t, ip) }
 
 // buildHardway builds the hardway binary (CGO_ENABLED=0) into a temporary directory.
-func buildHardway(t *testing.T) string {
-	t.Helper()
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		if goBin, err = exec.LookPath("go"); err != nil {
-			t.Skip("no go toolchain to build hardway")
-		}
-	}
-	out := filepath.Join(t.TempDir(), "hardway")
-	cmd := exec.Command(goBin, "build", "-o", out, "github.com/hardway-dev/hardway/cmd/hardway")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build hardway: %v\n%s", err, b)
-	}
-	return out
-}
+func buildHardway(t *testing.T) string { return e2e.Hardway(t) }
