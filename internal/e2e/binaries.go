@@ -59,9 +59,10 @@ func RequireBinary(t testing.TB, name string) string {
 	return p
 }
 
-// Hardway builds the hardway command (CGO_ENABLED=0, as released) into a temporary directory
-// of the test and returns its path; the Go build cache makes every build after the first cheap.
-func Hardway(t testing.TB) string {
+// BuildHardway builds the hardway command (CGO_ENABLED=0, as released) into a temporary
+// directory of the test and returns its path; the Go build cache makes every build after the
+// first cheap.
+func BuildHardway(t testing.TB) string {
 	t.Helper()
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := os.Stat(goBin); err != nil {

@@ -6,8 +6,8 @@
 //     skip through these helpers only.
 //   - binaries: Find locates the real programs the tests drive: the Kubernetes components that
 //     scripts/build-kube.sh builds, from HARDWAY_KUBE_APISERVER and its siblings (set by
-//     .ci/run), and etcd, etcdctl, kubectl, openssl or systemd-analyze on PATH. Hardway builds
-//     the hardway binary itself.
+//     .ci/run), and etcd, etcdctl, kubectl, openssl or systemd-analyze on PATH. BuildHardway
+//     builds the hardway binary itself.
 //   - the machine lock: LockMachine, held by every test that starts a cluster (a real
 //     kube-apiserver, an etcd cluster, a sandboxed systemd), so two packages' clusters never
 //     share this machine's cores, even when `go test ./...` runs packages in parallel.

@@ -24,4 +24,4 @@ func (c *testCA) issue(t *testing.T, cn string, usage pki.Usage, sans ...string)
 func freePort(t *testing.T, ip string) string { return e2e.FreePort(t, ip) }
 
 // buildHardway builds the hardway binary (CGO_ENABLED=0) into a temporary directory.
-func buildHardway(t *testing.T) string { return e2e.Hardway(t) }
+func buildHardway(t *testing.T) string { return e2e.BuildHardway(t) }
