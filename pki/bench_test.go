@@ -1,3 +1,8 @@
+//go:build bench_load
+
+// Benchmark-sized loads (1,000-node clusters) build only with -tags bench_load: see the
+// README's test section and docs/benchmarks.md.
+
 package pki
 
 import (

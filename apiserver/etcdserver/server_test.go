@@ -56,8 +56,11 @@ func newTestCluster(t *testing.T, ips ...string) *testCluster {
 	return &testCluster{ca: ca, configs: cfgs, client: ClientTLS{cc, ck, ca.caFile()}}
 }
 
+// startAll starts the members, holding the machine-wide end-to-end lock (see e2e.LockMachine)
+// until the test ends.
 func startAll(t *testing.T, cfgs []Config) []*Member {
 	t.Helper()
+	e2e.LockMachine(t)
 	var ms []*Member
 	for _, c := range cfgs {
 		m, err := Start(c, Options{Log: testLog{t}})
@@ -163,9 +166,7 @@ func TestClientRefusesHTTP(t *testing.T) {
 // Three members on 127.0.0.1, .2 and .3 form one cluster; a write through one is read through
 // another.
 func TestThreeMembers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts three etcd members")
-	}
+	e2e.SkipIfShort(t)
 	tc := newTestCluster(t, "127.0.0.1", "127.0.0.2", "127.0.0.3")
 	ms := startAll(t, tc.configs)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

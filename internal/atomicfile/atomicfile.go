@@ -53,10 +53,12 @@ func Write(path string, data []byte, mode fs.FileMode) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	step(BeforeRename, path)
 	if err := os.Rename(name, path); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	ok = true
+	step(AfterRename, path)
 	return syncDir(dir)
 }
 

@@ -49,6 +49,7 @@ func (b *Batch) Stage(path string, data []byte, mode fs.FileMode) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	b.staged = append(b.staged, staged{tmp: tmp.Name(), target: path})
+	step(Staged, path)
 	return nil
 }
 
@@ -103,9 +104,11 @@ func (b *Batch) Commit(before func(target string) error) ([]string, error) {
 				return done, err
 			}
 		}
+		step(BeforeRename, s.target)
 		if err := os.Rename(s.tmp, s.target); err != nil {
 			return done, fmt.Errorf("%s: %w", s.target, err)
 		}
+		step(AfterRename, s.target)
 		done = append(done, s.target)
 		b.staged = b.staged[1:]
 	}

@@ -1,4 +1,21 @@
-// Package e2e holds what end-to-end tests share: finding the real tools they drive (kubectl,
-// openssl, etcd, etcdctl, systemd-analyze, systemd) and skipping, or under HARDWAY_E2E=1
-// failing, when one is missing, so CI never passes by skipping.
+// Package e2e is the end-to-end harness the tests of every package share, so that each piece
+// exists once:
+//
+//   - skipping: Skip, RequireBinary and SkipIfShort skip a test that cannot run here, and fail
+//     it instead under HARDWAY_E2E=1 (CI), so CI never passes by skipping. End-to-end tests
+//     skip through these helpers only.
+//   - binaries: Find locates the real programs the tests drive: the Kubernetes components that
+//     scripts/build-kube.sh builds, from HARDWAY_KUBE_APISERVER and its siblings (set by
+//     .ci/run), and etcd, etcdctl, kubectl, openssl or systemd-analyze on PATH. BuildHardway
+//     builds the hardway binary itself.
+//   - the machine lock: LockMachine, held by every test that starts a cluster (a real
+//     kube-apiserver, an etcd cluster, a sandboxed systemd), so two packages' clusters never
+//     share this machine's cores, even when `go test ./...` runs packages in parallel.
+//   - small pieces: FreePort (a loopback port) and Spread (evenly spread sample points, which
+//     keep crash-at-every-write tests linear).
+//
+// The sandboxed systemd lives in units/systemd/sandboxtest (it needs package systemd's D-Bus
+// client) and takes the machine lock. What the node tests of later issues need (network
+// namespaces per node, locally built container images) lands here with the first test that
+// uses it.
 package e2e

@@ -3,7 +3,6 @@ package e2e
 import (
 	"net"
 	"os"
-	"os/exec"
 	"testing"
 )
 
@@ -17,17 +16,6 @@ func Skip(t testing.TB, reason string) {
 		t.Fatalf("HARDWAY_E2E=1 but this end-to-end test cannot run: %s", reason)
 	}
 	t.Skip(reason)
-}
-
-// RequireBinary returns the path of the named program, or skips (fails under HARDWAY_E2E=1)
-// when it is not installed.
-func RequireBinary(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		Skip(t, name+" is not installed (CI installs it in .ci/run)")
-	}
-	return p
 }
 
 // SkipIfShort skips slow end-to-end tests under -short, unless HARDWAY_E2E=1.
@@ -48,4 +36,24 @@ func FreePort(t testing.TB, ip string) string {
 	defer l.Close()
 	_, port, _ := net.SplitHostPort(l.Addr().String())
 	return port
+}
+
+// Spread returns at most max of the indices 0 ... n-1 in order, evenly spread, the first and
+// the last included. Crash tests stop a run at these writes instead of at every one of them, so
+// they stay linear in the number of files.
+func Spread(n, max int) []int {
+	if n <= 0 || max <= 0 {
+		return nil
+	}
+	if n <= max {
+		max = n
+	}
+	if max == 1 {
+		return []int{0}
+	}
+	out := make([]int, max)
+	for i := range out {
+		out[i] = i * (n - 1) / (max - 1)
+	}
+	return out
 }

@@ -1,7 +1,6 @@
 package flags
 
 import (
-	"os"
 	"os/exec"
 	"regexp"
 	"sort"
@@ -91,10 +90,7 @@ func runner(prog string) func(flag, value string) string {
 
 // The real kube-apiserver v1.37 (scripts/build-kube.sh; CI builds it).
 func TestCatalogueMatchesRealKubeAPIServer(t *testing.T) {
-	bin := os.Getenv("HARDWAY_KUBE_APISERVER")
-	if bin == "" {
-		e2e.Skip(t, "HARDWAY_KUBE_APISERVER is not set: build the real kube-apiserver with scripts/build-kube.sh OUTDIR and point it there")
-	}
+	bin := e2e.RequireBinary(t, "kube-apiserver")
 	binaryCheck{
 		component: "kube-apiserver", version: MustVersion("1.37"), run: runner(bin),
 		unknown:    func(out, flag string) bool { return strings.Contains(out, "unknown flag: --"+flag) },
@@ -105,19 +101,11 @@ func TestCatalogueMatchesRealKubeAPIServer(t *testing.T) {
 // The real kube-controller-manager, kube-scheduler, kubelet and kube-proxy v1.37, whose
 // catalogues are partial.
 func TestCatalogueMatchesRealComponents(t *testing.T) {
-	for _, c := range []struct{ component, env string }{
-		{"kube-controller-manager", "HARDWAY_KUBE_CONTROLLER_MANAGER"},
-		{"kube-scheduler", "HARDWAY_KUBE_SCHEDULER"},
-		{"kubelet", "HARDWAY_KUBELET"},
-		{"kube-proxy", "HARDWAY_KUBE_PROXY"},
-	} {
-		t.Run(c.component, func(t *testing.T) {
-			bin := os.Getenv(c.env)
-			if bin == "" {
-				e2e.Skip(t, c.env+" is not set: build it with scripts/build-kube.sh OUTDIR")
-			}
+	for _, component := range []string{"kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"} {
+		t.Run(component, func(t *testing.T) {
+			bin := e2e.RequireBinary(t, component)
 			binaryCheck{
-				component: c.component, version: MustVersion("1.37"), run: runner(bin), partial: true,
+				component: component, version: MustVersion("1.37"), run: runner(bin), partial: true,
 				unknown:    func(out, flag string) bool { return strings.Contains(out, "unknown flag: --"+flag) },
 				deprecated: func(out, flag string) bool { return strings.Contains(out, "Flag --"+flag+" has been deprecated") },
 			}.check(t, flagsInHelp(t, bin))

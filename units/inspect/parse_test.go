@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/hardway-dev/hardway/internal/e2e"
 	"github.com/hardway-dev/hardway/units/flags"
 )
 
@@ -205,7 +206,7 @@ func TestManifestAndKubeletConfig(t *testing.T) {
 // A real process started with known flags is read back through /proc/<pid>/cmdline.
 func TestReadRunningProcess(t *testing.T) {
 	if _, err := os.Stat("/proc/self/cmdline"); err != nil {
-		t.Skip("no /proc")
+		e2e.Skip(t, "no /proc to read a running process from")
 	}
 	exe, err := os.Executable()
 	if err != nil {

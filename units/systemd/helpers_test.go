@@ -2,16 +2,11 @@ package systemd_test
 
 import (
 	"io/fs"
-	"os"
-	"os/exec"
 	"path"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/hardway-dev/hardway/internal/e2e"
-
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/pki/pkitest"
 	"github.com/hardway-dev/hardway/units/bundle"
@@ -47,19 +42,4 @@ func kindFor(p string, mode fs.FileMode) bundle.Kind {
 func freePort(t *testing.T, ip string) string { return e2e.FreePort(t, ip) }
 
 // buildHardway builds the hardway binary (CGO_ENABLED=0) into a temporary directory.
-func buildHardway(t *testing.T) string {
-	t.Helper()
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		if goBin, err = exec.LookPath("go"); err != nil {
-			t.Skip("no go toolchain to build hardway")
-		}
-	}
-	out := filepath.Join(t.TempDir(), "hardway")
-	cmd := exec.Command(goBin, "build", "-o", out, "github.com/hardway-dev/hardway/cmd/hardway")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build hardway: %v\n%s", err, b)
-	}
-	return out
-}
+func buildHardway(t *testing.T) string { return e2e.BuildHardway(t) }

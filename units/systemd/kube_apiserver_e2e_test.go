@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -35,24 +36,6 @@ import (
 	"github.com/hardway-dev/hardway/units/systemd/sandboxtest"
 )
 
-// kubeAPIServerEnv names the real kube-apiserver binary the end-to-end test runs; build it with
-// scripts/build-kube.sh.
-const kubeAPIServerEnv = "HARDWAY_KUBE_APISERVER"
-
-// requireKubeAPIServer returns the real kube-apiserver from $HARDWAY_KUBE_APISERVER, or skips
-// (fails under HARDWAY_E2E=1).
-func requireKubeAPIServer(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv(kubeAPIServerEnv)
-	if p == "" {
-		e2e.Skip(t, kubeAPIServerEnv+" is not set: build the real kube-apiserver with `scripts/build-kube.sh OUTDIR` (a few minutes) and set "+kubeAPIServerEnv+"=OUT")
-	}
-	if st, err := os.Stat(p); err != nil || st.IsDir() || st.Mode().Perm()&0o111 == 0 {
-		t.Fatalf("%s=%s is not an executable file (%v)", kubeAPIServerEnv, p, err)
-	}
-	return p
-}
-
 // requirePortsFree fails when the rendered units' fixed ports are taken: the etcd ports are not
 // configurable in the cluster model.
 func requirePortsFree(t *testing.T, ip string, ports ...int) {
@@ -66,18 +49,19 @@ func requirePortsFree(t *testing.T, ip string, ports ...int) {
 	}
 }
 
-// controlPlaneProgram returns the real program for name from the environment variable env
-// (scripts/build-kube.sh builds it; CI sets it), or, outside HARDWAY_E2E=1, a stand-in that only
+// controlPlaneProgram returns the real program name (see e2e.Find: scripts/build-kube.sh builds
+// it, CI sets its HARDWAY_KUBE_* variable) or, outside HARDWAY_E2E=1, a stand-in that only
 // stays up, so a developer with only kube-apiserver built can still run the test.
-func controlPlaneProgram(t *testing.T, env, name, dir string) (path string, real bool) {
+func controlPlaneProgram(t *testing.T, name, dir string) (path string, real bool) {
 	t.Helper()
-	if p := os.Getenv(env); p != "" {
+	p, err := e2e.Find(name)
+	if err == nil {
 		return p, true
 	}
-	if e2e.Enabled() {
-		t.Fatalf("HARDWAY_E2E=1 but %s is not set: build %s with scripts/build-kube.sh OUTDIR", env, name)
+	if e2e.Enabled() || !errors.Is(err, e2e.ErrNotFound) {
+		t.Fatal(err)
 	}
-	t.Logf("%s is not set: %s.service runs a stand-in", env, name)
+	t.Logf("%v: %s.service runs a stand-in", err, name)
 	return stubProgram(t, dir, name), false
 }
 
@@ -103,7 +87,7 @@ func stubProgram(t *testing.T, dir, name string) string {
 // the units run exactly as rendered; the host's filesystem is not touched.
 func TestLaunchRealKubeAPIServer(t *testing.T) {
 	e2e.SkipIfShort(t)
-	apiserverBin := requireKubeAPIServer(t)
+	apiserverBin := e2e.RequireBinary(t, "kube-apiserver")
 	kubectl := e2e.RequireBinary(t, "kubectl")
 	cl := launchRealCluster(t, buildHardway(t), apiserverBin, "") // the default provider, secretbox
 	work, dir, apiPort, b, mgr, launch := cl.work, cl.dir, cl.apiPort, cl.bundle, cl.mgr, cl.launch
@@ -267,8 +251,8 @@ nodes:
 	if err := os.MkdirAll(bins, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	kcm, realKCM := controlPlaneProgram(t, "HARDWAY_KUBE_CONTROLLER_MANAGER", "kube-controller-manager", bins)
-	scheduler, realScheduler := controlPlaneProgram(t, "HARDWAY_KUBE_SCHEDULER", "kube-scheduler", bins)
+	kcm, realKCM := controlPlaneProgram(t, "kube-controller-manager", bins)
+	scheduler, realScheduler := controlPlaneProgram(t, "kube-scheduler", bins)
 	sb := sandboxtest.StartWith(t, sandboxtest.Options{
 		UnitDirs: []string{systemd.HostPath(root, units.SystemdDir)},
 		Binds: map[string]string{
@@ -300,7 +284,7 @@ nodes:
 // TestLaunchRealKubeAPIServer.
 func TestRealKubeAPIServerEncryptionProviders(t *testing.T) {
 	e2e.SkipIfShort(t)
-	apiserverBin := requireKubeAPIServer(t)
+	apiserverBin := e2e.RequireBinary(t, "kube-apiserver")
 	kubectl := e2e.RequireBinary(t, "kubectl")
 	hardway := buildHardway(t)
 	for _, provider := range []string{configs.ProviderAESGCM, configs.ProviderAESCBC} {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hardway-dev/hardway/internal/e2e"
 	"github.com/hardway-dev/hardway/units/bundle"
 	"github.com/hardway-dev/hardway/units/systemd"
 	"github.com/hardway-dev/hardway/units/systemd/sandboxtest"
@@ -98,7 +99,7 @@ func TestSandboxBinds(t *testing.T) {
 	root := t.TempDir()
 	target := "/etc/hardway-sandbox-bind-test/sub"
 	if _, err := os.Lstat(filepath.Dir(target)); err == nil {
-		t.Skipf("%s exists on the host", filepath.Dir(target))
+		e2e.Skip(t, filepath.Dir(target)+" exists on the host: this test binds it in the sandbox to prove the host never sees it")
 	}
 	src := filepath.Join(root, "src")
 	unitDir := filepath.Join(root, "units")

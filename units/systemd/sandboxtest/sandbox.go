@@ -96,6 +96,7 @@ func StartWith(t testing.TB, opts Options) *Manager {
 	if err != nil {
 		e2e.Skip(t, err.Error())
 	}
+	e2e.LockMachine(t) // released after the manager has stopped: cleanups run last-in, first-out
 
 	dir, err := os.MkdirTemp("", "hardway-sandbox-")
 	if err != nil {
