@@ -56,7 +56,7 @@ func Apply(dir string, p *Plan, opt ApplyOptions) (Result, error) {
 	defer backups.Abort()
 	defer files.Abort()
 	made := map[string]bool{}
-	items := make([]atomicfile.Item, 0, len(p.Changes))
+	items := make([]atomicfile.File, 0, len(p.Changes))
 	for _, ch := range p.Changes {
 		if err := validRel(ch.Path); err != nil {
 			return res, err
@@ -73,7 +73,7 @@ func Apply(dir string, p *Plan, opt ApplyOptions) (Result, error) {
 				res.BackupDir = path.Join("backup", stamp)
 			}
 		}
-		items = append(items, atomicfile.Item{Path: filepath.Join(dir, filepath.FromSlash(ch.Path)), Data: ch.Data, Mode: ch.Mode})
+		items = append(items, atomicfile.File{Path: filepath.Join(dir, filepath.FromSlash(ch.Path)), Data: ch.Data, Mode: ch.Mode})
 	}
 	if err := files.StageAll(items, stageWorkers); err != nil {
 		return res, err

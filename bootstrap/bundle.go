@@ -1,6 +1,8 @@
 package bootstrap
 
 import (
+	"github.com/hardway-dev/hardway/internal/atomicfile"
+
 	"errors"
 	"fmt"
 	"io/fs"
@@ -132,8 +134,8 @@ func (p *Plan) addBundle(fsys fs.FS, node string, b nodeBundle) {
 		if f.Kind == bundle.KindDirectory {
 			continue // the manifest lists it; there is nothing to copy
 		}
-		p.addIfChanged(fsys, pki.Change{Path: base + f.Path, Data: f.Data, Mode: f.Mode, Reason: reason, ID: "bundle/" + node})
+		p.addIfChanged(fsys, pki.Change{File: atomicfile.File{Path: base + f.Path, Data: f.Data, Mode: f.Mode}, Reason: reason, ID: "bundle/" + node})
 	}
-	p.addIfChanged(fsys, pki.Change{Path: base + "/" + bundle.ManifestName, Data: b.manifest, Mode: pki.ModePublic, Reason: reason, ID: "bundle/" + node})
-	p.addIfChanged(fsys, pki.Change{Path: base + ".tar.gz", Data: b.tgz, Mode: pki.ModeSecret, Reason: reason, ID: "bundle/" + node})
+	p.addIfChanged(fsys, pki.Change{File: atomicfile.File{Path: base + "/" + bundle.ManifestName, Data: b.manifest, Mode: pki.ModePublic}, Reason: reason, ID: "bundle/" + node})
+	p.addIfChanged(fsys, pki.Change{File: atomicfile.File{Path: base + ".tar.gz", Data: b.tgz, Mode: pki.ModeSecret}, Reason: reason, ID: "bundle/" + node})
 }

@@ -1,6 +1,8 @@
 package bootstrap
 
 import (
+	"github.com/hardway-dev/hardway/internal/atomicfile"
+
 	"encoding/json"
 	"fmt"
 	"io"
@@ -55,7 +57,7 @@ func Build(fsys fs.FS, c *configs.Cluster, opt Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.addIfChanged(fsys, pki.Change{Path: ClusterFile, Data: data, Mode: pki.ModePublic, Reason: "the resolved cluster model"})
+	p.addIfChanged(fsys, pki.Change{File: atomicfile.File{Path: ClusterFile, Data: data, Mode: pki.ModePublic}, Reason: "the resolved cluster model"})
 	if err := p.addBundles(fsys, c, p.finalContent(fsys)); err != nil {
 		return nil, err
 	}

@@ -36,12 +36,10 @@ const (
 
 // Change is one file to write, with the reason.
 type Change struct {
-	Path   string // relative to the cluster directory, '/'-separated
-	Data   []byte
-	Mode   fs.FileMode
-	Action Action
-	Reason string
-	ID     string // the catalogue instance it belongs to
+	atomicfile.File // Path is relative to the cluster directory, '/'-separated
+	Action          Action
+	Reason          string
+	ID              string // the catalogue instance it belongs to
 }
 
 // Plan is what Reconcile found: the files to write, in order (CAs first; a key before its
@@ -254,10 +252,10 @@ func (r *reconciler) newCA(in Instance, s Subject, key crypto.Signer, existed, k
 		if err != nil {
 			return err
 		}
-		r.add(Change{Path: in.KeyPath(), Data: keyPEM, Mode: ModeSecret, Reason: reason, ID: in.ID}, existed)
+		r.add(Change{File: atomicfile.File{Path: in.KeyPath(), Data: keyPEM, Mode: ModeSecret}, Reason: reason, ID: in.ID}, existed)
 	}
 	certExisted, _ := r.read(in.CertPath())
-	r.add(Change{Path: in.CertPath(), Data: ca.CertPEM, Mode: ModePublic, Reason: reason, ID: in.ID}, certExisted != nil)
+	r.add(Change{File: atomicfile.File{Path: in.CertPath(), Data: ca.CertPEM, Mode: ModePublic}, Reason: reason, ID: in.ID}, certExisted != nil)
 	return nil
 }
 
@@ -422,7 +420,7 @@ func (r *reconciler) issue(j *leafJob) ([]Change, error) {
 		if j.keyPEM != nil {
 			action = Update
 		}
-		out = append(out, Change{Path: in.KeyPath(), Data: keyPEM, Mode: ModeSecret, Action: action, Reason: reason, ID: in.ID})
+		out = append(out, Change{File: atomicfile.File{Path: in.KeyPath(), Data: keyPEM, Mode: ModeSecret}, Action: action, Reason: reason, ID: in.ID})
 	}
 	certPEM, err := r.cas[in.Spec.CA].Issue(in.ID, Request{
 		Subject:   j.subject,
@@ -437,7 +435,7 @@ func (r *reconciler) issue(j *leafJob) ([]Change, error) {
 	if j.certPEM != nil {
 		action = Update
 	}
-	out = append(out, Change{Path: in.CertPath(), Data: certPEM, Mode: ModePublic, Action: action, Reason: reason, ID: in.ID})
+	out = append(out, Change{File: atomicfile.File{Path: in.CertPath(), Data: certPEM, Mode: ModePublic}, Action: action, Reason: reason, ID: in.ID})
 	r.setMaterial(in.ID, certPEM, keyPEM)
 	return out, nil
 }
@@ -470,7 +468,7 @@ func (r *reconciler) keyPair(in Instance) error {
 		if err != nil {
 			return err
 		}
-		r.add(Change{Path: in.KeyPath(), Data: newPEM, Mode: ModeSecret, Reason: "new key pair", ID: in.ID}, keyPEM != nil)
+		r.add(Change{File: atomicfile.File{Path: in.KeyPath(), Data: newPEM, Mode: ModeSecret}, Reason: "new key pair", ID: in.ID}, keyPEM != nil)
 	default:
 		if key, err = ParseKey(keyPEM); err != nil {
 			return fmt.Errorf("%s: not a valid private key (%v); restore it from backup/ (a new key invalidates every service-account token)", in.KeyPath(), err)
@@ -489,7 +487,7 @@ func (r *reconciler) keyPair(in Instance) error {
 	if pubPEM != nil {
 		reason = "did not match " + in.KeyPath()
 	}
-	r.add(Change{Path: in.PubPath(), Data: want, Mode: ModePublic, Reason: reason, ID: in.ID}, pubPEM != nil)
+	r.add(Change{File: atomicfile.File{Path: in.PubPath(), Data: want, Mode: ModePublic}, Reason: reason, ID: in.ID}, pubPEM != nil)
 	return nil
 }
 
@@ -541,7 +539,7 @@ func (r *reconciler) kubeconfig(in Instance) (*Change, error) {
 		r.keep()
 		return nil, nil
 	}
-	ch := &Change{Path: in.KubeconfigPath(), Data: data, Mode: ModeSecret, Action: Create, Reason: "new", ID: in.ID}
+	ch := &Change{File: atomicfile.File{Path: in.KubeconfigPath(), Data: data, Mode: ModeSecret}, Action: Create, Reason: "new", ID: in.ID}
 	if old != nil {
 		ch.Action, ch.Reason = Update, "its certificate, key, CA or server changed"
 	}
@@ -587,7 +585,7 @@ func (r *reconciler) encryption() error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", EncryptionConfigPath, err)
 	}
-	r.add(Change{Path: EncryptionConfigPath, Data: data, Mode: ModeSecret, Reason: "new " + r.c.Encryption.Provider + " key", ID: "encryption-config"}, false)
+	r.add(Change{File: atomicfile.File{Path: EncryptionConfigPath, Data: data, Mode: ModeSecret}, Reason: "new " + r.c.Encryption.Provider + " key", ID: "encryption-config"}, false)
 	return nil
 }
 

@@ -45,10 +45,10 @@ func TestWriteRefusesSymlinksAndDirectories(t *testing.T) {
 func TestBatchCommitStopsLikeACrash(t *testing.T) {
 	dir := t.TempDir()
 	var b Batch
-	var items []Item
+	var items []File
 	for _, n := range []string{"a", "b", "c"} {
 		os.WriteFile(filepath.Join(dir, n), []byte("old"), 0o644)
-		items = append(items, Item{Path: filepath.Join(dir, n), Data: []byte("new " + n), Mode: ModePublic})
+		items = append(items, File{Path: filepath.Join(dir, n), Data: []byte("new " + n), Mode: ModePublic})
 	}
 	if err := b.StageAll(items, 2); err != nil {
 		t.Fatal(err)

@@ -53,8 +53,9 @@ func (b *Batch) Stage(path string, data []byte, mode fs.FileMode) error {
 	return nil
 }
 
-// Item is one file for StageAll.
-type Item struct {
+// File is a file to write: its path, bytes and mode. It is the one such type: the plan's
+// changes (pki.Change) carry it, the applier stages it.
+type File struct {
 	Path string
 	Data []byte
 	Mode fs.FileMode
@@ -63,7 +64,7 @@ type Item struct {
 // StageAll stages items with up to workers files in flight (creating files is I/O-bound: a
 // few in parallel hide the latency), keeping their order for Commit. On an error nothing of
 // this call stays staged.
-func (b *Batch) StageAll(items []Item, workers int) error {
+func (b *Batch) StageAll(items []File, workers int) error {
 	out := make([]Batch, len(items))
 	errs := make([]error, len(items))
 	parallel.Do(len(items), workers, func(i int) {

@@ -41,7 +41,7 @@ func TestTestHookSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b Batch
-	if err := b.StageAll([]Item{{filepath.Join(dir, "b"), []byte("B"), ModePublic}, {filepath.Join(dir, "c"), []byte("C"), ModePublic}}, 2); err != nil {
+	if err := b.StageAll([]File{{filepath.Join(dir, "b"), []byte("B"), ModePublic}, {filepath.Join(dir, "c"), []byte("C"), ModePublic}}, 2); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.Commit(nil); err != nil {
