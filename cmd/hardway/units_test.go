@@ -49,7 +49,7 @@ func TestUnitsShowErrors(t *testing.T) {
 		{[]string{"units", "show", "--config", example("ha")}, 2, "takes one NODE"},
 		{[]string{"units", "show", "cp-1", "--config", example("ha"), "--implementation", "coredns=hardway"}, 2, `--implementation coredns=hardway: "coredns" is not a component`},
 		{[]string{"units", "show", "cp-1", "--config", example("ha"), "--implementation", "etcd=docker"}, 2, `--implementation etcd=docker: "docker" is not an implementation`},
-		{[]string{"units", "show", "worker-1", "--config", example("ha"), "--implementation", "kubelet=hardway"}, 2, "hardway has no kubelet yet"},
+		{[]string{"units", "show", "worker-1", "--config", example("ha"), "--implementation", "kubelet=hardway"}, 2, "hardway has no implementation of kubelet"},
 		{[]string{"units"}, 2, "show NODE"},
 	} {
 		var out, errb bytes.Buffer

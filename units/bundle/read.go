@@ -15,13 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-)
 
-// Open flags for reading what a bundle holds: never through a link at the last component,
-// never blocking on a FIFO (which then fails the regular-file check).
-const (
-	nofollow = syscall.O_NOFOLLOW
-	nonblock = syscall.O_NONBLOCK
+	"github.com/hardway-dev/hardway/internal/rootfs"
 )
 
 // Limits on what a reader takes in: a bundle holds certificates, keys, configs and units,
@@ -70,53 +65,39 @@ func Open(ctx context.Context, location, node string, opt Options) (*Bundle, err
 }
 
 // ReadDir reads node's bundle from dir/nodes/<node>/: its manifest, read strictly, and every
-// file it lists, each a regular file matching its size and sha256. Errors name the manifest
-// file and the field (files[3].mode).
+// file it lists, each a regular file matching its size and sha256, reached without following a
+// link (internal/rootfs). Errors name the manifest file and the field (files[3].mode).
 func ReadDir(ctx context.Context, dir, node string, opt Options) (*Bundle, error) {
-	root := NodeDir(dir, node)
-	mpath := filepath.Join(root, ManifestName)
-	data, err := readRegular(mpath, MaxManifestBytes)
+	mpath := filepath.Join(NodeDir(dir, node), ManifestName)
+	root, err := rootfs.Open(NodeDir(dir, node))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: no bundle manifest for node %q; run `hardway init` to write the bundles, and check --bundle and --node", mpath, node)
 	}
 	if err != nil {
 		return nil, err
 	}
-	sig, err := readRegular(filepath.Join(root, SignatureName), MaxManifestBytes)
+	defer root.Close()
+	data, err := root.ReadFile(ManifestName, MaxManifestBytes)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no bundle manifest for node %q; run `hardway init` to write the bundles, and check --bundle and --node", mpath, node)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sig, err := root.ReadFile(SignatureName, MaxManifestBytes)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	return decode(ctx, mpath, data, sig, node, opt, func(e Entry) ([]byte, error) {
-		return readRegular(filepath.Join(root, filepath.FromSlash(e.Path)), e.Size)
+		return root.ReadFile(e.Path, e.Size)
 	})
-}
-
-// readRegular reads the regular file p, refusing links, devices, FIFOs and anything longer
-// than limit bytes.
-func readRegular(p string, limit int64) ([]byte, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|nofollow|nonblock, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%s)", p, fi.Mode().Type())
-	}
-	if fi.Size() > limit {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d expected", p, fi.Size(), limit)
-	}
-	return io.ReadAll(io.LimitReader(f, limit+1))
 }
 
 // ReadArchive reads node's bundle from the archive at p (<node>.tar.gz as `hardway init` writes
 // it: manifest.json first, its signature next if any, then the node's entries), with the same
 // checks as ReadDir. Nothing is unpacked to disk; an entry the manifest does not list is refused.
 func ReadArchive(ctx context.Context, p, node string, opt Options) (*Bundle, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|nofollow|nonblock, 0)
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: no bundle archive; run `hardway init` to write the bundles, and check --bundle", p)
