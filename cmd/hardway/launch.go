@@ -73,6 +73,9 @@ func runLaunch(ctx context.Context, g *globals, o *launchOptions) error {
 	if o.node == "" {
 		return usagef("--node is required: the name of this node in the cluster file")
 	}
+	if o.root == "" {
+		return usagef(`--root is empty; give "/" to install on this machine's filesystem`)
+	}
 	if o.timeout <= 0 {
 		return usagef("--timeout must be positive")
 	}

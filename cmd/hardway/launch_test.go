@@ -22,7 +22,6 @@ import (
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/units"
 	"github.com/hardway-dev/hardway/units/bundle"
-	"github.com/hardway-dev/hardway/units/systemd"
 	"github.com/hardway-dev/hardway/units/systemd/sandboxtest"
 )
 
@@ -57,9 +56,9 @@ func writeArchive(t *testing.T, p, node string, files map[string]string, units [
 // input restarts only its unit.
 func TestLaunchCommandArchiveRealSystemd(t *testing.T) {
 	root := t.TempDir()
-	sb := sandboxtest.Start(t, systemd.HostPath(root, bundle.SystemdDir))
+	sb := sandboxtest.Start(t, filepath.Join(root, bundle.SystemdDir))
 	svc := func(name, input string) string {
-		return fmt.Sprintf("[Unit]\nDescription=%s\n[Service]\nExecStart=/bin/sleep infinity\n# reads %s\n[Install]\nWantedBy=default.target\n", name, systemd.HostPath(root, input))
+		return fmt.Sprintf("[Unit]\nDescription=%s\n[Service]\nExecStart=/bin/sleep infinity\n# reads %s\n[Install]\nWantedBy=default.target\n", name, filepath.Join(root, input))
 	}
 	files := map[string]string{
 		"/etc/systemd/system/alpha.service": svc("alpha", "/etc/alpha.conf"),
@@ -84,7 +83,7 @@ func TestLaunchCommandArchiveRealSystemd(t *testing.T) {
 			t.Errorf("first launch: no %q in\n%s", want, out)
 		}
 	}
-	if b, err := os.ReadFile(systemd.HostPath(root, "/etc/beta.conf")); err != nil || string(b) != "v1" {
+	if b, err := os.ReadFile(filepath.Join(root, "/etc/beta.conf")); err != nil || string(b) != "v1" {
 		t.Fatalf("installed file: %q, %v", b, err)
 	}
 

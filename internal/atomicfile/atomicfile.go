@@ -5,8 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Named modes for the files hardway manages.
@@ -22,44 +27,97 @@ const (
 // not a regular file (a symlink, a directory, a device), so a planted link cannot redirect a key.
 // The parent directory must exist.
 func Write(path string, data []byte, mode fs.FileMode) error {
-	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s: refusing to replace a %s; move it away and run again", path, describe(fi.Mode()))
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	dir, err := os.OpenFile(filepath.Dir(path), os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("%s: creating a temporary file: %w", path, err)
+	defer dir.Close()
+	return WriteAt(dir, filepath.Base(path), data, mode)
+}
+
+// WriteAt replaces the file name inside the open directory dir with data and mode atomically:
+// a temporary file ".<name>.tmp-<digits>" is created beside it (never through a link), made
+// mode before any byte is written, filled, fsynced and renamed over name, and dir is fsynced.
+// It is the one write primitive: Write and every root-confined installer go through it. Like
+// Write, it refuses to replace anything but a regular file.
+func WriteAt(dir *os.File, name string, data []byte, mode fs.FileMode) error {
+	display := filepath.Join(dir.Name(), name)
+	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') {
+		return fmt.Errorf("%s: not a file name", display)
 	}
-	name := tmp.Name()
+	dfd := int(dir.Fd())
+	var st unix.Stat_t
+	if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fmt.Errorf("%s: refusing to replace a %s; move it away and run again", display, describe(fileMode(st.Mode)))
+	} else if err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("%s: %w", display, err)
+	}
+	tmp, fd, err := createTemp(dfd, name)
+	if err != nil {
+		return fmt.Errorf("%s: creating a temporary file: %w", display, err)
+	}
+	f := os.NewFile(uintptr(fd), filepath.Join(dir.Name(), tmp))
 	ok := false
 	defer func() {
 		if !ok {
-			tmp.Close()
-			os.Remove(name)
+			f.Close()
+			unix.Unlinkat(dfd, tmp, 0)
 		}
 	}()
 	// chmod before any byte is written: a secret is never readable by others, not even briefly.
-	if err := tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	if err := f.Chmod(mode); err != nil {
+		return fmt.Errorf("%s: %w", display, err)
 	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("%s: %w", display, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("%s: fsync: %w", path, err)
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("%s: fsync: %w", display, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("%s: %w", display, err)
 	}
-	step(BeforeRename, path)
-	if err := os.Rename(name, path); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	step(BeforeRename, display)
+	if err := unix.Renameat(dfd, tmp, dfd, name); err != nil {
+		return fmt.Errorf("%s: %w", display, err)
 	}
 	ok = true
-	step(AfterRename, path)
-	return syncDir(dir)
+	step(AfterRename, display)
+	if err := dir.Sync(); err != nil {
+		return fmt.Errorf("%s: fsync directory: %w", dir.Name(), err)
+	}
+	return nil
+}
+
+// createTemp creates ".<name>.tmp-<digits>" in the directory dfd, exclusively and not through
+// a link, the name RemoveStale recognises.
+func createTemp(dfd int, name string) (string, int, error) {
+	for range 100 {
+		tmp := "." + name + ".tmp-" + strconv.FormatUint(uint64(rand.Uint32()), 10)
+		fd, err := unix.Openat(dfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if errors.Is(err, unix.EEXIST) {
+			continue
+		}
+		return tmp, fd, err
+	}
+	return "", -1, errors.New("no free temporary name after 100 tries")
+}
+
+// fileMode converts a stat mode's type bits, for describe.
+func fileMode(m uint32) fs.FileMode {
+	switch m & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return fs.ModeDir
+	case unix.S_IFLNK:
+		return fs.ModeSymlink
+	case unix.S_IFIFO:
+		return fs.ModeNamedPipe
+	case unix.S_IFSOCK:
+		return fs.ModeSocket
+	case unix.S_IFCHR, unix.S_IFBLK:
+		return fs.ModeDevice
+	}
+	return 0
 }
 
 // WriteIfChanged writes only when the content or the mode differs from what is on disk and

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hardway-dev/hardway/internal/atomicfile"
 )
 
 // Root is an open directory that node paths resolve beneath.
@@ -290,4 +292,16 @@ func (s fileInfo) Mode() fs.FileMode {
 		m |= fs.ModeSticky
 	}
 	return m
+}
+
+// WriteFile replaces the file p beneath the root with data and mode, atomically
+// (internal/atomicfile.WriteAt in p's directory, reached without following a link); anything
+// but a regular file at p is refused.
+func (r *Root) WriteFile(p string, data []byte, mode fs.FileMode) error {
+	dir, err := r.OpenDir(path.Dir("/" + strings.TrimPrefix(p, "/")))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return atomicfile.WriteAt(dir, path.Base(p), data, mode)
 }

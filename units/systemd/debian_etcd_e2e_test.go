@@ -3,6 +3,7 @@ package systemd_test
 import (
 	"context"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ func TestLaunchDebianEtcdCluster(t *testing.T) {
 	etcd := e2e.RequireBinary(t, "etcd")
 	etcdctl := e2e.RequireBinary(t, "etcdctl")
 	root := t.TempDir()
-	sb := sandboxtest.Start(t, systemd.HostPath(root, bundle.SystemdDir))
+	sb := sandboxtest.Start(t, filepath.Join(root, bundle.SystemdDir))
 	mgr := sb.Connect(t)
 
 	ca := newTestCA(t, "etcd-ca")
@@ -38,8 +39,8 @@ func TestLaunchDebianEtcdCluster(t *testing.T) {
 	}
 	ctl := func(endpoint string, args ...string) string {
 		t.Helper()
-		full := append([]string{"--endpoints=" + endpoint, "--cacert=" + systemd.HostPath(root, etcdCA),
-			"--cert=" + systemd.HostPath(root, hcCert), "--key=" + systemd.HostPath(root, hcKey), "--command-timeout=20s"}, args...)
+		full := append([]string{"--endpoints=" + endpoint, "--cacert=" + filepath.Join(root, etcdCA),
+			"--cert=" + filepath.Join(root, hcCert), "--key=" + filepath.Join(root, hcKey), "--command-timeout=20s"}, args...)
 		cmd := exec.Command(etcdctl, full...)
 		cmd.Env = []string{"ETCDCTL_API=3", "PATH=/usr/bin:/bin"}
 		out, err := cmd.CombinedOutput()
@@ -59,7 +60,7 @@ func TestLaunchDebianEtcdCluster(t *testing.T) {
 		}
 	}
 	// Without a client certificate etcd refuses the client.
-	cmd := exec.Command(etcdctl, "--endpoints="+ms[0].clientURL(), "--cacert="+systemd.HostPath(root, etcdCA), "--command-timeout=5s", "get", "/hardway/e2e")
+	cmd := exec.Command(etcdctl, "--endpoints="+ms[0].clientURL(), "--cacert="+filepath.Join(root, etcdCA), "--command-timeout=5s", "get", "/hardway/e2e")
 	cmd.Env = []string{"ETCDCTL_API=3"}
 	if out, err := cmd.CombinedOutput(); err == nil {
 		t.Fatalf("etcdctl without a client certificate succeeded:\n%s", out)

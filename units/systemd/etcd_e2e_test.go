@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -58,7 +59,7 @@ func etcdBundle(t *testing.T, root string, program []string, ca *testCA, members
 	for _, m := range members {
 		initial = append(initial, m.name+"="+m.peerURL())
 	}
-	host := func(p string) string { return systemd.HostPath(root, p) }
+	host := func(p string) string { return filepath.Join(root, p) }
 	for _, m := range members {
 		c, k := ca.issue(t, m.name, pki.UsagePeer, m.ip, "localhost")
 		add(m.serverCert(), c, 0o644)
@@ -127,7 +128,7 @@ func members(t *testing.T) []etcdMember {
 func TestLaunchHardwayEtcdCluster(t *testing.T) {
 	e2e.SkipIfShort(t)
 	root := t.TempDir()
-	sb := sandboxtest.Start(t, systemd.HostPath(root, bundle.SystemdDir))
+	sb := sandboxtest.Start(t, filepath.Join(root, bundle.SystemdDir))
 	mgr := sb.Connect(t)
 	hardway := buildHardway(t)
 
@@ -148,7 +149,7 @@ func TestLaunchHardwayEtcdCluster(t *testing.T) {
 	if !slices.Equal(rep.Started, units) || !slices.Equal(rep.Healthy, units) || !rep.Reloaded {
 		t.Fatalf("first launch: %+v", rep)
 	}
-	client := etcdserver.ClientTLS{CertFile: systemd.HostPath(root, hcCert), KeyFile: systemd.HostPath(root, hcKey), TrustedCAFile: systemd.HostPath(root, etcdCA)}
+	client := etcdserver.ClientTLS{CertFile: filepath.Join(root, hcCert), KeyFile: filepath.Join(root, hcKey), TrustedCAFile: filepath.Join(root, etcdCA)}
 	cli, err := etcdserver.NewClient([]string{ms[0].clientURL(), ms[2].clientURL()}, client, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)

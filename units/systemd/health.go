@@ -6,16 +6,19 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/hardway-dev/hardway/internal/mtls"
+	"github.com/hardway-dev/hardway/internal/rootfs"
 	"github.com/hardway-dev/hardway/units/bundle"
 )
 
-// CheckHealth probes h once. Certificate paths are node paths, read under root.
-func CheckHealth(ctx context.Context, root string, h bundle.Health) error {
+// maxCredentialBytes bounds a probe's CA, certificate and key files.
+const maxCredentialBytes = 1 << 20
+
+// CheckHealth probes h once. Certificate paths are node paths, read beneath root.
+func CheckHealth(ctx context.Context, root *rootfs.Root, h bundle.Health) error {
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	if strings.HasPrefix(h.URL, "https://") {
 		var id mtls.Client
@@ -23,7 +26,7 @@ func CheckHealth(ctx context.Context, root string, h bundle.Health) error {
 			what, path string
 			into       *[]byte
 		}{{"CA", h.CA, &id.CA}, {"client certificate", h.Cert, &id.Cert}, {"client key", h.Key, &id.Key}} {
-			b, err := os.ReadFile(HostPath(root, f.path))
+			b, err := root.ReadFile(f.path, maxCredentialBytes)
 			if err != nil {
 				return fmt.Errorf("health %s: %s: %w", h.URL, f.what, err)
 			}
@@ -66,7 +69,7 @@ func CheckHealth(ctx context.Context, root string, h bundle.Health) error {
 
 // WaitHealthy probes h every interval until it succeeds or ctx ends; it returns the last
 // probe's error with ctx's.
-func WaitHealthy(ctx context.Context, root string, h bundle.Health, interval time.Duration) error {
+func WaitHealthy(ctx context.Context, root *rootfs.Root, h bundle.Health, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -2,16 +2,18 @@ package systemd
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/user"
-	"path/filepath"
+	"path"
 	"strconv"
 	"strings"
 
 	"github.com/hardway-dev/hardway/internal/atomicfile"
+	"github.com/hardway-dev/hardway/internal/rootfs"
 	"github.com/hardway-dev/hardway/units/bundle"
 )
 
@@ -32,19 +34,14 @@ type FileChange struct {
 	Mode   fs.FileMode
 }
 
-// HostPath is where a node path lives under root ("/" or "" for the real filesystem).
-func HostPath(root, nodePath string) string {
-	if root == "" {
-		root = "/"
-	}
-	return filepath.Join(root, filepath.FromSlash(nodePath))
-}
+// MaxInstalledFileBytes bounds what planning reads back of an installed file to compare it.
+const MaxInstalledFileBytes = 64 << 20
 
 // PlanFiles compares the bundle's files with what is under root. It writes nothing.
-func PlanFiles(root string, files []bundle.File) ([]FileChange, error) {
+func PlanFiles(root *rootfs.Root, files []bundle.File) ([]FileChange, error) {
 	var out []FileChange
 	for _, f := range files {
-		a, err := planFile(HostPath(root, f.Path), f)
+		a, err := planFile(root, f)
 		if err != nil {
 			return nil, err
 		}
@@ -53,13 +50,17 @@ func PlanFiles(root string, files []bundle.File) ([]FileChange, error) {
 	return out, nil
 }
 
-func planFile(host string, f bundle.File) (Action, error) {
-	fi, err := os.Lstat(host)
+func planFile(root *rootfs.Root, f bundle.File) (Action, error) {
+	fi, err := root.Lstat(f.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Create, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", host, err)
+		return "", err
+	}
+	host := root.HostPath(f.Path)
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return "", fmt.Errorf("%s: a symbolic link where the bundle installs a %s; nothing under the root is written through a link: move it away and launch again", host, f.Kind)
 	}
 	if f.Kind == bundle.KindDirectory {
 		switch {
@@ -76,9 +77,9 @@ func planFile(host string, f bundle.File) (Action, error) {
 	if f.Kind == bundle.KindIfAbsent {
 		return Unchanged, nil // its component owns it now
 	}
-	old, err := os.ReadFile(host)
+	old, err := root.ReadFile(f.Path, MaxInstalledFileBytes)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", host, err)
+		return "", err
 	}
 	switch {
 	case !bytes.Equal(old, f.Data):
@@ -92,13 +93,16 @@ func planFile(host string, f bundle.File) (Action, error) {
 // Install brings every entry of the bundle under root to its planned state, atomically
 // (internal/atomicfile) and only where its bytes or mode differ: files are written, directories
 // created or chmodded to their mode, "if-absent" files written only when missing; missing
-// parents are created 0755. It returns the node paths it changed, in bundle order; a second
-// call with the same files changes nothing.
-func Install(root string, files []bundle.File) ([]string, error) {
+// parents are created 0755. Every path is resolved beneath root without following a link
+// (internal/rootfs). It returns the node paths it changed, in bundle order; a second call with
+// the same files changes nothing.
+func Install(ctx context.Context, root *rootfs.Root, files []bundle.File) ([]string, error) {
 	var changed []string
 	for _, f := range files {
-		host := HostPath(root, f.Path)
-		a, err := planFile(host, f)
+		if err := ctx.Err(); err != nil {
+			return changed, err
+		}
+		a, err := planFile(root, f)
 		if err != nil {
 			return changed, err
 		}
@@ -106,24 +110,21 @@ func Install(root string, files []bundle.File) ([]string, error) {
 			continue
 		}
 		if f.Kind == bundle.KindDirectory {
-			if err := mkdirMissing(filepath.Dir(host)); err != nil {
+			if err := root.MkdirAll(f.Path, f.Mode, atomicfile.ModeDirPub); err != nil {
 				return changed, err
 			}
-			if err := os.Mkdir(host, f.Mode.Perm()); err != nil && !errors.Is(err, fs.ErrExist) {
-				return changed, err
-			}
-			if err := os.Chmod(host, f.Mode.Perm()); err != nil { // past the umask, or tightened
+			if err := root.Chmod(f.Path, f.Mode); err != nil { // an existing directory, tightened
 				return changed, err
 			}
 		} else {
-			if err := mkdirMissing(filepath.Dir(host)); err != nil {
+			if err := root.MkdirAll(path.Dir(f.Path), atomicfile.ModeDirPub, atomicfile.ModeDirPub); err != nil {
 				return changed, err
 			}
-			if err := atomicfile.Write(host, f.Data, f.Mode); err != nil {
+			if err := root.WriteFile(f.Path, f.Data, f.Mode); err != nil {
 				return changed, err
 			}
 		}
-		if err := chown(host, f.Owner); err != nil {
+		if err := chown(root, f); err != nil {
 			return changed, err
 		}
 		changed = append(changed, f.Path)
@@ -131,37 +132,22 @@ func Install(root string, files []bundle.File) ([]string, error) {
 	return changed, nil
 }
 
-// chown gives host to owner ("user:group") when launch runs as root; root:root is what a
+// chown gives f to its owner ("user:group") when launch runs as root; root:root is what a
 // root-run writer creates anyway.
-func chown(host, owner string) error {
-	if owner == "" || owner == bundle.DefaultOwner || os.Geteuid() != 0 {
+func chown(root *rootfs.Root, f bundle.File) error {
+	if f.Owner == "" || f.Owner == bundle.DefaultOwner || os.Geteuid() != 0 {
 		return nil
 	}
-	userName, groupName, _ := strings.Cut(owner, ":")
+	userName, groupName, _ := strings.Cut(f.Owner, ":")
 	u, err := user.Lookup(userName)
 	if err != nil {
-		return fmt.Errorf("%s: owner %s: %w; create the user, or fix the cluster file", host, owner, err)
+		return fmt.Errorf("%s: owner %s: %w; create the user, or fix the cluster file", root.HostPath(f.Path), f.Owner, err)
 	}
 	g, err := user.LookupGroup(groupName)
 	if err != nil {
-		return fmt.Errorf("%s: owner %s: %w; create the group, or fix the cluster file", host, owner, err)
+		return fmt.Errorf("%s: owner %s: %w; create the group, or fix the cluster file", root.HostPath(f.Path), f.Owner, err)
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(g.Gid)
-	return os.Lchown(host, uid, gid)
-}
-
-// mkdirMissing creates dir and its missing parents 0755. Unlike atomicfile.MkdirAll it never
-// changes the mode of a directory that exists: a launch root may sit in /tmp.
-func mkdirMissing(dir string) error {
-	if fi, err := os.Stat(dir); err == nil {
-		if !fi.IsDir() {
-			return fmt.Errorf("%s: exists and is not a directory", dir)
-		}
-		return nil
-	}
-	if err := os.MkdirAll(dir, atomicfile.ModeDirPub); err != nil {
-		return fmt.Errorf("%s: %w", dir, err)
-	}
-	return nil
+	return root.Chown(f.Path, uid, gid)
 }

@@ -244,7 +244,7 @@ nodes:
 	root := filepath.Join(work, "root")
 	bins := filepath.Join(work, "bin")
 	for _, d := range []string{units.KubernetesDir, units.EtcdDataDir, "/var/log/kubernetes", units.SystemdDir} {
-		if err := os.MkdirAll(systemd.HostPath(root, d), 0o700); err != nil {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -254,11 +254,11 @@ nodes:
 	kcm, realKCM := controlPlaneProgram(t, "kube-controller-manager", bins)
 	scheduler, realScheduler := controlPlaneProgram(t, "kube-scheduler", bins)
 	sb := sandboxtest.StartWith(t, sandboxtest.Options{
-		UnitDirs: []string{systemd.HostPath(root, units.SystemdDir)},
+		UnitDirs: []string{filepath.Join(root, units.SystemdDir)},
 		Binds: map[string]string{
-			units.KubernetesDir:                       systemd.HostPath(root, units.KubernetesDir),
-			units.EtcdDataDir:                         systemd.HostPath(root, units.EtcdDataDir),
-			"/var/log/kubernetes":                     systemd.HostPath(root, "/var/log/kubernetes"),
+			units.KubernetesDir:                       filepath.Join(root, units.KubernetesDir),
+			units.EtcdDataDir:                         filepath.Join(root, units.EtcdDataDir),
+			"/var/log/kubernetes":                     filepath.Join(root, "/var/log/kubernetes"),
 			units.BinDir + "/hardway":                 hardway,
 			units.BinDir + "/kube-apiserver":          apiserverBin,
 			units.BinDir + "/kube-controller-manager": kcm,

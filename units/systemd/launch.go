@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/hardway-dev/hardway/internal/rootfs"
 	"github.com/hardway-dev/hardway/units/bundle"
 )
 
@@ -60,7 +62,8 @@ type JournalFunc func(ctx context.Context, unit string, lines int) ([]string, er
 // Launcher installs bundles and brings their units up.
 type Launcher struct {
 	Manager Manager // required unless DryRun
-	// Root is where node paths are installed; "" or "/" is the real filesystem.
+	// Root is where node paths are installed, "/" for the real filesystem; nothing is reached
+	// through a link under it (internal/rootfs). Required: "" is an error, not "/".
 	Root string
 	// Timeout bounds the wait for one tier of units to become healthy. Default 2 minutes.
 	Timeout time.Duration
@@ -173,14 +176,24 @@ func (l *Launcher) Launch(ctx context.Context, b *bundle.Bundle) (*Report, error
 	if err != nil {
 		return rep, err
 	}
-	if rep.Files, err = PlanFiles(l.Root, b.Files); err != nil {
+	if l.Root != "" && !l.DryRun {
+		if err := os.MkdirAll(l.Root, 0o755); err != nil { // a fresh root for a test or a chroot
+			return rep, fmt.Errorf("root %s: %w", l.Root, err)
+		}
+	}
+	root, err := rootfs.Open(l.Root)
+	if err != nil {
+		return rep, err
+	}
+	defer root.Close()
+	if rep.Files, err = PlanFiles(root, b.Files); err != nil {
 		return rep, err
 	}
 	if !l.DryRun {
 		if l.Manager == nil {
 			return rep, errors.New("launch: no systemd manager")
 		}
-		if _, err := Install(l.Root, b.Files); err != nil {
+		if _, err := Install(ctx, root, b.Files); err != nil {
 			return rep, err
 		}
 	}
@@ -222,7 +235,7 @@ func (l *Launcher) Launch(ctx context.Context, b *bundle.Bundle) (*Report, error
 			st = UnitState{Name: u.Name, ActiveState: "active", UnitFileState: "enabled"}
 		}
 		if !l.DryRun && st.LoadState != "" && st.LoadState != "loaded" {
-			return rep, &UnitError{Unit: u.Name, Action: "load", State: st, Err: fmt.Errorf("systemd did not load %s (LoadState=%s); check it with systemd-analyze verify", HostPath(l.Root, u.UnitPath()), st.LoadState)}
+			return rep, &UnitError{Unit: u.Name, Action: "load", State: st, Err: fmt.Errorf("systemd did not load %s (LoadState=%s); check it with systemd-analyze verify", root.HostPath(u.UnitPath()), st.LoadState)}
 		}
 		states[u.Name] = st
 		if !enabled(st.UnitFileState) {
@@ -290,7 +303,7 @@ func (l *Launcher) Launch(ctx context.Context, b *bundle.Bundle) (*Report, error
 		if err := errors.Join(errs...); err != nil {
 			return rep, err
 		}
-		if err := l.waitTier(ctx, tier, rep); err != nil {
+		if err := l.waitTier(ctx, root, tier, rep); err != nil {
 			return rep, err
 		}
 	}
@@ -298,7 +311,7 @@ func (l *Launcher) Launch(ctx context.Context, b *bundle.Bundle) (*Report, error
 }
 
 // waitTier waits until every unit of the tier is active and passes its health probe.
-func (l *Launcher) waitTier(ctx context.Context, tier []bundle.Unit, rep *Report) error {
+func (l *Launcher) waitTier(ctx context.Context, root *rootfs.Root, tier []bundle.Unit, rep *Report) error {
 	timeout := l.Timeout
 	if timeout == 0 {
 		timeout = 2 * time.Minute
@@ -320,7 +333,7 @@ func (l *Launcher) waitTier(ctx context.Context, tier []bundle.Unit, rep *Report
 				return
 			}
 			if u.Health != nil {
-				if err := WaitHealthy(tctx, l.Root, *u.Health, interval); err != nil {
+				if err := WaitHealthy(tctx, root, *u.Health, interval); err != nil {
 					errs[i] = l.unitError(ctx, u.Name, "health", err)
 					return
 				}

@@ -19,7 +19,7 @@ import (
 // and starts; a second launch touches nothing; changing one unit's input restarts that unit only.
 func TestLaunchRealSystemd(t *testing.T) {
 	root := t.TempDir()
-	sb := sandboxtest.Start(t, systemd.HostPath(root, bundle.SystemdDir))
+	sb := sandboxtest.Start(t, filepath.Join(root, bundle.SystemdDir))
 	mgr := sb.Connect(t)
 
 	svc := func(name, input string) []byte {
