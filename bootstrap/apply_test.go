@@ -108,7 +108,7 @@ func TestApplyBacksUpReplacedFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "pki/apiserver.crt " + ClusterFile + " nodes/cp-1/etc/kubernetes/pki/apiserver.crt nodes/cp-1/manifest.json nodes/cp-1.tar.gz"
+	want := "pki/apiserver.crt " + ClusterFile + " nodes/cp-1/etc/kubernetes/pki/apiserver.crt nodes/cp-1/manifest.json nodes/cp-1/manifest.json.sig nodes/cp-1.tar.gz"
 	if strings.Join(res.Written, " ") != want {
 		t.Errorf("wrote %v", res.Written)
 	}

@@ -23,6 +23,7 @@ const BundleDir = bundle.Dir
 type nodeBundle struct {
 	files    []bundle.File
 	manifest []byte
+	sig      []byte
 	tgz      []byte
 }
 
@@ -30,11 +31,11 @@ type nodeBundle struct {
 // the credentials its units read (their inputs and health probes), no more. read returns the
 // final content of a cluster-directory file (what the plan will write, else what is on disk).
 // Nodes are rendered in parallel and join the plan in file order.
-func (p *Plan) addBundles(fsys fs.FS, c *configs.Cluster, read func(string) ([]byte, error)) error {
+func (p *Plan) addBundles(fsys fs.FS, c *configs.Cluster, read func(string) ([]byte, error), s *signer) error {
 	bundles := make([]nodeBundle, len(c.Nodes))
 	errs := make([]error, len(c.Nodes))
 	parallel.Do(len(c.Nodes), runtime.GOMAXPROCS(0), func(i int) {
-		bundles[i], errs[i] = renderBundle(c, c.Nodes[i], read)
+		bundles[i], errs[i] = renderBundle(c, c.Nodes[i], read, s)
 	})
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -46,7 +47,7 @@ func (p *Plan) addBundles(fsys fs.FS, c *configs.Cluster, read func(string) ([]b
 }
 
 // renderBundle renders one node's bundle.
-func renderBundle(c *configs.Cluster, node configs.Node, read func(string) ([]byte, error)) (nodeBundle, error) {
+func renderBundle(c *configs.Cluster, node configs.Node, read func(string) ([]byte, error), s *signer) (nodeBundle, error) {
 	r, err := units.RenderNode(c, node, units.OptionsFor(c))
 	if err != nil {
 		return nodeBundle{}, err
@@ -72,7 +73,7 @@ func renderBundle(c *configs.Cluster, node configs.Node, read func(string) ([]by
 		if err != nil {
 			return fmt.Errorf("bundle for %s: %s (for %s): %w", node.Name, nf.Source, nodePath, err)
 		}
-		files[nodePath] = bundle.File{Path: nodePath, Kind: nodeFileKind(nf), Mode: nf.Mode, Data: data}
+		files[nodePath] = bundle.File{Path: nodePath, Kind: units.NodeFileKind(nf), Mode: nf.Mode, Data: data}
 		return nil
 	}
 	var bunits []bundle.Unit
@@ -110,21 +111,13 @@ func renderBundle(c *configs.Cluster, node configs.Node, read func(string) ([]by
 	if out.manifest, err = nb.Manifest().Marshal(); err != nil {
 		return nodeBundle{}, err
 	}
-	if out.tgz, err = nb.Archive(out.manifest); err != nil {
+	if out.sig, err = bundle.Sign(out.manifest, s.key, s.endorsements); err != nil {
+		return nodeBundle{}, err
+	}
+	if out.tgz, err = nb.Archive(out.manifest, out.sig); err != nil {
 		return nodeBundle{}, fmt.Errorf("bundle for %s: %w", node.Name, err)
 	}
 	return out, nil
-}
-
-// nodeFileKind is the bundle kind of a file the catalogue places on a node.
-func nodeFileKind(nf pki.NodeFile) bundle.Kind {
-	switch {
-	case nf.Mode == pki.ModeSecret:
-		return bundle.KindSecret
-	case nf.Kind == pki.NodeCertificate:
-		return bundle.KindCertificate
-	}
-	return bundle.KindConfig
 }
 
 func (p *Plan) addBundle(fsys fs.FS, node string, b nodeBundle) {
@@ -137,5 +130,6 @@ func (p *Plan) addBundle(fsys fs.FS, node string, b nodeBundle) {
 		p.addIfChanged(fsys, pki.Change{File: atomicfile.File{Path: base + f.Path, Data: f.Data, Mode: f.Mode}, Reason: reason, ID: "bundle/" + node})
 	}
 	p.addIfChanged(fsys, pki.Change{File: atomicfile.File{Path: base + "/" + bundle.ManifestName, Data: b.manifest, Mode: pki.ModePublic}, Reason: reason, ID: "bundle/" + node})
+	p.addIfChanged(fsys, pki.Change{File: atomicfile.File{Path: base + "/" + bundle.SignatureName, Data: b.sig, Mode: pki.ModePublic}, Reason: reason, ID: "bundle/" + node})
 	p.addIfChanged(fsys, pki.Change{File: atomicfile.File{Path: base + ".tar.gz", Data: b.tgz, Mode: pki.ModeSecret}, Reason: reason, ID: "bundle/" + node})
 }

@@ -37,7 +37,7 @@ func bundleFiles(t *testing.T, dir, node string) []string {
 	var out []string
 	root := filepath.Join(dir, BundleDir, node)
 	filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() && fi.Name() != "manifest.json" {
+		if err == nil && !fi.IsDir() && fi.Name() != bundle.ManifestName && fi.Name() != bundle.SignatureName {
 			out = append(out, strings.TrimPrefix(p, root))
 		}
 		return nil
@@ -184,7 +184,7 @@ func TestRenewTouchesOnlyItsBundle(t *testing.T) {
 			t.Errorf("renewing cp-2's etcd certificate changes %s", ch.Path)
 		}
 	}
-	if len(p.Changes) != 4 { // the cert, its bundle copy, the manifest, the archive
+	if len(p.Changes) != 5 { // the cert, its bundle copy, the manifest, its signature, the archive
 		var paths []string
 		for _, ch := range p.Changes {
 			paths = append(paths, ch.Path)
@@ -199,7 +199,7 @@ func TestSummarizeCountsByReason(t *testing.T) {
 	p := build(t, dir, c, Options{Renew: map[string]bool{"kube-proxy": true}})
 	var b strings.Builder
 	p.Summarize(&b)
-	want := "update      1 file(s): renewal requested\nupdate      1 file(s): its certificate, key, CA or server changed\nupdate      9 file(s): node bundles\n"
+	want := "update      1 file(s): renewal requested\nupdate      1 file(s): its certificate, key, CA or server changed\nupdate     12 file(s): node bundles\n"
 	if b.String() != want {
 		t.Errorf("summary:\n%s\nwant:\n%s", b.String(), want)
 	}

@@ -41,6 +41,9 @@ type Options struct {
 	NewKey   bool
 	Workers  int
 	Progress func(done, total int)
+	// RotateSigningKey replaces the bundle signing key with a new one that the old one endorses,
+	// so nodes that trust the old key accept bundles signed by the new.
+	RotateSigningKey bool
 }
 
 // Build plans what the cluster directory fsys needs for cluster c.
@@ -58,7 +61,11 @@ func Build(fsys fs.FS, c *configs.Cluster, opt Options) (*Plan, error) {
 		return nil, err
 	}
 	p.addIfChanged(fsys, pki.Change{File: atomicfile.File{Path: ClusterFile, Data: data, Mode: pki.ModePublic}, Reason: "the resolved cluster model"})
-	if err := p.addBundles(fsys, c, p.finalContent(fsys)); err != nil {
+	s, err := p.planSigning(fsys, opt.Rand, opt.RotateSigningKey)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.addBundles(fsys, c, p.finalContent(fsys), s); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -19,9 +19,11 @@
 #
 # For each node, in two phases:
 #   1. copy: DIR/nodes/NODE.tar.gz to the node's -r DIR (mode 0600: it holds the node's keys),
-#      and the hardway binary to /usr/local/bin/hardway (the path the units run `hardway etcd`
+#      with DIR/signing/bundle.pub (the key the bundle's signature is checked with: copied over
+#      the same ssh channel you trust to reach the node), and the hardway binary to /usr/local/bin/hardway (the path the units run `hardway etcd`
 #      from when the cluster uses hardway's etcd).
-#   2. launch: `hardway launch --node NODE --bundle -r DIR/NODE.tar.gz` on the node, which
+#   2. launch: `hardway launch --node NODE --bundle -r DIR/NODE.tar.gz --trust -r DIR/bundle.pub`
+#      on the node, which checks the bundle's signature,
 #      installs the files that changed and starts or restarts only the units that need it.
 #      The first control-plane node's launch also applies the cluster's bootstrap RBAC.
 #
@@ -145,8 +147,8 @@ copy_to() {
   staging=$(q "$remote_dir/.incoming")
   # A staging directory the ssh user owns, so scp can write there even when the user is not root.
   run ssh "${ssh_opts[@]}" "$dest" "$sudo install -d -m 0700 $rd && $sudo install -d -m 0700 -o \$(id -u) $staging" &&
-    run scp -q "${ssh_opts[@]}" "$dir/nodes/$node.tar.gz" "$binary" "$dest:$remote_dir/.incoming/" &&
-    run ssh "${ssh_opts[@]}" "$dest" "$sudo install -m 0600 $staging/$(q "$node.tar.gz") $rd/$(q "$node.tar.gz") && $sudo install -m 0755 $staging/$(q "$(basename "$binary")") /usr/local/bin/hardway && $sudo rm -rf $staging"
+    run scp -q "${ssh_opts[@]}" "$dir/nodes/$node.tar.gz" "$dir/signing/bundle.pub" "$binary" "$dest:$remote_dir/.incoming/" &&
+    run ssh "${ssh_opts[@]}" "$dest" "$sudo install -m 0600 $staging/$(q "$node.tar.gz") $rd/$(q "$node.tar.gz") && $sudo install -m 0644 $staging/bundle.pub $rd/bundle.pub && $sudo install -m 0755 $staging/$(q "$(basename "$binary")") /usr/local/bin/hardway && $sudo rm -rf $staging"
 }
 
 # 1. copy, every node before any launch: stop at the first node that cannot be reached.
@@ -168,7 +170,7 @@ launch_args=()
 
 launch() {
   local node=$1 dest=$2
-  run ssh "${ssh_opts[@]}" "$dest" "$sudo /usr/local/bin/hardway launch --node $(q "$node") --bundle $(q "$remote_dir/$node.tar.gz")${launch_args[*]:+ ${launch_args[*]}}"
+  run ssh "${ssh_opts[@]}" "$dest" "$sudo /usr/local/bin/hardway launch --node $(q "$node") --bundle $(q "$remote_dir/$node.tar.gz") --trust $(q "$remote_dir/bundle.pub")${launch_args[*]:+ ${launch_args[*]}}"
 }
 
 failed=()

@@ -14,13 +14,15 @@ import (
 func init() { register(newInitCmd) }
 
 func newInitCmd(g *globals) *cobra.Command {
-	var dryRun, force bool
+	var dryRun, force, rotate bool
 	cmd := &cobra.Command{
 		Use:   "init --config FILE [--dir DIR]",
 		Short: "Create or bring up to date a cluster directory: PKI, kubeconfigs, encryption config",
 		Long: `init reads the cluster file and makes DIR hold everything the cluster needs: the CAs, every
 component certificate (DIR/pki, kubeadm's file names), a kubeconfig per component
-(DIR/kubeconfigs) and an encryption configuration for secrets at rest.
+(DIR/kubeconfigs), an encryption configuration for secrets at rest, and a bundle per node
+(DIR/nodes), signed with the cluster's bundle signing key (DIR/signing/bundle.key; nodes trust
+DIR/signing/bundle.pub, given once to 'hardway launch --trust').
 
 Running it again writes nothing when nothing changed. When the cluster file changed, it reissues
 only what drifted (a new node, a new SAN, a changed subject), saying why, and keeps the files it
@@ -40,7 +42,7 @@ replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced wit
 			now := time.Now()
 			progress := newProgress(g, "issuing certificates")
 			plan, err := bootstrap.Build(os.DirFS(g.dir), c, bootstrap.Options{
-				Now: now, Rand: rand.Reader, Force: force, Progress: progress.update,
+				Now: now, Rand: rand.Reader, Force: force, Progress: progress.update, RotateSigningKey: rotate,
 			})
 			progress.done()
 			if err != nil {
@@ -52,6 +54,7 @@ replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced wit
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and write nothing")
 	cmd.Flags().BoolVar(&force, "force", false, "replace CAs and keys that no longer match the configuration, and reissue certificates signed by another CA")
+	cmd.Flags().BoolVar(&rotate, "rotate-signing-key", false, "replace the bundle signing key with a new one that the old one endorses, so nodes that trust the old key accept the new bundles (the old key goes to backup/)")
 	addConfigFlags(cmd.Flags())
 	return cmd
 }

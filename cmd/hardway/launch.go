@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hardway-dev/hardway/bootstrap"
 	"github.com/hardway-dev/hardway/bootstrap/rbac"
 	"github.com/hardway-dev/hardway/units"
 	"github.com/hardway-dev/hardway/units/bundle"
@@ -30,7 +32,15 @@ type launchOptions struct {
 	dryRun  bool
 	timeout time.Duration
 	socket  string
+
+	trust            string
+	insecureUnsigned bool
+	rollback         bool
 }
+
+// launchPolicy is what a bundle may install: what the renderer writes. Tests of the command
+// with bundles of their own replace it.
+var launchPolicy = units.Installable
 
 func newLaunchCmd(g *globals) *cobra.Command {
 	o := &launchOptions{}
@@ -65,6 +75,9 @@ A second launch with nothing changed touches nothing and says so. --dry-run prin
 	f.StringVar(&o.root, "root", "/", "install the node paths under this directory")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would change; write nothing, start nothing")
 	f.DurationVar(&o.timeout, "timeout", 2*time.Minute, "how long each tier of units may take to become healthy")
+	f.StringVar(&o.trust, "trust", "", "the cluster's bundle signing key (CLUSTER/"+bootstrap.SigningPub+"), trusted from now on; needed on a node's first launch")
+	f.BoolVar(&o.insecureUnsigned, "insecure-unsigned", false, "install a bundle without checking its signature (anyone who can hand this node a bundle gets root on it)")
+	f.BoolVar(&o.rollback, "rollback", false, "reinstall the bundle this node ran before the current one (kept in "+systemd.PreviousBundle+")")
 	f.StringVar(&o.socket, "systemd-socket", "", "talk to the systemd manager at this private socket (e.g. a user manager's $XDG_RUNTIME_DIR/systemd/private) instead of the system one")
 	return cmd
 }
@@ -85,11 +98,46 @@ func runLaunch(ctx context.Context, g *globals, o *launchOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	state, err := systemd.OpenNodeState(o.root)
+	if err != nil {
+		return err
+	}
+	defer state.Close()
+	trusted, err := state.Trusted()
+	if err != nil {
+		return err
+	}
+	if o.trust != "" {
+		data, err := os.ReadFile(o.trust)
+		if err != nil {
+			return usagef("--trust %s: %v", o.trust, err)
+		}
+		keys, err := bundle.ParsePublicKeys(data)
+		if err != nil {
+			return usagef("--trust %s: %v; give the cluster's %s", o.trust, err, bootstrap.SigningPub)
+		}
+		trusted = append(keys, trusted...)
+	}
+	policy, err := launchPolicy()
+	if err != nil {
+		return err
+	}
+	var signer ed25519.PublicKey
+	warn := func(msg string) { g.log.Warn(msg) }
+	opts := bundle.Options{Verify: systemd.SignatureCheck(trusted, o.insecureUnsigned, &signer, warn), Policy: policy}
 	location := o.bundle
-	if location == "" {
+	switch {
+	case o.rollback && o.bundle != "":
+		return usagef("--rollback reinstalls the bundle kept on this node; it takes no --bundle")
+	case o.rollback:
+		location = state.HostPath(systemd.PreviousBundle)
+		if _, err := os.Stat(location); err != nil {
+			return fmt.Errorf("--rollback: no previous bundle on this node (%s): launch has installed only one so far", location)
+		}
+	case location == "":
 		location = g.dir
 	}
-	b, err := bundle.Open(ctx, location, o.node, bundle.Options{})
+	b, err := bundle.Open(ctx, location, o.node, opts)
 	if err != nil {
 		return err
 	}
@@ -113,6 +161,17 @@ func runLaunch(ctx context.Context, g *globals, o *launchOptions) error {
 	}
 	if err != nil {
 		return err
+	}
+	if !o.dryRun {
+		// Trust and keep only what came up: a failed bundle is neither pinned nor a rollback target.
+		if signer != nil {
+			if err := state.Pin(signer); err != nil {
+				return err
+			}
+		}
+		if err := state.Keep(b); err != nil {
+			return err
+		}
 	}
 	return applyBootstrapRBAC(ctx, g, b, o.dryRun)
 }

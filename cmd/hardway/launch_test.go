@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,12 +23,13 @@ import (
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/units"
 	"github.com/hardway-dev/hardway/units/bundle"
+	"github.com/hardway-dev/hardway/units/systemd"
 	"github.com/hardway-dev/hardway/units/systemd/sandboxtest"
 )
 
 // writeArchive writes a node bundle archive with package bundle, as `hardway init` does: files
-// ending in .service are units, the rest configs, all 0644.
-func writeArchive(t *testing.T, p, node string, files map[string]string, units []bundle.Unit) {
+// ending in .service are units, the rest configs, all 0644; signed with key unless it is nil.
+func writeArchive(t *testing.T, p, node string, files map[string]string, units []bundle.Unit, key ed25519.PrivateKey) {
 	t.Helper()
 	var fs []bundle.File
 	for fp, data := range files {
@@ -42,7 +44,13 @@ func writeArchive(t *testing.T, p, node string, files map[string]string, units [
 	if err != nil {
 		t.Fatal(err)
 	}
-	archive, err := b.Archive(manifest)
+	var sig []byte
+	if key != nil {
+		if sig, err = bundle.Sign(manifest, key, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	archive, err := b.Archive(manifest, sig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,14 +78,41 @@ func TestLaunchCommandArchiveRealSystemd(t *testing.T) {
 		{Name: "alpha.service", Inputs: []string{"/etc/alpha.conf"}},
 		{Name: "beta.service", Inputs: []string{"/etc/beta.conf"}, After: []string{"alpha.service"}},
 	}
+	// These units are not hardway's: allow exactly them, as units.Installable allows the
+	// rendered ones.
+	saved := launchPolicy
+	t.Cleanup(func() { launchPolicy = saved })
+	launchPolicy = func() (*bundle.Policy, error) {
+		p := &bundle.Policy{Files: map[string]bundle.Allowed{}, Units: map[string]bundle.UnitAllowance{}}
+		for f := range files {
+			kind := bundle.KindConfig
+			if strings.HasSuffix(f, ".service") {
+				kind = bundle.KindUnit
+				p.Units[path.Base(f)] = bundle.UnitAllowance{Commands: [][]string{{"/bin/sleep"}},
+					Options: map[string]bool{"Unit.Description": true, "Service.ExecStart": true, "Install.WantedBy": true}}
+			}
+			p.Files[f] = bundle.Allowed{Kind: kind, Mode: 0o644}
+		}
+		return p, nil
+	}
+	pub, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPEM, _ := bundle.MarshalPublicKey(pub)
+	trust := writeFile(t, "bundle.pub", string(pubPEM))
 	archive := filepath.Join(t.TempDir(), "n1.tar.gz")
-	writeArchive(t, archive, "n1", files, mus)
-	launch := func() string {
+	writeArchive(t, archive, "n1", files, mus, key)
+	launch := func(extra ...string) string {
 		t.Helper()
-		return mustHardway(t, "launch", "--node", "n1", "--bundle", archive, "--root", root, "--systemd-socket", sb.Socket, "--timeout", "1m")
+		return mustHardway(t, append([]string{"launch", "--node", "n1", "--bundle", archive, "--root", root, "--systemd-socket", sb.Socket, "--timeout", "1m"}, extra...)...)
+	}
+	// Before the node trusts a key, nothing is installed.
+	if _, errs, code := hardway(t, "launch", "--node", "n1", "--bundle", archive, "--root", root, "--systemd-socket", sb.Socket); code == 0 || !strings.Contains(errs, "trusts no bundle signing key yet") {
+		t.Fatalf("no trust: exit %d\n%s", code, errs)
 	}
 
-	out := launch()
+	out := launch("--trust", trust)
 	for _, want := range []string{"create  /etc/alpha.conf (0644)", "daemon-reload", "start   alpha.service", "start   beta.service", "healthy: alpha.service, beta.service"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("first launch: no %q in\n%s", want, out)
@@ -87,18 +122,40 @@ func TestLaunchCommandArchiveRealSystemd(t *testing.T) {
 		t.Fatalf("installed file: %q, %v", b, err)
 	}
 
+	// The key is pinned: later launches need no --trust.
 	if out = launch(); !strings.Contains(out, "nothing to do") || strings.Contains(out, "start") {
 		t.Errorf("second launch:\n%s", out)
 	}
 
 	files["/etc/beta.conf"] = "v2"
-	writeArchive(t, archive, "n1", files, mus)
+	writeArchive(t, archive, "n1", files, mus, key)
 	out = launch()
 	if !strings.Contains(out, "update  /etc/beta.conf") || !strings.Contains(out, "restart beta.service") || strings.Contains(out, "restart alpha") || strings.Contains(out, "daemon-reload") {
 		t.Errorf("launch after a change:\n%s", out)
 	}
 
+	// --rollback reinstalls the bundle before: v1 again, beta restarted.
+	out = mustHardway(t, "launch", "--node", "n1", "--rollback", "--root", root, "--systemd-socket", sb.Socket, "--timeout", "1m")
+	if b, _ := os.ReadFile(filepath.Join(root, "/etc/beta.conf")); string(b) != "v1" || !strings.Contains(out, "restart beta.service") {
+		t.Errorf("rollback: beta.conf %q\n%s", b, out)
+	}
+
+	// Unsigned, or signed by a key the node does not trust: refused before anything is touched.
+	writeArchive(t, archive, "n1", files, mus, nil)
+	if _, errs, code := hardway(t, "launch", "--node", "n1", "--bundle", archive, "--root", root, "--systemd-socket", sb.Socket); code == 0 || !strings.Contains(errs, "not signed") {
+		t.Errorf("unsigned: exit %d\n%s", code, errs)
+	}
+	_, other, _ := ed25519.GenerateKey(nil)
+	writeArchive(t, archive, "n1", files, mus, other)
+	if _, errs, code := hardway(t, "launch", "--node", "n1", "--bundle", archive, "--root", root, "--systemd-socket", sb.Socket); code == 0 || !strings.Contains(errs, "which this node does not trust") {
+		t.Errorf("another key: exit %d\n%s", code, errs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "/etc/beta.conf")); string(b) != "v1" {
+		t.Errorf("a refused bundle changed beta.conf to %q", b)
+	}
+
 	// The wrong node's archive is refused before anything is touched.
+	writeArchive(t, archive, "n1", files, mus, key)
 	if _, errs, code := hardway(t, "launch", "--node", "n2", "--bundle", archive, "--root", root, "--systemd-socket", sb.Socket); code == 0 || !strings.Contains(errs, `for node "n1", not "n2"`) {
 		t.Errorf("wrong node: exit %d\n%s", code, errs)
 	}
@@ -240,5 +297,56 @@ func TestLaunchBootstrapRBACStep(t *testing.T) {
 	out.Reset()
 	if err := applyBootstrapRBAC(context.Background(), g, bundle.New("w-1", nil, nil), false); err != nil || out.Len() != 0 || len(requests) != n {
 		t.Fatalf("a worker's bundle: %v, %q", err, out.String())
+	}
+}
+
+// Bundles from init are signed and pass the renderer's policy: a node that was given the
+// cluster's signing key takes them, and after `init --rotate-signing-key` it takes the bundles
+// signed by the new key through the old key's endorsement, with no new --trust.
+func TestLaunchTakesInitSignedBundles(t *testing.T) {
+	dir := t.TempDir()
+	mustHardway(t, "init", "--config", "../../configs/examples/single.yaml", "--dir", dir)
+	root := t.TempDir()
+	archive := filepath.Join(dir, "nodes", "node1.tar.gz")
+	dry := func(extra ...string) (string, string, int) {
+		return hardway(t, append([]string{"launch", "--dry-run", "--node", "node1", "--bundle", archive, "--root", root}, extra...)...)
+	}
+	if _, errs, code := dry(); code == 0 || !strings.Contains(errs, "--trust") {
+		t.Fatalf("no trusted key: exit %d\n%s", code, errs)
+	}
+	if out, errs, code := dry("--trust", filepath.Join(dir, "signing", "bundle.pub")); code != 0 || !strings.Contains(out, "would create  /etc/kubernetes/pki/ca.crt") {
+		t.Fatalf("signed bundle: exit %d\n%s%s", code, out, errs)
+	}
+	// A dry run pins nothing; pin the key as a real launch would.
+	pub, err := os.ReadFile(filepath.Join(dir, "signing", "bundle.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(root, "var/lib/hardway"), 0o700)
+	os.WriteFile(filepath.Join(root, systemd.TrustedKeysFile), pub, 0o644)
+	if _, errs, code := dry(); code != 0 {
+		t.Fatalf("pinned key: exit %d\n%s", code, errs)
+	}
+
+	out := mustHardway(t, "init", "--config", "../../configs/examples/single.yaml", "--dir", dir, "--rotate-signing-key")
+	if !strings.Contains(out, "rotated bundle signing key") {
+		t.Errorf("rotation:\n%s", out)
+	}
+	if _, errs, code := dry(); code != 0 {
+		t.Errorf("a bundle signed by the rotated key, the old one pinned: exit %d\n%s", code, errs)
+	}
+	// A bundle changed after init: its signature no longer matches.
+	b, err := bundle.ReadArchive(context.Background(), archive, "node1", bundle.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := bytes.Replace(b.RawManifest, []byte(`"mode": "0600"`), []byte(`"mode": "0400"`), 1)
+	tampered, err := b.Archive(m, b.Signature)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(archive, tampered, 0o600)
+	if _, errs, code := dry(); code == 0 || !strings.Contains(errs, "the signature does not match") {
+		t.Errorf("tampered manifest: exit %d\n%s", code, errs)
 	}
 }

@@ -22,10 +22,10 @@ var gzipWriters = sync.Pool{New: func() any {
 }}
 
 // Archive packs b as <node>.tar.gz: manifest.json first (manifest is b.Manifest().Marshal()'s
-// bytes), then every entry by its path relative to /, parents before children, owned by root,
-// modes kept. `tar -xzpf <node>.tar.gz -C /` unpacks it by hand; `hardway launch` reads it
+// bytes), its signature next when sig is not nil, then every entry by its path relative to /,
+// parents before children, owned by root, modes kept. `tar -xzpf <node>.tar.gz -C /` unpacks it by hand; `hardway launch` reads it
 // without unpacking.
-func (b *Bundle) Archive(manifest []byte) ([]byte, error) {
+func (b *Bundle) Archive(manifest, sig []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	gz := gzipWriters.Get().(*gzip.Writer)
 	defer gzipWriters.Put(gz)
@@ -55,6 +55,14 @@ func (b *Bundle) Archive(manifest []byte) ([]byte, error) {
 	}
 	if _, err := tw.Write(manifest); err != nil {
 		return nil, err
+	}
+	if sig != nil {
+		if err := tw.WriteHeader(header(tar.TypeReg, SignatureName, 0o644, len(sig))); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(sig); err != nil {
+			return nil, err
+		}
 	}
 	for _, f := range b.Files {
 		if f.Kind == KindDirectory {

@@ -42,6 +42,9 @@ type Bundle struct {
 	Node  string
 	Files []File // sorted by path
 	Units []Unit // in start order
+	// RawManifest and Signature are the bytes a reader read (manifest.json and
+	// manifest.json.sig, nil when unsigned), so the bundle can be kept exactly as it came.
+	RawManifest, Signature []byte
 }
 
 // New returns node's bundle of files (sorted here by path) and units.

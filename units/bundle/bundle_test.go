@@ -65,7 +65,7 @@ func writeArchive(t *testing.T, b *bundle.Bundle) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := b.Archive(m)
+	data, err := b.Archive(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestReadersRefuseTamperingAndStrangers(t *testing.T) {
 	b := sample()
 	extra := bundle.New("w1", append(b.Files, bundle.File{Path: "/etc/cron.d/x", Kind: bundle.KindConfig, Mode: 0o644, Data: []byte("* * * * * root sh")}), b.Units)
 	m, _ := b.Manifest().Marshal()
-	data, err := extra.Archive(m)
+	data, err := extra.Archive(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

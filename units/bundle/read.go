@@ -35,6 +35,8 @@ type Options struct {
 	// Verify, when set, is given the manifest's bytes and its signature before they are
 	// parsed; its error refuses the bundle.
 	Verify Verifier
+	// Policy, when set, is what the bundle may install; anything else refuses it.
+	Policy *Policy
 }
 
 // Open reads node's bundle from location, which is one of: the node's archive (<node>.tar.gz,
@@ -192,7 +194,7 @@ func decode(ctx context.Context, mpath string, manifest, sig []byte, node string
 	if m.Node != node {
 		return nil, fmt.Errorf("%s: node: the manifest is for node %q, not %q; check --node and --bundle", mpath, m.Node, node)
 	}
-	b := &Bundle{Node: m.Node, Units: m.Units, Files: make([]File, 0, len(m.Files))}
+	b := &Bundle{Node: m.Node, Units: m.Units, Files: make([]File, 0, len(m.Files)), RawManifest: manifest, Signature: sig}
 	var ps problems
 	for i, e := range m.Files {
 		if err := ctx.Err(); err != nil {
@@ -218,5 +220,10 @@ func decode(ctx context.Context, mpath string, manifest, sig []byte, node string
 		return nil, err
 	}
 	b.Files = New(b.Node, b.Files, nil).Files
+	if opt.Policy != nil {
+		if err := opt.Policy.Check(b); err != nil {
+			return nil, fmt.Errorf("%s: %w", mpath, err)
+		}
+	}
 	return b, nil
 }

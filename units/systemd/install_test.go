@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hardway-dev/hardway/internal/rootfs"
+	"github.com/hardway-dev/hardway/units"
 	"github.com/hardway-dev/hardway/units/bundle"
 )
 
@@ -72,5 +73,18 @@ func TestInstallFollowsNoLink(t *testing.T) {
 	}
 	if changed, err := Install(context.Background(), root, files); err != nil || len(changed) != 0 {
 		t.Errorf("second install: %v, %v", changed, err)
+	}
+}
+
+// No bundle may write launch's own state: the policy read off the renderer has no path there.
+func TestStateDirIsOutOfBundlesReach(t *testing.T) {
+	pol, err := units.Installable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range pol.Files {
+		if p == StateDir || strings.HasPrefix(p, StateDir+"/") {
+			t.Errorf("a bundle may write %s", p)
+		}
 	}
 }

@@ -268,7 +268,7 @@ nodes:
 	c := &realCluster{hardway: hardway, work: work, dir: dir, apiPort: apiPort, bundle: b, mgr: sb.Connect(t), realControllers: realKCM && realScheduler}
 	c.launch = func() string {
 		t.Helper()
-		cmd := exec.Command(hardway, "launch", "--node", "cp1", "--bundle", archive, "--root", root, "--systemd-socket", sb.Socket, "--timeout", "3m")
+		cmd := exec.Command(hardway, "launch", "--node", "cp1", "--bundle", archive, "--root", root, "--trust", filepath.Join(dir, "signing", "bundle.pub"), "--systemd-socket", sb.Socket, "--timeout", "3m")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("hardway launch: %v\n%s", err, out) // the sandbox prints its log, with the units' output

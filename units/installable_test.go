@@ -1,0 +1,104 @@
+package units
+
+import (
+	"io/fs"
+	"strings"
+	"testing"
+
+	"github.com/hardway-dev/hardway/pki"
+	"github.com/hardway-dev/hardway/units/bundle"
+)
+
+// nodeBundle is what a bundle of node holds: its rendered files and units and every credential
+// the catalogue places on it (more than init packs, which is only what the units read).
+func nodeBundle(t *testing.T, example, node string, opt Options) *bundle.Bundle {
+	t.Helper()
+	c := loadExample(t, example)
+	r := renderNode(t, c, node, opt)
+	files := r.Files
+	for _, nf := range pki.NodeFiles(c, node) {
+		files = append(files, bundle.File{Path: nf.NodePath, Kind: NodeFileKind(nf), Mode: nf.Mode, Data: []byte("x")})
+	}
+	var us []bundle.Unit
+	for _, u := range r.Units {
+		us = append(us, bundle.Unit{Name: u.Name, Inputs: u.Inputs, After: u.After, Health: u.Health})
+	}
+	return bundle.New(node, files, us)
+}
+
+// Everything the renderer writes for every node of every example passes the policy read off
+// the renderer; what it would never write is refused, each with its path or unit named.
+func TestInstallablePolicy(t *testing.T) {
+	pol, err := Installable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ex := range examples {
+		c := loadExample(t, ex)
+		for _, n := range c.Nodes {
+			for _, opt := range []Options{{}, {Implementation: map[Component]Implementation{Etcd: Hardway}}} {
+				if err := pol.Check(nodeBundle(t, ex, n.Name, opt)); err != nil {
+					t.Errorf("%s/%s: %v", ex, n.Name, err)
+				}
+			}
+		}
+	}
+	unitOf := func(b *bundle.Bundle, name string) *bundle.File {
+		for i := range b.Files {
+			if b.Files[i].Path == bundle.SystemdDir+"/"+name {
+				return &b.Files[i]
+			}
+		}
+		t.Fatalf("no %s", name)
+		return nil
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(b *bundle.Bundle)
+		want   string
+	}{
+		{"ssh keys", addFile("/root/.ssh/authorized_keys", bundle.KindConfig, 0o600), "/root/.ssh/authorized_keys is not a path hardway renders"},
+		{"sudoers", addFile("/etc/sudoers.d/hardway", bundle.KindConfig, 0o440), "/etc/sudoers.d/hardway is not a path hardway renders"},
+		{"preload", addFile("/etc/ld.so.preload", bundle.KindConfig, 0o644), "/etc/ld.so.preload is not a path hardway renders"},
+		{"cron", addFile("/etc/cron.d/x", bundle.KindConfig, 0o644), "/etc/cron.d/x is not a path hardway renders"},
+		{"another unit", addFile("/etc/systemd/system/backdoor.service", bundle.KindUnit, 0o644), "/etc/systemd/system/backdoor.service is not a path hardway renders"},
+		{"a drop-in", addFile("/etc/systemd/system/kubelet.service.d/10-x.conf", bundle.KindUnit, 0o644), "kubelet.service.d/10-x.conf is not a path"},
+		{"a shell as the kubelet", func(b *bundle.Bundle) {
+			f := unitOf(b, "kubelet.service")
+			f.Data = []byte(strings.Replace(string(f.Data), "ExecStart=/usr/local/bin/kubelet", "ExecStart=/bin/sh -c id", 1))
+		}, `starts "/bin/sh -c", not a program hardway renders for kubelet.service`},
+		{"a pre-start command", func(b *bundle.Bundle) {
+			f := unitOf(b, "kubelet.service")
+			f.Data = []byte(strings.Replace(string(f.Data), "[Service]\n", "[Service]\nExecStartPre=/bin/sh -c id\n", 1))
+		}, "sets Service.ExecStartPre=, which hardway's kubelet.service does not"},
+		{"a readable key", func(b *bundle.Bundle) {
+			for i := range b.Files {
+				if b.Files[i].Path == KubeletServingKey {
+					b.Files[i].Mode = 0o644
+				}
+			}
+		}, "/var/lib/kubelet/pki/kubelet.key: 0644 is wider than its 0600"},
+		{"a setuid unit", func(b *bundle.Bundle) { unitOf(b, "kubelet.service").Mode = 0o4755 }, "is wider than its 0644"},
+		{"a key as a config", func(b *bundle.Bundle) {
+			for i := range b.Files {
+				if b.Files[i].Path == KubeletServingKey {
+					b.Files[i].Kind = bundle.KindConfig
+				}
+			}
+		}, "kubelet.key is a secret, not a config"},
+	} {
+		b := nodeBundle(t, "ha", "worker-1", Options{})
+		tc.change(b)
+		if err := pol.Check(b); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v\nwant %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func addFile(p string, kind bundle.Kind, mode uint32) func(b *bundle.Bundle) {
+	return func(b *bundle.Bundle) {
+		b.Files = append(b.Files, bundle.File{Path: p, Kind: kind, Mode: fsMode(mode), Data: []byte("x")})
+	}
+}
+
+func fsMode(m uint32) fs.FileMode { return fs.FileMode(m) }
