@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -183,5 +184,34 @@ func TestDryRunWritesNothing(t *testing.T) {
 	rep.Describe(&out)
 	if !strings.Contains(out.String(), "would create  /etc/systemd/system/etcd.service (0644)") || !strings.Contains(out.String(), "would daemon-reload") {
 		t.Fatalf("dry run report:\n%s", out.String())
+	}
+}
+
+// Cancelling the launch's context (SIGTERM and SIGINT do, in `hardway launch`) stops it while it
+// waits for a unit that never becomes healthy, long before the tier's timeout.
+func TestLaunchStopsWhenCancelled(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing answers there: the probe fails until the end of time
+	b := bundle.New("n", []bundle.File{{Path: bundle.SystemdDir + "/x.service", Kind: bundle.KindUnit, Mode: 0o644, Data: []byte("[Service]\n")}},
+		[]bundle.Unit{{Name: "x.service", Health: &bundle.Health{Kind: bundle.HealthKubelet, URL: "http://" + addr + "/healthz"}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := (&Launcher{Manager: newFake(), Root: t.TempDir(), Timeout: time.Hour, Interval: 10 * time.Millisecond}).Launch(ctx, b)
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("launch ended with %v, want context.Canceled", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("launch still running a minute after its context was cancelled")
 	}
 }
