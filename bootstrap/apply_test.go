@@ -49,11 +49,11 @@ func build(t testing.TB, dir string, c *configs.Cluster, opt Options) *Plan {
 func TestApplyModesAndIdempotence(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cluster")
 	c := cluster(t)
-	lock, err := Lock(dir)
+	lock, _, err := Lock(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Lock(dir); err == nil || !strings.Contains(err.Error(), "another") {
+	if _, _, err := Lock(dir); err == nil || !strings.Contains(err.Error(), "another") {
 		t.Errorf("a second lock: %v", err)
 	}
 	defer lock.Unlock()
@@ -127,7 +127,12 @@ const crashPoints = 16
 // run's writes, the first and the last included.
 func TestCrashBeforeWrites(t *testing.T) {
 	c := cluster(t)
-	total := len(build(t, t.TempDir(), c, Options{}).Changes)
+	total := 0 // the writes BeforeWrite sees
+	for _, ch := range build(t, t.TempDir(), c, Options{}).Changes {
+		if ch.Action != pki.Chmod {
+			total++
+		}
+	}
 	if total < 20 {
 		t.Fatalf("only %d changes planned", total)
 	}
@@ -169,18 +174,22 @@ func TestCrashBeforeWrites(t *testing.T) {
 	}
 }
 
+// A link in the cluster directory is never followed: the planner refuses a directory that holds
+// one, naming it, and the writer refuses to write through one that appeared after the plan.
 func TestApplyRefusesSymlinkTargets(t *testing.T) {
 	dir := t.TempDir()
 	c := cluster(t)
 	os.MkdirAll(filepath.Join(dir, "pki"), 0o700)
+	p, err := Build(os.DirFS(dir), c, Options{Now: now, Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
 	outside := filepath.Join(t.TempDir(), "stolen.key")
 	if err := os.Symlink(outside, filepath.Join(dir, "pki", "ca.key")); err != nil {
 		t.Fatal(err)
 	}
-	// The planner reads through the link (nothing there yet: a new CA), the writer refuses it.
-	p, err := Build(os.DirFS(dir), c, Options{Now: now, Rand: rand.Reader})
-	if err != nil {
-		t.Fatal(err)
+	if _, err := Build(os.DirFS(dir), c, Options{Now: now, Rand: rand.Reader}); err == nil || !strings.Contains(err.Error(), "pki/ca.key -> "+outside) {
+		t.Errorf("planning with a link: %v", err)
 	}
 	_, err = Apply(dir, p, ApplyOptions{Now: now})
 	if err == nil || !strings.Contains(err.Error(), "symbolic link") {
@@ -188,5 +197,79 @@ func TestApplyRefusesSymlinkTargets(t *testing.T) {
 	}
 	if _, err := os.Stat(outside); err == nil {
 		t.Error("a key was written through the link")
+	}
+}
+
+// A CA re-key stopped before any of its writes (the removal of its record included) is
+// finished by plain init: everything verifies, the bundles included, and the record, written
+// first and removed last, is gone.
+func TestRekeyStoppedAnywhereIsFinished(t *testing.T) {
+	c := cluster(t)
+	base := t.TempDir()
+	if _, err := Apply(base, build(t, base, c, Options{}), ApplyOptions{Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	rekey := Options{Renew: map[string]bool{"ca": true}, NewKey: true}
+	var order []string
+	if _, err := Apply(t.TempDir(), build(t, base, c, rekey), ApplyOptions{Now: now, BeforeWrite: func(p string) error {
+		order = append(order, p)
+		return nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if order[0] != pki.RekeyRecord || order[1] != "pki/ca.key" || order[len(order)-1] != pki.RekeyRecord {
+		t.Fatalf("the re-key record is not written first and removed last: %v", order)
+	}
+	stop := errors.New("simulated crash")
+	for _, k := range e2e.Spread(len(order), crashPoints) {
+		dir := filepath.Join(t.TempDir(), "cluster")
+		copyDir(t, base, dir)
+		n := 0
+		_, err := Apply(dir, build(t, dir, c, rekey), ApplyOptions{Now: now, BeforeWrite: func(string) error {
+			if n == k {
+				return stop
+			}
+			n++
+			return nil
+		}})
+		if !errors.Is(err, stop) {
+			t.Fatalf("write %d: %v", k, err)
+		}
+		if _, err := Apply(dir, build(t, dir, c, Options{}), ApplyOptions{Now: now.Add(time.Minute)}); err != nil {
+			t.Fatalf("init after a stop at write %d (%s): %v", k, order[k], err)
+		}
+		if ps := Verify(t.Context(), dir, c, now); len(ps) > 0 {
+			t.Errorf("stopped at write %d (%s), then init: %v", k, order[k], ps)
+		}
+	}
+}
+
+// copyDir copies the cluster directory src to dst, modes kept.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			if err := os.MkdirAll(target, 0o700); err != nil {
+				return err
+			}
+			return os.Chmod(target, fi.Mode().Perm())
+		}
+		data, err := os.ReadFile(p)
+		if err == nil {
+			err = os.WriteFile(target, data, fi.Mode().Perm())
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -46,11 +46,31 @@ func (p *Plan) addBundles(fsys fs.FS, c *configs.Cluster, read func(string) ([]b
 	return nil
 }
 
-// renderBundle renders one node's bundle.
+// renderBundle renders one node's bundle: composed, signed and packed.
 func renderBundle(c *configs.Cluster, node configs.Node, read func(string) ([]byte, error), s *signer) (nodeBundle, error) {
-	r, err := units.RenderNode(c, node, units.OptionsFor(c))
+	nb, err := composeBundle(c, node, read)
 	if err != nil {
 		return nodeBundle{}, err
+	}
+	out := nodeBundle{files: nb.Files}
+	if out.manifest, err = nb.Manifest().Marshal(); err != nil {
+		return nodeBundle{}, err
+	}
+	if out.sig, err = bundle.Sign(out.manifest, s.key, s.endorsements); err != nil {
+		return nodeBundle{}, err
+	}
+	if out.tgz, err = nb.Archive(out.manifest, out.sig); err != nil {
+		return nodeBundle{}, fmt.Errorf("bundle for %s: %w", node.Name, err)
+	}
+	return out, nil
+}
+
+// composeBundle is the bundle init writes for node: its rendered units and files, and the
+// copies of the cluster-directory files they read (read returns a file's content), validated.
+func composeBundle(c *configs.Cluster, node configs.Node, read func(string) ([]byte, error)) (*bundle.Bundle, error) {
+	r, err := units.RenderNode(c, node, units.OptionsFor(c))
+	if err != nil {
+		return nil, err
 	}
 	files := map[string]bundle.File{}
 	for _, f := range r.Files {
@@ -80,13 +100,13 @@ func renderBundle(c *configs.Cluster, node configs.Node, read func(string) ([]by
 	for _, u := range r.Units {
 		for _, in := range u.Inputs {
 			if err := need(in); err != nil {
-				return nodeBundle{}, err
+				return nil, err
 			}
 		}
 		if h := u.Health; h != nil {
 			for _, in := range []string{h.CA, h.Cert, h.Key} {
 				if err := need(in); err != nil {
-					return nodeBundle{}, err
+					return nil, err
 				}
 			}
 		}
@@ -96,7 +116,7 @@ func renderBundle(c *configs.Cluster, node configs.Node, read func(string) ([]by
 	// break-glass credentials; no other node carries them.
 	if cps := c.NodesWith(configs.RoleControlPlane); len(cps) > 0 && cps[0].Name == node.Name {
 		if err := need(units.SuperAdminKubeconfig); err != nil {
-			return nodeBundle{}, err
+			return nil, err
 		}
 	}
 	all := make([]bundle.File, 0, len(files))
@@ -105,31 +125,33 @@ func renderBundle(c *configs.Cluster, node configs.Node, read func(string) ([]by
 	}
 	nb := bundle.New(node.Name, all, bunits)
 	if err := nb.Validate(); err != nil {
-		return nodeBundle{}, err
+		return nil, err
 	}
-	out := nodeBundle{files: nb.Files}
-	if out.manifest, err = nb.Manifest().Marshal(); err != nil {
-		return nodeBundle{}, err
-	}
-	if out.sig, err = bundle.Sign(out.manifest, s.key, s.endorsements); err != nil {
-		return nodeBundle{}, err
-	}
-	if out.tgz, err = nb.Archive(out.manifest, out.sig); err != nil {
-		return nodeBundle{}, fmt.Errorf("bundle for %s: %w", node.Name, err)
-	}
-	return out, nil
+	return nb, nil
 }
 
 func (p *Plan) addBundle(fsys fs.FS, node string, b nodeBundle) {
-	base := path.Join(BundleDir, node)
 	reason := "bundle for " + node
+	for _, f := range b.clusterFiles(node) {
+		p.managed = append(p.managed, pki.ManagedFile{Path: f.Path, Mode: f.Mode})
+		p.addIfChanged(fsys, pki.Change{File: f, Reason: reason, ID: "bundle/" + node})
+	}
+}
+
+// clusterFiles are the files of node's bundle in the cluster directory: its directory
+// (nodes/<node>/, the node's paths beneath it beside manifest.json and its signature) and its
+// archive (nodes/<node>.tar.gz). Data is nil where b has none (a bundle composed to check one).
+func (b nodeBundle) clusterFiles(node string) []atomicfile.File {
+	base := path.Join(BundleDir, node)
+	var out []atomicfile.File
 	for _, f := range b.files {
 		if f.Kind == bundle.KindDirectory {
 			continue // the manifest lists it; there is nothing to copy
 		}
-		p.addIfChanged(fsys, pki.Change{File: atomicfile.File{Path: base + f.Path, Data: f.Data, Mode: f.Mode}, Reason: reason, ID: "bundle/" + node})
+		out = append(out, atomicfile.File{Path: base + f.Path, Data: f.Data, Mode: f.Mode})
 	}
-	p.addIfChanged(fsys, pki.Change{File: atomicfile.File{Path: base + "/" + bundle.ManifestName, Data: b.manifest, Mode: pki.ModePublic}, Reason: reason, ID: "bundle/" + node})
-	p.addIfChanged(fsys, pki.Change{File: atomicfile.File{Path: base + "/" + bundle.SignatureName, Data: b.sig, Mode: pki.ModePublic}, Reason: reason, ID: "bundle/" + node})
-	p.addIfChanged(fsys, pki.Change{File: atomicfile.File{Path: base + ".tar.gz", Data: b.tgz, Mode: pki.ModeSecret}, Reason: reason, ID: "bundle/" + node})
+	return append(out,
+		atomicfile.File{Path: base + "/" + bundle.ManifestName, Data: b.manifest, Mode: pki.ModePublic},
+		atomicfile.File{Path: base + "/" + bundle.SignatureName, Data: b.sig, Mode: pki.ModePublic},
+		atomicfile.File{Path: base + ".tar.gz", Data: b.tgz, Mode: pki.ModeSecret})
 }

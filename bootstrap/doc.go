@@ -1,8 +1,13 @@
 // Package bootstrap turns the cluster model into a plan of files and applies it: plan first,
 // apply second. Plan is pure apart from reading the cluster directory; Apply is the one place
 // that writes managed files (atomically, through internal/atomicfile), backing up every file it
-// replaces under DIR/backup/<timestamp>/. A run holds DIR/.hardway.lock so two never overlap.
+// replaces under a backup folder of its own, DIR/backup/<timestamp>[-N]/. A run that writes
+// holds DIR/.hardway.lock exclusively (Lock, which also removes the temporary files killed runs
+// left); Verify's caller holds it shared (LockShared), so it never reads a run half done.
 //
-// Today the plan holds the PKI (pki.Reconcile), the resolved cluster file and the per-node
-// bundles; units and bundles are added by the same planner.
+// The plan holds the PKI (pki.Reconcile), the resolved cluster file, the bundle signing key and
+// the per-node bundles, and restores the modes of the files and folders it keeps when they
+// drifted wider. A cluster directory that holds a symbolic link is refused, never followed.
+// Verify checks all of it: the PKI (pki.Verify), the modes, and every bundle against the files
+// it copies.
 package bootstrap

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"strings"
 	"time"
 
@@ -27,6 +26,8 @@ type Plan struct {
 	Changes   []pki.Change
 	Unchanged int
 	Notes     []string
+	// managed is every file the plan keeps, with its mode, written or not.
+	managed []pki.ManagedFile
 }
 
 // Empty reports whether the plan writes nothing.
@@ -47,7 +48,18 @@ type Options struct {
 }
 
 // Build plans what the cluster directory fsys needs for cluster c.
+//
+// A cluster directory that holds a symbolic link is refused. The plan restores the modes of the
+// files and folders it keeps that drifted wider (see restoreModes), and ends with what the PKI
+// plan says must come last (pki.Plan.Finally).
 func Build(fsys fs.FS, c *configs.Cluster, opt Options) (*Plan, error) {
+	t, err := inspectTree(fsys)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.linksError(); err != nil {
+		return nil, err
+	}
 	pp, err := pki.Reconcile(fsys, c, pki.Options{
 		Now: opt.Now, Force: opt.Force, Renew: opt.Renew, NewKey: opt.NewKey,
 		Rand: opt.Rand, Workers: opt.Workers, Progress: opt.Progress,
@@ -66,6 +78,12 @@ func Build(fsys fs.FS, c *configs.Cluster, opt Options) (*Plan, error) {
 		return nil, err
 	}
 	if err := p.addBundles(fsys, c, p.finalContent(fsys), s); err != nil {
+		return nil, err
+	}
+	p.Changes = append(p.Changes, pp.Finally...)
+	p.managed = append(p.managed, pki.Managed(c)...)
+	p.managed = append(p.managed, ownFiles...)
+	if err := p.restoreModes(fsys, t, p.managed); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -163,18 +181,6 @@ func (p *Plan) Summarize(w io.Writer) {
 	for _, n := range p.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
-}
-
-// dirMode is the mode of a directory in the cluster directory: private where secrets live.
-func dirMode(dir string) fs.FileMode {
-	top, _, _ := strings.Cut(path.Clean(dir), "/")
-	switch top {
-	case ".", "":
-		return 0o700
-	case "pki", "kubeconfigs", "nodes", "backup":
-		return 0o700
-	}
-	return 0o755
 }
 
 // osFS is the cluster directory as an fs.FS.

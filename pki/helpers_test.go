@@ -28,8 +28,6 @@ func reconcileInto(t testing.TB, fsys fstest.MapFS, c *configs.Cluster, opt Opti
 	if err != nil {
 		t.Fatalf("Reconcile: %v", err)
 	}
-	for _, ch := range p.Changes {
-		fsys[ch.Path] = &fstest.MapFile{Data: ch.Data, Mode: ch.Mode}
-	}
+	applyFirst(fsys, p, len(p.Changes)+len(p.Finally))
 	return p
 }

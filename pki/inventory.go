@@ -121,6 +121,9 @@ func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) problem.List {
 		out = append(out, problem.Errorf(path, fix, format, a...))
 	}
 	renew := func(in Instance) string { return "hardway certs renew " + in.ID }
+	if _, err := fs.Stat(fsys, RekeyRecord); err == nil {
+		add(RekeyRecord, "run hardway init (it finishes the re-key)", "a CA re-key is under way: a run that gives a CA a new key was interrupted")
+	}
 	cas := map[string]*x509.Certificate{}
 	for _, in := range Instances(c) {
 		switch in.Spec.Kind {

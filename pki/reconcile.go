@@ -26,6 +26,10 @@ type Action string
 const (
 	Create Action = "create"
 	Update Action = "update"
+	// Chmod narrows the mode of a file or folder whose content is right; Data is nil.
+	Chmod Action = "chmod"
+	// Remove deletes the file; Data is nil.
+	Remove Action = "remove"
 )
 
 // File modes, by what a file holds: the atomic writer's named modes.
@@ -40,12 +44,18 @@ type Change struct {
 	Action          Action
 	Reason          string
 	ID              string // the catalogue instance it belongs to
+	// Barrier makes this change durable before any later change of the plan lands: a record
+	// of an operation under way (RekeyRecord) lands before the operation does.
+	Barrier bool
 }
 
 // Plan is what Reconcile found: the files to write, in order (CAs first; a key before its
 // certificate; kubeconfigs after the certificates they embed), and how many were fine as they are.
 type Plan struct {
-	Changes   []Change
+	Changes []Change
+	// Finally are changes to make after every other, the caller's included: the removal of
+	// RekeyRecord once every certificate a re-keyed CA signs has been reissued.
+	Finally   []Change
 	Unchanged int
 	Notes     []string // worth telling the user; nothing to write
 }
@@ -77,6 +87,9 @@ func Reconcile(fsys fs.FS, c *configs.Cluster, opt Options) (*Plan, error) {
 		return nil, errors.New("reconcile: Options.Now is not set")
 	}
 	r := &reconciler{fsys: fsys, c: c, opt: opt, cas: map[string]*CA{}, rekeyed: map[string]bool{}, caEndNoted: map[string]bool{}, plan: &Plan{}, material: map[string]material{}}
+	if err := r.readRekeys(); err != nil {
+		return nil, err
+	}
 	insts := Instances(c)
 	var errs []error
 	for _, in := range insts {
@@ -108,6 +121,9 @@ func Reconcile(fsys fs.FS, c *configs.Cluster, opt Options) (*Plan, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	if err := r.recordRekeys(); err != nil {
+		return nil, err
+	}
 	return r.plan, nil
 }
 
@@ -126,6 +142,11 @@ type reconciler struct {
 	plan       *Plan
 	mu         sync.Mutex
 	material   map[string]material // final cert and key of each leaf, for kubeconfigs
+	// rekeys is the re-key record: what RekeyRecord held (onDisk), with the re-keys this run
+	// starts added; finishing are the CAs whose re-key an earlier run started.
+	rekeys    map[string]string
+	onDisk    []byte
+	finishing map[string]bool
 }
 
 // read returns a file's bytes, nil when it does not exist.
@@ -194,6 +215,11 @@ func (r *reconciler) ca(in Instance) error {
 	if err != nil {
 		return fmt.Errorf("%s: not a valid certificate (%v); restore it from a backup, or remove it to make a new one for %s", in.CertPath(), err, in.KeyPath())
 	}
+	// A re-key an earlier run started and did not finish: its record names the certificate
+	// being replaced. Still in place with its own key, nothing landed: the re-key is made now.
+	// Still in place with another key, the new key landed and its certificate did not.
+	// Replaced, the new CA landed: what it must sign is reissued below (r.rekeyed).
+	stillOld := r.finishing[in.Spec.Name] && r.rekeys[in.Spec.Name] == certSum(cert)
 	if key == nil {
 		ca, err := LoadCA(in.Spec.Name, certPEM, nil)
 		if err != nil {
@@ -205,10 +231,14 @@ func (r *reconciler) ca(in Instance) error {
 		return nil
 	}
 	if !KeyMatches(key, cert.PublicKey) {
+		if stillOld {
+			return r.newCA(in, subject, key, true, false, "finishing the re-key of "+in.Spec.Name+" an interrupted run started: a certificate for its new key")
+		}
 		if r.opt.Force {
 			if key, err = GenerateKey(r.c.KeyAlgorithm); err != nil {
 				return err
 			}
+			r.startRekey(in, cert)
 			return r.newCA(in, subject, key, true, true, "--force: the key did not match the certificate")
 		}
 		return fmt.Errorf("%s does not match %s; restore the pair from backup/, or run with --force to make a new CA (every certificate must then be reissued)", in.KeyPath(), in.CertPath())
@@ -218,13 +248,20 @@ func (r *reconciler) ca(in Instance) error {
 		if key, err = GenerateKey(r.c.KeyAlgorithm); err != nil {
 			return err
 		}
+		r.startRekey(in, cert)
 		return r.newCA(in, subject, key, true, true, "renewal with a new key requested: every certificate it signed must be reissued")
+	case stillOld:
+		if key, err = GenerateKey(r.c.KeyAlgorithm); err != nil {
+			return err
+		}
+		return r.newCA(in, subject, key, true, true, "finishing the re-key of "+in.Spec.Name+" an interrupted run started: a new key")
 	case r.opt.Renew[in.ID]:
 		return r.newCA(in, Subject{CN: cert.Subject.CommonName}, key, true, false, "renewal requested (same key: the certificates it signed stay valid)")
 	case r.opt.Force && KeyAlgorithm(key.Public()) != r.c.KeyAlgorithm:
 		if key, err = GenerateKey(r.c.KeyAlgorithm); err != nil {
 			return err
 		}
+		r.startRekey(in, cert)
 		return r.newCA(in, subject, key, true, true, "--force: key algorithm changed to "+r.c.KeyAlgorithm)
 	}
 	if r.opt.Now.After(cert.NotAfter) {
@@ -235,6 +272,7 @@ func (r *reconciler) ca(in Instance) error {
 		return fmt.Errorf("%s: %w", in.CertPath(), err)
 	}
 	r.cas[in.Spec.Name] = ca
+	r.rekeyed[in.Spec.Name] = r.finishing[in.Spec.Name]
 	r.keep()
 	r.keep()
 	return nil
@@ -246,7 +284,8 @@ func (r *reconciler) newCA(in Instance, s Subject, key crypto.Signer, existed, k
 		return err
 	}
 	r.cas[in.Spec.Name] = ca
-	r.rekeyed[in.Spec.Name] = keyChanged
+	// A re-key an earlier run started counts too: what the old CA signed is reissued.
+	r.rekeyed[in.Spec.Name] = keyChanged || r.finishing[in.Spec.Name]
 	if !existed || keyChanged {
 		keyPEM, err := EncodeKey(key)
 		if err != nil {
@@ -328,7 +367,11 @@ func (r *reconciler) decide(in Instance) (*leafJob, error) {
 	j.cert = cert
 	if err := cert.CheckSignatureFrom(ca.Cert); err != nil || !bytes.Equal(cert.RawIssuer, ca.Cert.RawSubject) {
 		if r.rekeyed[ca.Name] {
-			j.reasons = append(j.reasons, "its CA "+ca.Name+" has a new key")
+			reason := "its CA " + ca.Name + " has a new key"
+			if r.finishing[ca.Name] {
+				reason += " (finishing the re-key an interrupted run started)"
+			}
+			j.reasons = append(j.reasons, reason)
 		} else if !r.opt.Force && !renew {
 			return nil, fmt.Errorf("%s: not signed by %s (the CA in %s); restore the matching CA, or run 'hardway certs renew %s' (or init --force) to reissue it from the current CA",
 				in.CertPath(), ca.Name, "pki/"+caBase(ca.Name)+".crt", in.ID)

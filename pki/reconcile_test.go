@@ -2,6 +2,7 @@ package pki
 
 import (
 	"crypto/rand"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -336,5 +337,92 @@ func TestLeafNeverOutlivesItsCA(t *testing.T) {
 	}
 	if ps := Verify(fsys, c, last.Add(100*24*time.Hour)); len(ps) > 0 {
 		t.Errorf("after renewing the CA and the leaves: %+v", ps)
+	}
+}
+
+// applyFirst applies the first n changes of p to fsys, as a run killed after its n-th write
+// would leave it; n past the changes applies p.Finally too.
+func applyFirst(fsys fstest.MapFS, p *Plan, n int) {
+	for i, ch := range append(slices.Clone(p.Changes), p.Finally...) {
+		if i == n {
+			return
+		}
+		if ch.Action == Remove {
+			delete(fsys, ch.Path)
+			continue
+		}
+		fsys[ch.Path] = &fstest.MapFile{Data: ch.Data, Mode: ch.Mode}
+	}
+}
+
+func cloneFS(fsys fstest.MapFS) fstest.MapFS {
+	out := fstest.MapFS{}
+	for p, f := range fsys {
+		c := *f
+		out[p] = &c
+	}
+	return out
+}
+
+// A CA re-key interrupted after any of its writes is finished by plain init, or by the same
+// renewal run again: no "not signed by" errors, every certificate the CA signs verifies, and
+// the re-key record is gone. Interrupted before its record landed, nothing happened.
+func TestInterruptedRekeyIsFinished(t *testing.T) {
+	c := haCluster(t)
+	base := fstest.MapFS{}
+	reconcileInto(t, base, c, Options{})
+	rekey := Options{Now: testNow, Rand: rand.Reader, Renew: map[string]bool{"ca": true}, NewKey: true}
+	p, err := Reconcile(base, c, rekey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch := p.Changes[0]; ch.Path != RekeyRecord || !ch.Barrier || p.Changes[1].Path != "pki/ca.key" || p.Changes[2].Path != "pki/ca.crt" {
+		t.Fatalf("the re-key record does not come first, before the CA's new key: %v", changedPaths(p))
+	}
+	if len(p.Finally) != 1 || p.Finally[0].Path != RekeyRecord || p.Finally[0].Action != Remove {
+		t.Fatalf("the re-key record is not removed last: %+v", p.Finally)
+	}
+	total := len(p.Changes) + len(p.Finally)
+	for _, n := range []int{0, 1, 2, 3, 4, total / 2, total - 2, total - 1} {
+		for _, again := range []bool{false, true} {
+			fsys := cloneFS(base)
+			applyFirst(fsys, p, n)
+			opt := Options{}
+			if again {
+				opt = rekey
+			}
+			rerun, err := Reconcile(fsys, c, Options{Now: testNow, Rand: rand.Reader, Renew: opt.Renew, NewKey: opt.NewKey})
+			if err != nil {
+				t.Fatalf("interrupted after %d of %d writes, then renewed again %v: %v", n, total, again, err)
+			}
+			applyFirst(fsys, rerun, len(rerun.Changes)+len(rerun.Finally))
+			if ps := Verify(fsys, c, testNow); len(ps) > 0 {
+				t.Errorf("interrupted after %d of %d writes, then renewed again %v: %v", n, total, again, ps)
+			}
+			if _, ok := fsys[RekeyRecord]; ok {
+				t.Errorf("interrupted after %d writes: the re-key record is left", n)
+			}
+			rekeyed := string(fsys["pki/ca.key"].Data) != string(base["pki/ca.key"].Data)
+			if want := n > 0 || again; rekeyed != want {
+				t.Errorf("interrupted after %d writes, then renewed again %v: CA re-keyed %v, want %v", n, again, rekeyed, want)
+			}
+			if third := reconcileInto(t, fsys, c, Options{}); len(third.Changes)+len(third.Finally) > 0 {
+				t.Errorf("interrupted after %d writes: a third run still plans %v", n, changedPaths(third))
+			}
+		}
+	}
+}
+
+// A corrupt re-key record is an error naming it and the way out.
+func TestCorruptRekeyRecord(t *testing.T) {
+	c := haCluster(t)
+	fsys := fstest.MapFS{}
+	reconcileInto(t, fsys, c, Options{})
+	fsys[RekeyRecord] = &fstest.MapFile{Data: []byte(`{"cas":{"nope":"x"}}`)}
+	if _, err := Reconcile(fsys, c, Options{Now: testNow, Rand: rand.Reader}); err == nil || !strings.Contains(err.Error(), RekeyRecord) {
+		t.Errorf("got %v", err)
+	}
+	if ps := Verify(fsys, c, testNow); len(ps) != 1 || ps[0].Where != RekeyRecord {
+		t.Errorf("verify: %v", ps)
 	}
 }

@@ -186,7 +186,7 @@ stays valid; with --new-key every certificate it signed is reissued too.
 			if err != nil {
 				return usagef("%v", err)
 			}
-			lock, err := bootstrap.Lock(g.dir)
+			lock, err := lockForWriting(g)
 			if err != nil {
 				return err
 			}
@@ -212,20 +212,34 @@ func newCertsVerifyCmd(g *globals) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "verify",
-		Short: "Check chains, key pairs, subjects, SANs, usages and kubeconfigs against the catalogue",
-		Args:  cobra.NoArgs,
+		Short: "Check chains, key pairs, subjects, SANs, usages, kubeconfigs, modes and node bundles",
+		Long: `verify checks the cluster directory as a client would: every certificate chains to its CA for its
+usage, keys match, subjects, SANs and usages are the catalogue's, kubeconfigs embed the
+certificates in pki/. It also checks that every node's bundle (its folder and its archive) holds
+the same CA, certificates, keys and kubeconfigs as the cluster directory and the units init
+renders, that no key, kubeconfig, encryption config or folder is readable by others, and that
+no link and no temporary file of a killed run is there. It waits while a run that writes the
+directory (init, certs renew) holds its lock. Each problem is its file, what is wrong and the fix.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := clusterForDir(g, nil)
 			if err != nil {
 				return err
 			}
-			problems := pki.Verify(os.DirFS(g.dir), c, time.Now())
+			lock, err := bootstrap.LockShared(cmd.Context(), g.dir, func() {
+				fmt.Fprintf(g.stderr, "waiting for the hardway run that holds %s to finish...\n", filepath.Join(g.dir, bootstrap.LockFile))
+			})
+			if err != nil {
+				return err
+			}
+			defer lock.Unlock()
+			problems := bootstrap.Verify(cmd.Context(), g.dir, c, time.Now())
 			if problems == nil {
 				problems = problem.List{}
 			}
 			err = printOutput(g.stdout, output, problems, func(w io.Writer) error {
 				if len(problems) == 0 {
-					fmt.Fprintf(w, "%s: every certificate, key and kubeconfig verifies\n", g.dir)
+					fmt.Fprintf(w, "%s: every certificate, key, kubeconfig and node bundle verifies\n", g.dir)
 					return nil
 				}
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

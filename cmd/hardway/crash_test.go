@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,32 +93,54 @@ func readSteps(t *testing.T, file string) []writeStep {
 	return steps
 }
 
-// killsPerStep is how many runs TestInitKilledAnywhere kills at each kind of step.
+// killsPerStep is how many runs a kill loop kills at each kind of step.
 const killsPerStep = 5
 
-// A real process killed with SIGKILL in the middle of init's writes leaves only whole files:
-// every certificate, key and kubeconfig present parses; the next init completes the directory
-// and every key matches its certificate; no temporary file survives it. The kills come from the
-// writer's own hook (atomicfile.SetTestHook), at write steps chosen from a recorded whole run:
-// while files are staged, just before a rename and just after one, each spread over the run.
-func TestInitKilledAnywhere(t *testing.T) {
-	e2e.SkipIfShort(t)
+// killLoop is a command killed with SIGKILL at chosen steps of its writes, and what must finish
+// the job afterwards.
+type killLoop struct {
+	args []string // the command killed, without --dir
+	// template, when set, is an initialised cluster directory each killed run starts from (a
+	// copy); otherwise each starts from nothing.
+	template string
+	rerun    [][]string // run after each kill, in order, without --dir; each must succeed
+	perStep  int        // kills spread over each kind of step
+	// also, when set, adds the recorded steps it selects (given the step and its path relative
+	// to the cluster directory) to the kill points: the writes where a run is most fragile,
+	// beyond the evenly spread ones.
+	also func(step, rel string) bool
+	// check, when set, looks at the directory after the re-runs.
+	check func(t *testing.T, dir string, killedAt writeStep)
+}
+
+// run records a whole run, then kills a run at each chosen step and checks what it left: only
+// whole files, the kill where the hook says, and after the re-runs a directory that verifies
+// (bundles included), where init writes nothing more and no temporary file is left.
+func (l killLoop) run(t *testing.T) {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cli := func(dir string, env ...string) error {
-		cmd := exec.Command(self, "init", "--config", haExample, "--dir", dir)
+		cmd := exec.Command(self, append(slices.Clone(l.args), "--dir", dir)...)
 		cmd.Env = append(os.Environ(), append(env, "HARDWAY_TEST_AS_CLI=1")...)
 		out, err := cmd.CombinedOutput()
 		if err != nil && !isKilled(err) {
-			t.Fatalf("init: %v\n%s", err, out)
+			t.Fatalf("%s: %v\n%s", strings.Join(l.args, " "), err, out)
 		}
 		return err
 	}
+	fresh := func() string {
+		dir := filepath.Join(t.TempDir(), "cluster")
+		if l.template != "" {
+			copyTree(t, l.template, dir)
+		}
+		return dir
+	}
 	// A whole run, recorded.
-	probe := filepath.Join(t.TempDir(), "steps")
-	if err := cli(filepath.Join(t.TempDir(), "probe"), stepsEnv+"="+probe); err != nil {
+	probe, probeDir := filepath.Join(t.TempDir(), "steps"), fresh()
+	if err := cli(probeDir, stepsEnv+"="+probe); err != nil {
 		t.Fatalf("the recorded run: %v", err)
 	}
 	recorded := readSteps(t, probe)
@@ -127,16 +151,22 @@ func TestInitKilledAnywhere(t *testing.T) {
 	var kills []int
 	for _, step := range []atomicfile.Step{atomicfile.Staged, atomicfile.BeforeRename, atomicfile.AfterRename} {
 		ns := byStep[step.String()]
-		if len(ns) < killsPerStep {
-			t.Fatalf("init made %d %s steps in %d: too few to test", len(ns), step, len(recorded))
+		if len(ns) < l.perStep {
+			t.Fatalf("%s made %d %s steps in %d: too few to test", strings.Join(l.args, " "), len(ns), step, len(recorded))
 		}
-		for _, i := range e2e.Spread(len(ns), killsPerStep) {
+		for _, i := range e2e.Spread(len(ns), l.perStep) {
 			kills = append(kills, ns[i])
+		}
+	}
+	for _, s := range recorded {
+		rel, _ := filepath.Rel(probeDir, s.path)
+		if l.also != nil && l.also(s.step, filepath.ToSlash(rel)) && !slices.Contains(kills, s.n) {
+			kills = append(kills, s.n)
 		}
 	}
 
 	for _, k := range kills {
-		dir := filepath.Join(t.TempDir(), "cluster")
+		dir := fresh()
 		log := filepath.Join(t.TempDir(), "steps")
 		if err := cli(dir, stepsEnv+"="+log, killAtEnv+"="+strconv.Itoa(k)); !isKilled(err) {
 			t.Fatalf("kill at step %d: the run was not killed (%v)", k, err)
@@ -147,20 +177,27 @@ func TestInitKilledAnywhere(t *testing.T) {
 			t.Fatalf("killed at step %+v, want step %d (%s), as in the recorded run", at, k, recorded[k-1].step)
 		}
 		checkWholeFiles(t, dir)
-		// The kill landed where the hook says: the target is absent (a new directory) with its
-		// temporary file beside it, until it is renamed.
+		// The kill landed where the hook says: the target has its temporary file beside it until
+		// it is renamed (and, in a new directory, is absent).
 		temps, _ := filepath.Glob(filepath.Join(filepath.Dir(at.path), "."+filepath.Base(at.path)+".tmp-*"))
 		_, statErr := os.Stat(at.path)
 		switch renamed := at.step == atomicfile.AfterRename.String(); {
 		case renamed && (statErr != nil || len(temps) > 0):
 			t.Errorf("killed %s %s: target %v, temporary files %v", at.step, at.path, statErr, temps)
-		case !renamed && (statErr == nil || len(temps) != 1):
-			t.Errorf("killed %s %s: target present (%v), temporary files %v", at.step, at.path, statErr == nil, temps)
+		case !renamed && len(temps) != 1:
+			t.Errorf("killed %s %s: temporary files %v", at.step, at.path, temps)
+		case !renamed && l.template == "" && statErr == nil:
+			t.Errorf("killed %s %s: the target is present", at.step, at.path)
 		}
 
-		mustHardway(t, "init", "--config", haExample, "--dir", dir)
-		if out := mustHardway(t, "certs", "verify", "--dir", dir); !strings.Contains(out, "verifies") {
-			t.Fatalf("kill at step %d: %s", k, out)
+		for _, args := range l.rerun {
+			mustHardway(t, append(slices.Clone(args), "--dir", dir)...)
+		}
+		if out, errs, code := hardway(t, "certs", "verify", "--dir", dir); code != 0 || !strings.Contains(out, "verifies") {
+			t.Fatalf("kill at step %d (%s %s), then %v: verify exits %d:\n%s%s", k, at.step, at.path, l.rerun, code, out, errs)
+		}
+		if out := mustHardway(t, "init", "--config", haExample, "--dir", dir); !strings.Contains(out, "nothing to write") {
+			t.Errorf("kill at step %d (%s %s): init after the re-runs still writes:\n%s", k, at.step, at.path, out)
 		}
 		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 			if err == nil && strings.Contains(d.Name(), ".tmp-") {
@@ -168,8 +205,91 @@ func TestInitKilledAnywhere(t *testing.T) {
 			}
 			return nil
 		})
+		if l.check != nil {
+			l.check(t, dir, at)
+		}
 	}
-	t.Logf("%d runs killed at steps %v of %d (%d files)", len(kills), kills, len(recorded), len(byStep[atomicfile.AfterRename.String()]))
+	t.Logf("%s: %d runs killed at steps %v of %d (%d files)", strings.Join(l.args, " "), len(kills), kills, len(recorded), len(byStep[atomicfile.AfterRename.String()]))
+}
+
+// copyTree copies the directory src to dst, modes kept; the lock file is left out.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			if err := os.MkdirAll(target, 0o700); err != nil {
+				return err
+			}
+			return os.Chmod(target, fi.Mode().Perm())
+		case d.Name() == ".hardway.lock":
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(target, data, fi.Mode().Perm()); err != nil {
+			return err
+		}
+		return os.Chmod(target, fi.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A real process killed with SIGKILL in the middle of init's writes leaves only whole files:
+// every certificate, key and kubeconfig present parses; the next init completes the directory
+// and every key matches its certificate; no temporary file survives it. The kills come from the
+// writer's own hook (atomicfile.SetTestHook), at write steps chosen from a recorded whole run:
+// while files are staged, just before a rename and just after one, each spread over the run.
+func TestInitKilledAnywhere(t *testing.T) {
+	e2e.SkipIfShort(t)
+	init := []string{"init", "--config", haExample}
+	killLoop{args: init, rerun: [][]string{init}, perStep: killsPerStep}.run(t)
+}
+
+// A renewal killed anywhere is finished by the next init, or by running it again: the CA
+// re-key too, without "not signed by" errors, and the bundles follow. Beyond the evenly spread
+// kills, each run is killed around every CA file it writes (between a CA's new key and its new
+// certificate; after the CA, before its first leaf).
+func TestRenewKilledAnywhere(t *testing.T) {
+	e2e.SkipIfShort(t)
+	template := filepath.Join(t.TempDir(), "cluster")
+	mustHardway(t, "init", "--config", haExample, "--dir", template)
+	init := []string{"init", "--config", haExample}
+	// Just after the re-key record, the CA's new key, and its new certificate land.
+	caFiles := func(step, rel string) bool {
+		return step == atomicfile.AfterRename.String() && (rel == pki.RekeyRecord || rel == "pki/ca.key" || rel == "pki/ca.crt")
+	}
+	oldCAKey := mustRead(t, filepath.Join(template, "pki", "ca.key"))
+	rekeyed := func(t *testing.T, dir string, at writeStep) {
+		if bytes.Equal(mustRead(t, filepath.Join(dir, "pki", "ca.key")), oldCAKey) {
+			t.Errorf("killed at %s %s, then re-run: the CA key is the old one", at.step, at.path)
+		}
+	}
+	renewAll := []string{"certs", "renew", "all"}
+	rekey := []string{"certs", "renew", "ca", "--new-key"}
+	for name, l := range map[string]killLoop{
+		"renew all, then init":           {args: renewAll, rerun: [][]string{init}, perStep: 3},
+		"renew ca --new-key, then init":  {args: rekey, rerun: [][]string{init}, also: caFiles, perStep: 3},
+		"renew ca --new-key, then again": {args: rekey, rerun: [][]string{rekey}, also: caFiles, perStep: 2, check: rekeyed},
+	} {
+		t.Run(name, func(t *testing.T) {
+			l.template = template
+			l.run(t)
+		})
+	}
 }
 
 // isKilled reports whether err is a process's death by SIGKILL.

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hardway-dev/hardway/bootstrap"
+	"github.com/hardway-dev/hardway/internal/fslock"
 )
 
 func init() { register(newInitCmd) }
@@ -34,7 +35,7 @@ replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced wit
 			if err != nil {
 				return err
 			}
-			lock, err := bootstrap.Lock(g.dir)
+			lock, err := lockForWriting(g)
 			if err != nil {
 				return err
 			}
@@ -57,6 +58,22 @@ replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced wit
 	cmd.Flags().BoolVar(&rotate, "rotate-signing-key", false, "replace the bundle signing key with a new one that the old one endorses, so nodes that trust the old key accept the new bundles (the old key goes to backup/)")
 	addConfigFlags(cmd.Flags())
 	return cmd
+}
+
+// lockForWriting takes the cluster directory's lock for a run that writes it and says how many
+// temporary files of killed runs it removed.
+func lockForWriting(g *globals) (*fslock.Lock, error) {
+	lock, removed, err := bootstrap.Lock(g.dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(removed) > 0 {
+		fmt.Fprintf(g.stderr, "note: removed %d temporary file(s) that killed runs left in %s\n", len(removed), g.dir)
+		for _, p := range removed {
+			g.log.Debug("removed a stale temporary file", "path", p)
+		}
+	}
+	return lock, nil
 }
 
 // describeLimit is how many changes are listed one by one; a longer plan is summarized unless -v.
@@ -88,6 +105,9 @@ func applyPlan(g *globals, plan *bootstrap.Plan, now time.Time, dryRun bool) err
 		return fmt.Errorf("%w (files written before the error are complete; run again to finish)", err)
 	}
 	msg := fmt.Sprintf("wrote %d files in %s", len(res.Written), g.dir)
+	if len(res.Restored) > 0 {
+		msg += fmt.Sprintf("; restored the mode of %d file(s) and folder(s)", len(res.Restored))
+	}
 	if res.BackupDir != "" {
 		msg += fmt.Sprintf("; replaced files are in %s", res.BackupDir)
 	}

@@ -2,6 +2,7 @@ package atomicfile
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,5 +85,65 @@ func TestMkdirAllTightens(t *testing.T) {
 	fi, _ := os.Stat(d)
 	if fi.Mode().Perm() != 0o700 {
 		t.Errorf("mode %o", fi.Mode().Perm())
+	}
+}
+
+// A file staged as new never replaces one that appeared meanwhile: the commit stops there.
+func TestStageNewNeverReplaces(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ca.key")
+	os.WriteFile(p, []byte("first"), 0o600)
+	var b Batch
+	if err := b.StageNew(p, []byte("second"), ModeSecret); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("staging over an existing file: %v", err)
+	}
+	q := filepath.Join(dir, "apiserver.key")
+	if err := b.StageNew(q, []byte("second"), ModeSecret); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(q, []byte("first"), 0o600)
+	if _, err := b.Commit(nil); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("committing over a file that appeared: %v", err)
+	}
+	if got, _ := os.ReadFile(q); string(got) != "first" {
+		t.Errorf("the file was replaced: %q", got)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("temporary files left: %d entries", len(entries))
+	}
+	if err := b.StageNew(filepath.Join(dir, "new.key"), []byte("x"), ModeSecret); err != nil {
+		t.Fatal(err)
+	}
+	if done, err := b.Commit(nil); err != nil || len(done) != 1 {
+		t.Errorf("a new file: %v %v", done, err)
+	}
+}
+
+// RemoveStale removes the temporary files a killed run left, and only those.
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "pki", "etcd"), 0o700)
+	keep := []string{"pki/ca.key", "pki/.hidden", "pki/etcd/x.tmp-1", "pki/.a.tmp-x"}
+	stale := []string{"pki/.ca.key.tmp-123", "pki/etcd/.ca.crt.tmp-9"}
+	for _, n := range append(keep, stale...) {
+		os.WriteFile(filepath.Join(dir, n), nil, 0o600)
+	}
+	removed, err := RemoveStale(dir)
+	if err != nil || len(removed) != len(stale) {
+		t.Fatalf("removed %v, %v", removed, err)
+	}
+	for _, n := range keep {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s: %v", n, err)
+		}
+	}
+	for _, n := range stale {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			t.Errorf("%s survived", n)
+		}
+		if !IsTemp(filepath.Base(n)) {
+			t.Errorf("IsTemp(%s) is false", n)
+		}
 	}
 }

@@ -23,11 +23,27 @@ type Batch struct {
 	staged []staged
 }
 
-type staged struct{ tmp, target string }
+type staged struct {
+	tmp, target string
+	noReplace   bool // the commit fails rather than replace a file at target
+}
 
 // Stage writes data to a temporary file beside path, mode set before the first byte. Nothing
 // is visible at path until Commit.
 func (b *Batch) Stage(path string, data []byte, mode fs.FileMode) error {
+	return b.stage(path, data, mode, false)
+}
+
+// StageNew stages a file that must not exist yet: Commit fails rather than replace whatever is
+// at path by then (a backup copy is never overwritten by a later one).
+func (b *Batch) StageNew(path string, data []byte, mode fs.FileMode) error {
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%s: %w; refusing to replace it", path, fs.ErrExist)
+	}
+	return b.stage(path, data, mode, true)
+}
+
+func (b *Batch) stage(path string, data []byte, mode fs.FileMode, noReplace bool) error {
 	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
 		return fmt.Errorf("%s: refusing to replace a %s; move it away and run again", path, describe(fi.Mode()))
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -48,7 +64,7 @@ func (b *Batch) Stage(path string, data []byte, mode fs.FileMode) error {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	b.staged = append(b.staged, staged{tmp: tmp.Name(), target: path})
+	b.staged = append(b.staged, staged{tmp: tmp.Name(), target: path, noReplace: noReplace})
 	step(Staged, path)
 	return nil
 }
@@ -106,7 +122,11 @@ func (b *Batch) Commit(before func(target string) error) ([]string, error) {
 			}
 		}
 		step(BeforeRename, s.target)
-		if err := os.Rename(s.tmp, s.target); err != nil {
+		rename := os.Rename
+		if s.noReplace {
+			rename = renameNoReplace
+		}
+		if err := rename(s.tmp, s.target); err != nil {
 			return done, fmt.Errorf("%s: %w", s.target, err)
 		}
 		step(AfterRename, s.target)
@@ -124,13 +144,34 @@ func (b *Batch) Abort() {
 	b.staged = nil
 }
 
+// renameNoReplace renames oldpath to newpath unless newpath exists (renameat2
+// RENAME_NOREPLACE; a hard link and an unlink on a filesystem without it).
+func renameNoReplace(oldpath, newpath string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, oldpath, unix.AT_FDCWD, newpath, unix.RENAME_NOREPLACE)
+	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
+		if err = os.Link(oldpath, newpath); err == nil {
+			return os.Remove(oldpath)
+		}
+		return err
+	}
+	if errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("%w; refusing to replace it", fs.ErrExist)
+	}
+	return err
+}
+
 // staleTemp matches the temporary files Write and Stage create: ".<name>.tmp-<digits>".
 var staleTemp = regexp.MustCompile(`^\..+\.tmp-[0-9]+$`)
 
-// RemoveStale removes, anywhere under dir, the temporary files a killed run left behind.
-// Call it only while holding the directory's lock, so no running writer owns them.
-func RemoveStale(dir string) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+// IsTemp reports whether name is a temporary file's name as Write and Stage make them.
+func IsTemp(name string) bool { return staleTemp.MatchString(name) }
+
+// RemoveStale removes, anywhere under dir (links are not followed), the temporary files a
+// killed run left behind, and returns their paths. Call it only while holding the directory's
+// lock, so no running writer owns them.
+func RemoveStale(dir string) ([]string, error) {
+	var removed []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
@@ -141,9 +182,11 @@ func RemoveStale(dir string) error {
 			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("%s: removing a stale temporary file: %w", p, err)
 			}
+			removed = append(removed, p)
 		}
 		return nil
 	})
+	return removed, err
 }
 
 // Sync makes everything written under dir's filesystem durable: renames included.
