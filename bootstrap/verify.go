@@ -36,7 +36,7 @@ func LockShared(ctx context.Context, dir string, waiting func()) (*fslock.Lock, 
 // node's bundle, its folder and its archive, each read through units/bundle (which checks the
 // manifest's checksums), against what init would write now from the cluster directory's files:
 // the same CA, leaf, key and kubeconfig bytes, the same units. Each problem names the file; a
-// bundle's, the node too. Take the directory's lock (LockShared) first: a run that writes
+// bundle's, the node too. Each bundle's signature is checked against signing/bundle.pub. Take the directory's lock (LockShared) first: a run that writes
 // leaves it inconsistent until it ends.
 func Verify(ctx context.Context, dir string, c *configs.Cluster, now time.Time) problem.List {
 	fsys := os.DirFS(dir)
@@ -90,13 +90,25 @@ func verifyBundle(ctx context.Context, dir string, fsys fs.FS, c *configs.Cluste
 	}
 	cmp := bundleCheck{node: node.Name, want: want, manifest: manifest, sources: sources}
 	var out problem.List
-	if got, err := bundle.ReadDir(ctx, dir, node.Name, bundle.Options{}); err != nil {
+	// Each bundle must be signed by the cluster's current signing key, as nodes will check.
+	opts := bundle.Options{}
+	if data, err := fs.ReadFile(fsys, SigningPub); err != nil {
+		out = append(out, problem.Errorf(SigningPub, fixInit, "the bundle signing key: %v", err))
+	} else if keys, err := bundle.ParsePublicKeys(data); err != nil {
+		out = append(out, problem.Errorf(SigningPub, fixInit, "the bundle signing key: %v", err))
+	} else {
+		opts.Verify = func(manifest, sig []byte) error {
+			_, err := bundle.VerifySignature(manifest, sig, keys[:1])
+			return err
+		}
+	}
+	if got, err := bundle.ReadDir(ctx, dir, node.Name, opts); err != nil {
 		out = append(out, problem.Errorf(base+"/"+bundle.ManifestName, fixInit, "the bundle for %s: %v", node.Name, err))
 	} else {
 		out = append(out, cmp.against(got, func(p string) string { return base + p }, base+"/"+bundle.ManifestName)...)
 	}
 	archive := base + ".tar.gz"
-	if got, err := bundle.ReadArchive(ctx, filepath.Join(dir, filepath.FromSlash(archive)), node.Name, bundle.Options{}); err != nil {
+	if got, err := bundle.ReadArchive(ctx, filepath.Join(dir, filepath.FromSlash(archive)), node.Name, opts); err != nil {
 		out = append(out, problem.Errorf(archive, fixInit, "the bundle for %s: %v", node.Name, err))
 	} else {
 		out = append(out, cmp.against(got, func(string) string { return archive }, archive)...)

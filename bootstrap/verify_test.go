@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/hardway-dev/hardway/internal/problem"
 	"github.com/hardway-dev/hardway/pki"
+	"github.com/hardway-dev/hardway/units/bundle"
 )
 
 func verify(t *testing.T, dir string) problem.List {
@@ -220,5 +222,32 @@ func TestLinkedFolderIsRefused(t *testing.T) {
 				t.Errorf("verify: %s", p)
 			}
 		}
+	}
+}
+
+// A bundle signed by another key than signing/bundle.pub (a copy from another cluster, or one
+// re-signed by hand) is reported; init signs it again.
+func TestVerifyChecksBundleSignatures(t *testing.T) {
+	c := haCluster(t)
+	dir := initDir(t, c)
+	_, other, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mpath := filepath.Join(dir, BundleDir, "cp-1", bundle.ManifestName)
+	manifest := mustReadFile(t, mpath)
+	sig, err := bundle.Sign(manifest, other, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, BundleDir, "cp-1", bundle.SignatureName), sig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	findProblem(t, verify(t, dir), "nodes/cp-1/manifest.json", "does not trust")
+	if _, err := Apply(dir, build(t, dir, c, Options{}), ApplyOptions{Now: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if ps := verify(t, dir); len(ps) > 0 {
+		t.Errorf("after init: %v", ps)
 	}
 }
