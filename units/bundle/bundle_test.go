@@ -1,6 +1,9 @@
 package bundle_test
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -233,5 +236,28 @@ func TestVerifierSeesTheSignatureFirst(t *testing.T) {
 	os.WriteFile(mpath, []byte("{not json"), 0o644)
 	if _, err := bundle.ReadDir(ctx, dir, "w1", bundle.Options{Verify: verify}); err == nil || !strings.Contains(err.Error(), "bad signature") {
 		t.Errorf("tampered: %v", err)
+	}
+}
+
+// An archive's signature is judged before any of its files is taken in: a refused signature is
+// the error even when a later entry is one no bundle may hold.
+func TestArchiveSignatureIsCheckedFirst(t *testing.T) {
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	m, _ := sample().Manifest().Marshal()
+	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: bundle.ManifestName, Mode: 0o644, Size: int64(len(m))})
+	tw.Write(m)
+	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "etc/passwd", Linkname: "/etc/shadow"})
+	tw.Close()
+	gz.Close()
+	p := filepath.Join(t.TempDir(), "w1.tar.gz")
+	os.WriteFile(p, buf.Bytes(), 0o600)
+	refuse := func([]byte, []byte) error { return errors.New("refused by the verifier") }
+	if _, err := bundle.ReadArchive(ctx, p, "w1", bundle.Options{Verify: refuse}); err == nil || !strings.Contains(err.Error(), "refused by the verifier") {
+		t.Errorf("verifier first: %v", err)
+	}
+	if _, err := bundle.ReadArchive(ctx, p, "w1", bundle.Options{}); err == nil || !strings.Contains(err.Error(), "only regular files and directories") {
+		t.Errorf("a link entry: %v", err)
 	}
 }

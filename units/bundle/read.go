@@ -116,6 +116,7 @@ func ReadArchive(ctx context.Context, p, node string, opt Options) (*Bundle, err
 	}
 	tr := tar.NewReader(gz)
 	var manifest, sig []byte
+	verified := false
 	entries := map[string][]byte{}
 	var total int64
 	for i := 0; ; i++ {
@@ -130,6 +131,13 @@ func ReadArchive(ctx context.Context, p, node string, opt Options) (*Bundle, err
 			return nil, fmt.Errorf("%s: reading the archive: %w", p, err)
 		}
 		name := "/" + strings.TrimSuffix(h.Name, "/")
+		// The signature is checked as soon as it is known, before any file is looked at.
+		if i >= 1 && !verified && (i > 1 || h.Name != SignatureName || h.Typeflag != tar.TypeReg) {
+			if err := verify(p, manifest, sig, opt); err != nil {
+				return nil, err
+			}
+			verified = true
+		}
 		switch {
 		case path.Clean(name) != name:
 			return nil, fmt.Errorf("%s: entry %q: not a clean path", p, h.Name)
@@ -162,6 +170,12 @@ func ReadArchive(ctx context.Context, p, node string, opt Options) (*Bundle, err
 	if manifest == nil {
 		return nil, fmt.Errorf("%s: no %s in the archive; is it a node bundle written by `hardway init`?", p, ManifestName)
 	}
+	if !verified {
+		if err := verify(p, manifest, sig, opt); err != nil {
+			return nil, err
+		}
+	}
+	opt.Verify = nil // done
 	b, err := decode(ctx, p+":"+ManifestName, manifest, sig, node, opt, func(e Entry) ([]byte, error) {
 		data, ok := entries[e.Path]
 		if !ok {
@@ -179,13 +193,25 @@ func ReadArchive(ctx context.Context, p, node string, opt Options) (*Bundle, err
 	return b, nil
 }
 
+// verify runs the caller's verifier, if any, on the manifest's bytes and its signature.
+func verify(where string, manifest, sig []byte, opt Options) error {
+	if opt.Verify == nil {
+		return nil
+	}
+	if err := opt.Verify(manifest, sig); err != nil {
+		if !strings.HasSuffix(where, ManifestName) {
+			where += ":" + ManifestName
+		}
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	return nil
+}
+
 // decode verifies and decodes the manifest (named mpath in errors) and reads each file it lists
 // with read, checking size and sha256.
 func decode(ctx context.Context, mpath string, manifest, sig []byte, node string, opt Options, read func(Entry) ([]byte, error)) (*Bundle, error) {
-	if opt.Verify != nil {
-		if err := opt.Verify(manifest, sig); err != nil {
-			return nil, fmt.Errorf("%s: %w", mpath, err)
-		}
+	if err := verify(mpath, manifest, sig, opt); err != nil {
+		return nil, err
 	}
 	m, err := DecodeManifest(manifest)
 	if err != nil {
