@@ -85,6 +85,15 @@ func (c *Cluster) Validate() problem.List {
 
 	svc, svcOK := parseCIDR(&ps, "serviceCIDR", c.ServiceCIDR)
 	pod, podOK := parseCIDR(&ps, "podCIDR", c.PodCIDR)
+	ipv4Only := func(field, example string, p netip.Prefix, ok bool) bool {
+		if ok && p.Addr().Is6() {
+			add(problem.Error, field, "use an IPv4 range such as "+example, "%s is an IPv6 range: %s", p, ipv6Unsupported)
+			return false
+		}
+		return ok
+	}
+	svcOK = ipv4Only("serviceCIDR", DefaultServiceCIDR, svc, svcOK)
+	podOK = ipv4Only("podCIDR", DefaultPodCIDR, pod, podOK)
 	if svcOK && podOK && svc.Overlaps(pod) {
 		add(problem.Error, "podCIDR", "choose pod and service ranges that do not overlap", "%s overlaps serviceCIDR %s", c.PodCIDR, c.ServiceCIDR)
 	}
@@ -159,6 +168,10 @@ func (c *Cluster) validateNodes(ps *problem.List) {
 			add(problem.Error, f+".name", "give every node a name (its hostname, as the kubelet registers it)", "is empty")
 		case !nodeNameRe.MatchString(n.Name) || !IsDNSName(n.Name):
 			add(problem.Error, f+".name", "use lower-case letters, digits, '-' and '.' (an RFC 1123 name)", "%q is not a valid node name", n.Name)
+		case len(n.Name) > MaxNodeNameLength:
+			add(problem.Error, f+".name", fmt.Sprintf("use a name of at most %d bytes", MaxNodeNameLength),
+				"%q... is %d bytes: the longest file named after a node (.kubelet-<node>.kubeconfig.tmp-<10 digits>, the temporary file init writes "+
+					"next to kubeconfigs/kubelet-<node>.kubeconfig) must fit the file system's %d-byte limit on a name", n.Name[:32], len(n.Name), nameMax)
 		default:
 			if j, dup := names[n.Name]; dup {
 				add(problem.Error, f+".name", "give each node its own name", "%q is already the name of nodes[%d]", n.Name, j)
@@ -176,9 +189,15 @@ func (c *Cluster) validateNodes(ps *problem.List) {
 				add(problem.Error, af, "use an IPv4 or IPv6 address such as 10.0.0.10", "%q is not an IP address", a)
 				continue
 			}
-			if ip.IsUnspecified() || ip.IsMulticast() {
-				add(problem.Error, af, "use the node's own unicast address", "%s cannot be a node address", a)
+			if why := notANodeAddress(ip); why != "" {
+				add(problem.Error, af, "use the node's own unicast address", "%s", why)
 				continue
+			}
+			if j == 0 && ip.Is6() && !ip.Is4In6() && (n.Has(RoleControlPlane) || n.Has(RoleWorker)) {
+				add(problem.Error, af, "list the node's IPv4 address first",
+					"%s is IPv6, and a node's first address is the one kube-apiserver advertises and the kubelet and kube-proxy take for the node's IP, "+
+						"so it must be in the family of serviceCIDR and podCIDR (kube-apiserver exits on a mismatch, kube-proxy serves the wrong family): "+
+						"IPv6 and dual-stack clusters are not supported yet", a)
 			}
 			if other, dup := addrs[ip]; dup && !ip.IsLoopback() {
 				add(problem.Error, af, "give each node its own addresses", "%s is already an address of %s", a, other)
@@ -226,6 +245,45 @@ func (c *Cluster) validateNodes(ps *problem.List) {
 		add(problem.Warning, "nodes", "use an odd number of etcd members (3 or 5): an even count adds no fault tolerance",
 			"%d nodes have the etcd role", etcd)
 	}
+}
+
+// nameMax is the longest file name (one path component) Linux file systems take: NAME_MAX.
+const nameMax = 255
+
+// MaxNodeNameLength is the longest node name, in bytes, so that every file named after a node
+// fits nameMax. The longest such name is the temporary file internal/atomicfile creates next
+// to kubeconfigs/kubelet-<node>.kubeconfig: ".kubelet-<node>.kubeconfig.tmp-" and up to ten
+// random digits (os.CreateTemp's), 35 bytes around the name. The others are shorter:
+// pki/etcd/server-<node>.key and kubelet/client-<node>.crt add 11 bytes, nodes/<node>.tar.gz 7,
+// and their temporary files 27 and 23. cmd/hardway's tests run init with a name this long.
+const MaxNodeNameLength = nameMax - len(".kubelet-.kubeconfig.tmp-") - 10
+
+// ipv6Unsupported says why IPv6 ranges and addresses are refused where they matter.
+const ipv6Unsupported = "IPv6 and dual-stack clusters are not supported yet: kube-apiserver needs the service range in the family of the address " +
+	"it advertises (each control-plane node's first address), pods and nodes must share that family, and hardway renders, checks and tests IPv4 clusters only"
+
+// broadcast is the limited broadcast address.
+var broadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+
+// notANodeAddress says why ip cannot be a node's address, or "" when it can be. Only what holds
+// on every network is checked: the network and broadcast addresses of the node's own subnet
+// (10.0.1.0, 10.0.1.255 on a /24) are ordinary host addresses on a wider one, and the cluster
+// file does not say the subnet.
+func notANodeAddress(ip netip.Addr) string {
+	switch {
+	case ip.IsUnspecified():
+		return fmt.Sprintf("%s is the unspecified address: it means \"any address\" to a listener and no host owns it, so it cannot be a node address", ip)
+	case ip.IsMulticast():
+		return fmt.Sprintf("%s is a multicast address: it names a group of listeners, not one host, so it cannot be a node address", ip)
+	case ip == broadcast:
+		return fmt.Sprintf("%s is the broadcast address: a packet sent to it reaches every host on the link, so no node owns it", ip)
+	case ip.Is4() && ip.As4()[0] == 0:
+		return fmt.Sprintf("%s is in 0.0.0.0/8, \"this network\": it is never a host's address", ip)
+	case ip.IsLinkLocalUnicast():
+		return fmt.Sprintf("%s is a link-local address: it is not routed beyond one link, and an IPv6 one needs a zone that certificates and URLs cannot carry, "+
+			"so other nodes and clients cannot count on reaching it", ip)
+	}
+	return ""
 }
 
 func parseCIDR(ps *problem.List, field, s string) (netip.Prefix, bool) {

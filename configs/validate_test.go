@@ -89,6 +89,26 @@ func TestValidationErrors(t *testing.T) {
 		{"unknown component", func(c *Cluster) { c.Implementations = map[string]string{"kubeapiserver": "hardway"} }, "implementations.kubeapiserver", problem.Error, "not a component"},
 		{"unknown implementation", func(c *Cluster) { c.Implementations = map[string]string{"etcd": "mine"} }, "implementations.etcd", problem.Error, "not an implementation"},
 		{"no nodes", func(c *Cluster) { c.Nodes = nil }, "nodes", problem.Error, "is empty"},
+		{"node name too long for its files", func(c *Cluster) { c.Nodes[1].Name = longName(MaxNodeNameLength + 1) }, "nodes[1].name", problem.Error,
+			"221 bytes: the longest file named after a node"},
+		{"limited broadcast address", func(c *Cluster) { c.Nodes[1].Addresses = []string{"255.255.255.255"} }, "nodes[1].addresses[0]", problem.Error,
+			"255.255.255.255 is the broadcast address"},
+		{"this-network address", func(c *Cluster) { c.Nodes[1].Addresses = []string{"0.1.2.3"} }, "nodes[1].addresses[0]", problem.Error,
+			"0.1.2.3 is in 0.0.0.0/8"},
+		{"IPv4 link-local", func(c *Cluster) { c.Nodes[1].Addresses = []string{"169.254.10.1"} }, "nodes[1].addresses[0]", problem.Error,
+			"169.254.10.1 is a link-local address"},
+		{"IPv6 link-local", func(c *Cluster) { c.Nodes[1].Addresses = []string{"10.0.0.21", "fe80::1"} }, "nodes[1].addresses[1]", problem.Error,
+			"fe80::1 is a link-local address"},
+		{"IPv6 multicast", func(c *Cluster) { c.Nodes[1].Addresses = []string{"ff02::1"} }, "nodes[1].addresses[0]", problem.Error,
+			"cannot be a node address"},
+		{"IPv6 service range", func(c *Cluster) { c.ServiceCIDR = "fd00:10:96::/108" }, "serviceCIDR", problem.Error,
+			"fd00:10:96::/108 is an IPv6 range: IPv6 and dual-stack clusters are not supported yet"},
+		{"IPv6 pod range", func(c *Cluster) { c.PodCIDR = "fd00:10:244::/56" }, "podCIDR", problem.Error,
+			"fd00:10:244::/56 is an IPv6 range: IPv6 and dual-stack clusters are not supported yet"},
+		{"IPv6 advertise address", func(c *Cluster) { c.Nodes[0].Addresses = []string{"fd00::11", "10.0.0.11"} }, "nodes[0].addresses[0]", problem.Error,
+			"fd00::11 is IPv6, and a node's first address is the one kube-apiserver advertises"},
+		{"IPv6 worker address", func(c *Cluster) { c.Nodes[1].Addresses = []string{"fd00::21"} }, "nodes[1].addresses[0]", problem.Error,
+			"must be in the family of serviceCIDR and podCIDR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,6 +126,45 @@ func TestValidationErrors(t *testing.T) {
 			}
 			t.Errorf("want %s at %s containing %q; got:\n%s", tt.severity, tt.field, tt.contains, strings.Join(got, "\n"))
 		})
+	}
+}
+
+// longName is a valid node name (labels of at most 63 characters) of n bytes.
+func longName(n int) string {
+	var b strings.Builder
+	for b.Len() < n {
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(strings.Repeat("a", min(63, n-b.Len())))
+	}
+	s := b.String()
+	if strings.HasSuffix(s, ".") { // n-1 landed on a dot
+		s = s[:len(s)-2] + "bb"
+	}
+	return s
+}
+
+// Accepted near the limits: the longest node name, extra addresses of another family, the
+// highest and lowest ordinary addresses.
+func TestValidationAccepts(t *testing.T) {
+	for name, mutate := range map[string]func(c *Cluster){
+		"the longest node name":              func(c *Cluster) { c.Nodes[1].Name = longName(MaxNodeNameLength) },
+		"an IPv6 address after the IPv4 one": func(c *Cluster) { c.Nodes[0].Addresses = []string{"10.0.0.11", "fd00::11"} },
+		"an IPv6 etcd member": func(c *Cluster) {
+			c.Nodes = append(c.Nodes, Node{Name: "etcd-2", Addresses: []string{"fd00::31"}, Roles: []string{RoleEtcd}}, Node{Name: "etcd-3", Addresses: []string{"fd00::32"}, Roles: []string{RoleEtcd}})
+		},
+		"an address ending in .255 or .0":      func(c *Cluster) { c.Nodes[1].Addresses = []string{"10.0.1.255", "10.0.2.0"} },
+		"loopback for a machine-local cluster": func(c *Cluster) { c.Nodes[0].Addresses = []string{"127.0.0.1"} },
+	} {
+		c := valid()
+		mutate(c)
+		if ps := c.Validate(); len(ps) != 0 {
+			t.Errorf("%s: %v", name, ps)
+		}
+	}
+	if n := len(longName(MaxNodeNameLength)); n != MaxNodeNameLength {
+		t.Fatalf("longName made %d bytes", n)
 	}
 }
 

@@ -3,13 +3,17 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/hardway-dev/hardway/configs"
 	"github.com/hardway-dev/hardway/internal/duration"
@@ -54,7 +58,7 @@ func loadCluster(g *globals, fs *pflag.FlagSet) (*configs.Cluster, error) {
 }
 
 func decodeCluster(file string, fs *pflag.FlagSet, environ []string) (*configs.Cluster, error) {
-	v := viper.New()
+	v := viper.NewWithOptions(viper.WithDecoderRegistry(clusterFileDecoders{}))
 	v.SetConfigFile(file)
 	v.SetConfigType("yaml")
 	if err := v.ReadInConfig(); err != nil {
@@ -87,7 +91,7 @@ func decodeCluster(file string, fs *pflag.FlagSet, environ []string) (*configs.C
 	var c configs.Cluster
 	err := v.UnmarshalExact(&c, func(dc *mapstructure.DecoderConfig) {
 		dc.ErrorUnused = true
-		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(durationHook, mapstructure.StringToSliceHookFunc(","))
+		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(durationHook, wholeNumberHook, mapstructure.StringToSliceHookFunc(","))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, decodeProblems(err).Err())
@@ -107,6 +111,83 @@ func durationHook(_, to reflect.Type, data any) (any, error) {
 		return nil, fmt.Errorf("%v has no unit; use a duration such as 30d, 1d12h or 72h", data)
 	}
 	return duration.Parse(s)
+}
+
+// wholeNumberHook reads the cluster file's whole numbers (apiEndpoint.port): a number an int
+// cannot hold is an error quoting it as written, where mapstructure would wrap it
+// (99999999999999999999 became -9223372036854775808) or drop a fraction (6443.5 became 6443).
+// The range a field allows is Validate's business; this only keeps the number intact.
+func wholeNumberHook(_, to reflect.Type, data any) (any, error) {
+	if to.Kind() != reflect.Int {
+		return data, nil
+	}
+	outOfRange := func(written string) error {
+		return fmt.Errorf("%s is out of range: far beyond any setting (a port is 1 to 65535)", written)
+	}
+	switch n := data.(type) {
+	case string: // the environment, a flag, or a number too long for YAML's integers (bigIntegerLiteral)
+		i, err := strconv.ParseInt(strings.TrimSpace(n), 10, 0)
+		switch {
+		case errors.Is(err, strconv.ErrRange):
+			return nil, outOfRange(n)
+		case err != nil:
+			return nil, fmt.Errorf("%q is not a whole number", n)
+		}
+		return int(i), nil
+	case uint64:
+		if n > math.MaxInt {
+			return nil, outOfRange(strconv.FormatUint(n, 10))
+		}
+		return int(n), nil
+	case float64:
+		if n != math.Trunc(n) {
+			return nil, fmt.Errorf("%s is not a whole number", strconv.FormatFloat(n, 'f', -1, 64))
+		}
+		if n < math.MinInt || n >= math.MaxInt {
+			return nil, outOfRange(strconv.FormatFloat(n, 'g', -1, 64))
+		}
+		return int(n), nil
+	}
+	return data, nil
+}
+
+// clusterFileDecoders gives viper the one YAML decoder of the cluster file, yamlDecoder.
+type clusterFileDecoders struct{}
+
+func (clusterFileDecoders) Decoder(format string) (viper.Decoder, error) {
+	if format != "yaml" {
+		return nil, fmt.Errorf("the cluster file is YAML, not %s", format)
+	}
+	return yamlDecoder{}, nil
+}
+
+// yamlDecoder decodes as viper's own YAML decoder does (go.yaml.in/yaml/v3 into a map), but
+// keeps an integer too long for 64 bits as the digits written: YAML would make it a float
+// (99999999999999999999 becomes 1e+20), and an error could no longer quote it.
+type yamlDecoder struct{}
+
+// bigIntegerLiteral is a plain integer; YAML resolves it as a float only when it is too long.
+var bigIntegerLiteral = regexp.MustCompile(`^[-+]?[0-9]+$`)
+
+func (yamlDecoder) Decode(b []byte, v map[string]any) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return err
+	}
+	if doc.Kind == 0 { // an empty file
+		return nil
+	}
+	var keep func(*yaml.Node)
+	keep = func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode && n.Style == 0 && n.ShortTag() == "!!float" && bigIntegerLiteral.MatchString(n.Value) {
+			n.Tag = "!!str"
+		}
+		for _, c := range n.Content {
+			keep(c)
+		}
+	}
+	keep(&doc)
+	return doc.Decode(&v)
 }
 
 // scalarKeys lists the dotted keys of every scalar field, for the HARDWAY_* environment.

@@ -92,6 +92,35 @@ func TestDecodeCluster(t *testing.T) {
 		{name: "unknown node key", yaml: strings.Replace(base, "roles:", "role: [x]\n    roles:", 1), wantErr: "role"},
 		{name: "malformed yaml names the line", yaml: "name: t\nnodes:\n  - name: [unclosed\n", wantErr: "line"},
 		{name: "wrong type", yaml: base + "apiEndpoint:\n  port: many\n", wantErr: "port"},
+		// Numbers too large for an int are reported as written, not wrapped or rounded.
+		{name: "port beyond 64 bits", yaml: base + "apiEndpoint:\n  port: 99999999999999999999\n",
+			wantErr: "apiEndpoint.port: 99999999999999999999 is out of range"},
+		{name: "port beyond 64 bits, negative", yaml: base + "apiEndpoint:\n  port: -99999999999999999999\n",
+			wantErr: "apiEndpoint.port: -99999999999999999999 is out of range"},
+		{name: "port beyond int64", yaml: base + "apiEndpoint:\n  port: 18446744073709551615\n",
+			wantErr: "apiEndpoint.port: 18446744073709551615 is out of range"},
+		{name: "port beyond 64 bits from the environment", yaml: base, env: []string{"HARDWAY_APIENDPOINT_PORT=99999999999999999999"},
+			wantErr: "apiEndpoint.port: 99999999999999999999 is out of range"},
+		{name: "port with a fraction", yaml: base + "apiEndpoint:\n  port: 6443.5\n",
+			wantErr: "apiEndpoint.port: 6443.5 is not a whole number"},
+		{name: "port from the environment", yaml: base, env: []string{"HARDWAY_APIENDPOINT_PORT=7443"}, check: func(c *configs.Cluster) string {
+			if c.APIEndpoint.Port != 7443 {
+				return fmt.Sprintf("port %d", c.APIEndpoint.Port)
+			}
+			return ""
+		}},
+		{name: "port written as a float", yaml: base + "apiEndpoint:\n  port: 7443.0\n", check: func(c *configs.Cluster) string {
+			if c.APIEndpoint.Port != 7443 {
+				return fmt.Sprintf("port %d", c.APIEndpoint.Port)
+			}
+			return ""
+		}},
+		{name: "a huge number where a string goes", yaml: base + "dnsDomain: 99999999999999999999\n", check: func(c *configs.Cluster) string {
+			if c.DNSDomain != "99999999999999999999" {
+				return "dnsDomain " + c.DNSDomain
+			}
+			return ""
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -151,5 +180,69 @@ func TestHAExampleMatchesConfigstest(t *testing.T) {
 	c.SetDefaults()
 	if want := configstest.HA(); !reflect.DeepEqual(c, want) {
 		t.Errorf("configs/examples/ha.yaml and configstest.HA differ:\n file %+v\n code %+v", c, want)
+	}
+}
+
+// Input limits are reported by init, each at its field with the value as written, before
+// anything is written.
+func TestInitRefusesInputLimits(t *testing.T) {
+	single := string(mustRead(t, example("single")))
+	tests := []struct{ old, new, want string }{
+		{"port: 6443", "port: 70000", "apiEndpoint.port: 70000 is not a valid port; use a port from 1 to 65535"},
+		{"port: 6443", "port: -1", "apiEndpoint.port: -1 is not a valid port; use a port from 1 to 65535"},
+		{"port: 6443", "port: 99999999999999999999", "apiEndpoint.port: 99999999999999999999 is out of range"},
+		{"serviceCIDR: 10.96.0.0/12", "serviceCIDR: fd00:10:96::/108", "serviceCIDR: fd00:10:96::/108 is an IPv6 range: IPv6 and dual-stack clusters are not supported yet"},
+		{"addresses: [127.0.0.1]", "addresses: [255.255.255.255]", "nodes[0].addresses[0]: 255.255.255.255 is the broadcast address"},
+	}
+	for _, tt := range tests {
+		f := writeFile(t, "cluster.yaml", strings.Replace(single, tt.old, tt.new, 1))
+		dir := filepath.Join(t.TempDir(), "cluster")
+		_, errs, code := hardway(t, "init", "--config", f, "--dir", dir)
+		if code != 1 || !strings.Contains(errs, tt.want) {
+			t.Errorf("%s: exit %d: %s", tt.new, code, errs)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("%s: init wrote %s", tt.new, dir)
+		}
+	}
+}
+
+// The longest node name validation takes is short enough for every file init derives from it,
+// on a real file system (the temporary files included); one byte more is refused by validation,
+// before anything is written.
+func TestInitLongestNodeName(t *testing.T) {
+	name := func(n int) string { // labels of at most 63 characters
+		var b strings.Builder
+		for b.Len() < n {
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(strings.Repeat("n", min(63, n-b.Len())))
+		}
+		return b.String()
+	}
+	single := string(mustRead(t, example("single")))
+	for _, n := range []int{configs.MaxNodeNameLength, configs.MaxNodeNameLength + 1} {
+		if len(name(n)) != n {
+			t.Fatalf("made a name of %d bytes, want %d", len(name(n)), n)
+		}
+		f := writeFile(t, "cluster.yaml", strings.Replace(single, "name: node1", "name: "+name(n), 1))
+		dir := filepath.Join(t.TempDir(), "cluster")
+		out, errs, code := hardway(t, "init", "--config", f, "--dir", dir)
+		if n == configs.MaxNodeNameLength {
+			if code != 0 {
+				t.Fatalf("a %d-byte node name: exit %d\n%s%s", n, code, out, errs)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "kubeconfigs", "kubelet-"+name(n)+".kubeconfig")); err != nil {
+				t.Error(err)
+			}
+			continue
+		}
+		if code != 1 || !strings.Contains(errs, "nodes[0].name") || !strings.Contains(errs, "255-byte limit") {
+			t.Errorf("a %d-byte node name: exit %d\n%s%s", n, code, out, errs)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("a %d-byte node name: init wrote %s", n, dir)
+		}
 	}
 }

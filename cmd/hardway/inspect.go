@@ -114,7 +114,9 @@ func (f *inspectFlags) options() (inspect.Options, inspect.Severity, error) {
 	if st, err := os.Stat(root); err != nil || !st.IsDir() {
 		return opt, 0, usagef("--root %s: not a directory", root)
 	}
-	opt.FS = os.DirFS(root)
+	if opt.FS, err = inspect.DirFS(root); err != nil {
+		return opt, 0, usagef("--root %s: %v", root, err)
+	}
 	return opt, sev, nil
 }
 
@@ -172,7 +174,15 @@ func (f *inspectFlags) sources(g *globals, opt inspect.Options) (*inspect.Source
 	if err != nil {
 		return nil, err
 	}
-	src := &inspect.Sources{Catalogue: opt.Catalogue, Files: os.DirFS("/"), Dir: wd, Root: opt.FS, Proc: os.DirFS("/proc"), Stdin: g.stdin}
+	files, err := inspect.DirFS("/")
+	if err != nil {
+		return nil, err
+	}
+	proc, err := inspect.DirFS("/proc")
+	if err != nil {
+		return nil, err
+	}
+	src := &inspect.Sources{Catalogue: opt.Catalogue, Files: files, Dir: wd, Root: opt.FS, Proc: proc, Stdin: g.stdin}
 	if f.root == "" {
 		src.Manager, src.RequireManager = unitFilesOverDBus(f.socket), f.socket != ""
 	}

@@ -11,6 +11,7 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("HARDWAY_TEST_AS_CLI") == "1" {
 		installCrashHook()
+		limitAddressSpace()
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())

@@ -15,7 +15,11 @@
 // or the clock on its own (Options.Now), and reads files only through the fs.FS values it is
 // given: Sources.Root and Options.FS are the inspected node's root, so everything a unit or a
 // flag points at (EnvironmentFile=, --config, certificates, kubeconfigs) is read there, and so are
-// the units and drop-ins of Services; paths named as inputs are read from Sources.Files.
+// the units and drop-ins of Services; paths named as inputs are read from Sources.Files. Every
+// read takes a regular file only, at most MaxFileSize bytes (standard input too): a FIFO, a
+// device such as /dev/zero or a link to one is an error naming the file, never a read that
+// blocks or exhausts memory. DirFS is the host's file system for these: its Open never blocks
+// or opens a device, and below a root other than "/" it follows no link out of the root.
 //
 // Hand-written parts, because no library offers them: go-systemd's unit package parses the unit
 // file syntax (sections, comments, continuation lines), but not what systemd does to an

@@ -56,7 +56,7 @@ func (fc *fileCache) load(p string, kind flags.FileKind) *loaded {
 	fc.files[key] = l
 	info, err := fs.Stat(fc.fsys, fsPath(p))
 	if err != nil {
-		l.err = err
+		l.err = pathCause(err)
 		return l
 	}
 	l.info = info
@@ -66,9 +66,9 @@ func (fc *fileCache) load(p string, kind flags.FileKind) *loaded {
 		}
 		return l
 	}
-	data, err := fs.ReadFile(fc.fsys, fsPath(p))
+	data, err := readFile(fc.fsys, fsPath(p))
 	if err != nil {
-		l.err = err
+		l.err = pathCause(err)
 		return l
 	}
 	switch kind {
@@ -191,7 +191,11 @@ func parseKubeconfig(data []byte, dir string, fc *fileCache) (*kubeconfig, error
 		if !path.IsAbs(ref) {
 			ref = path.Join(dir, ref)
 		}
-		return fs.ReadFile(fc.fsys, fsPath(ref))
+		data, err := readFile(fc.fsys, fsPath(ref))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ref, pathCause(err))
+		}
+		return data, nil
 	}
 	for _, c := range f.Clusters {
 		if c.Name != cluster {

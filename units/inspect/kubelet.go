@@ -2,7 +2,6 @@ package inspect
 
 import (
 	"fmt"
-	"io/fs"
 
 	kubeletv1beta1 "k8s.io/kubelet/config/v1beta1"
 	"sigs.k8s.io/yaml"
@@ -36,8 +35,9 @@ func loadKubeletConfig(c *checked) {
 		return
 	}
 	o := c.originOf("config")
-	data, err := fs.ReadFile(c.opt.FS, fsPath(p))
+	data, err := readFile(c.opt.FS, fsPath(p))
 	if err != nil {
+		err = pathCause(err)
 		c.add("kubelet-config-unreadable", "config", o, "Create the KubeletConfiguration file or fix --config.", "--config=%s: %v; the kubelet does not start", p, err)
 		return
 	}

@@ -30,6 +30,8 @@ type Inputs struct {
 
 // Sources are where Read reads. Every read goes through one of these file systems, so a test
 // gives fstest.MapFS values and `inspect --root` reaches every file a unit or flag points at.
+// Every file is read with readFile: regular files only, at most MaxFileSize bytes. A file
+// system given here must not block in Open (os.DirFS does, on a FIFO): on the host, use DirFS.
 type Sources struct {
 	Catalogue *flags.Catalogue
 	// Files is where Inputs.Paths are read: the file system they are named in, rooted at "/".
@@ -100,7 +102,7 @@ func (s *Sources) ReadPath(ctx context.Context, p string) ([]*Invocation, error)
 		if s.Stdin == nil {
 			return nil, errors.New("standard input: none given")
 		}
-		data, err := io.ReadAll(s.Stdin)
+		data, err := readBounded(s.Stdin, -1)
 		if err != nil {
 			return nil, fmt.Errorf("standard input: %w", err)
 		}
@@ -137,7 +139,7 @@ func (s *Sources) ReadPath(ctx context.Context, p string) ([]*Invocation, error)
 		}
 		return out, nil
 	}
-	data, err := fs.ReadFile(s.Files, fp)
+	data, err := readFile(s.Files, fp)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, pathCause(err))
 	}
@@ -148,7 +150,7 @@ func (s *Sources) ReadPath(ctx context.Context, p string) ([]*Invocation, error)
 	}
 	for _, c := range confs {
 		n := path.Join(p+".d", c)
-		d, err := fs.ReadFile(s.Files, path.Join(fp+".d", c))
+		d, err := readFile(s.Files, path.Join(fp+".d", c))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", n, pathCause(err))
 		}
@@ -189,7 +191,7 @@ func (s *Sources) parse(f File, dropins []File) ([]*Invocation, error) {
 
 func (s *Sources) readPID(pid int) (*Invocation, error) {
 	p := strconv.Itoa(pid) + "/cmdline"
-	data, err := fs.ReadFile(s.Proc, p)
+	data, err := readFile(s.Proc, p)
 	if err != nil {
 		return nil, fmt.Errorf("--pid %d: /proc/%s: %w (is the process running, and may this user read its /proc entry?)", pid, p, pathCause(err))
 	}
@@ -220,7 +222,7 @@ func (s *Sources) readService(ctx context.Context, name string) (*Invocation, er
 		}
 	}
 	read := func(p string) (File, error) {
-		data, err := fs.ReadFile(s.Root, fsPath(p))
+		data, err := readFile(s.Root, fsPath(p))
 		if err != nil {
 			return File{}, fmt.Errorf("%s: %w", p, pathCause(err))
 		}
@@ -308,6 +310,78 @@ func dropinFiles(fsys fs.FS, dir string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// MaxFileSize is the most inspect reads of one file: a unit, drop-in, manifest, environment
+// file, kubelet config, kubeconfig, certificate, key, /proc/<pid>/cmdline or standard input.
+// Real ones are a few KiB (a CA bundle a few hundred); the cap keeps a hostile or mistaken
+// input (/dev/zero, a log file) from exhausting memory.
+const MaxFileSize = 4 << 20
+
+// ErrNotRegular is the cause when inspect refuses to read a FIFO, device, socket or directory:
+// a FIFO would block the read forever, a device such as /dev/zero never ends.
+var ErrNotRegular = errors.New("not a regular file")
+
+// ErrTooLarge is the cause when a file is longer than MaxFileSize.
+var ErrTooLarge = fmt.Errorf("larger than the %d MiB inspect reads of a file", MaxFileSize>>20)
+
+// readFile is the one way inspect reads a file from an fs.FS: it opens name, refuses anything
+// but a regular file (by the opened file's own Stat, so a link to /dev/zero is refused too),
+// and reads at most MaxFileSize bytes, whatever size the file claims (/proc files claim 0).
+// Errors are *fs.PathError values, so callers name the file as the user gave it (pathCause).
+func readFile(fsys fs.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w (%s)", ErrNotRegular, describeType(st.Mode()))}
+	}
+	data, err := readBounded(f, st.Size())
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	return data, nil
+}
+
+// readBounded reads r to its end, at most MaxFileSize bytes; size is what the file claims
+// (negative when unknown), refused at once when over the cap.
+func readBounded(r io.Reader, size int64) ([]byte, error) {
+	if size > MaxFileSize {
+		return nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, size)
+	}
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%w (more than %d bytes)", ErrTooLarge, MaxFileSize)
+	}
+	return data, nil
+}
+
+// describeType names a file type for a message: "a FIFO", "a character device" ...
+func describeType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "an irregular file"
 }
 
 // pathCause drops an fs.PathError's wrapper, whose path is relative to its fs.FS, for messages

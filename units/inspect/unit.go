@@ -3,9 +3,9 @@ package inspect
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"strings"
 
 	"github.com/coreos/go-systemd/v22/unit"
@@ -151,9 +151,10 @@ func LoadUnit(name string, main File, dropins []File, fsys fs.FS) (*Unit, error)
 			u.EnvProblems = append(u.EnvProblems, fmt.Sprintf("%s: EnvironmentFile=%s not read (no file system given)", o.Origin, p))
 			continue
 		}
-		data, err := fs.ReadFile(fsys, strings.TrimPrefix(path.Clean(p), "/"))
+		data, err := readFile(fsys, fsPath(p))
 		if err != nil {
-			if !optional {
+			// "-" ignores a missing file only; systemd fails on any other read error.
+			if err = pathCause(err); !optional || !errors.Is(err, fs.ErrNotExist) {
 				u.EnvProblems = append(u.EnvProblems, fmt.Sprintf("%s: EnvironmentFile=%s: %v (systemd refuses to start the unit)", o.Origin, p, err))
 			}
 			continue
