@@ -1,6 +1,8 @@
 package units
 
 import (
+	"slices"
+
 	"github.com/hardway-dev/hardway/configs"
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/units/bundle"
@@ -12,36 +14,69 @@ import (
 // itself, rendering one node of every role with every implementation, so a file a later
 // renderer writes is allowed with it and nothing else is.
 func Installable() (*bundle.Policy, error) {
-	c := &configs.Cluster{Name: "installable", Nodes: []configs.Node{{
-		Name: "node", Addresses: []string{"10.0.0.1"},
-		Roles: []string{configs.RoleControlPlane, configs.RoleEtcd, configs.RoleWorker},
-	}}}
-	c.SetDefaults()
 	p := &bundle.Policy{Files: map[string]bundle.Allowed{}, Units: map[string]bundle.UnitAllowance{}}
-	for _, opt := range []Options{{}, {Implementation: map[Component]Implementation{Etcd: Hardway}}} {
-		r, err := RenderNode(c, c.Nodes[0], opt)
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range r.Files {
-			p.Files[f.Path] = bundle.Allowed{Kind: f.Kind, Mode: f.Mode}
-		}
-		for _, u := range r.Units {
-			a, ok := p.Units[u.Name]
-			if !ok {
-				a = bundle.UnitAllowance{Options: map[string]bool{}}
-			}
-			a.Commands = append(a.Commands, u.Command)
-			for _, o := range u.Options {
-				a.Options[o.Section+"."+o.Name] = true
-			}
-			p.Units[u.Name] = a
-		}
+	roleSets := [][]string{
+		{configs.RoleControlPlane, configs.RoleEtcd, configs.RoleWorker},
+		{configs.RoleControlPlane, configs.RoleEtcd},
+		{configs.RoleControlPlane},
+		{configs.RoleControlPlane, configs.RoleWorker},
+		{configs.RoleEtcd},
+		{configs.RoleWorker},
 	}
-	for _, nf := range pki.NodeFiles(c, c.Nodes[0].Name) {
-		p.Files[nf.NodePath] = bundle.Allowed{Kind: NodeFileKind(nf), Mode: nf.Mode}
+	for i := range 2 * len(roleSets) {
+		roles, addr := roleSets[i/2], []string{"10.0.0.1", "127.0.0.1"}[i%2] // loopback renders flags of its own
+		c := &configs.Cluster{Name: "installable", Nodes: []configs.Node{{Name: "node", Addresses: []string{addr}, Roles: roles}}}
+		if !slices.Contains(roles, configs.RoleEtcd) { // a control plane needs an etcd somewhere
+			c.Nodes = append(c.Nodes, configs.Node{Name: "etcd", Addresses: []string{"10.0.0.2"}, Roles: []string{configs.RoleEtcd}})
+		}
+		c.SetDefaults()
+		for _, opt := range []Options{{}, {Implementation: map[Component]Implementation{Etcd: Hardway}}} {
+			r, err := RenderNode(c, c.Nodes[0], opt)
+			if err != nil {
+				return nil, err
+			}
+			allow(p, r)
+		}
+		for _, nf := range pki.NodeFiles(c, c.Nodes[0].Name) {
+			p.Files[nf.NodePath] = bundle.Allowed{Kind: NodeFileKind(nf), Mode: nf.Mode, Owner: bundle.DefaultOwner}
+		}
 	}
 	return p, nil
+}
+
+// freeValues are unit options whose values vary by node and carry no behaviour of their own
+// (ExecStart's are checked flag by flag).
+var freeValues = map[string]bool{"Unit.Description": true, "Unit.Documentation": true, "Service.ExecStart": true}
+
+// allow adds what r renders to p.
+func allow(p *bundle.Policy, r *Rendered) {
+	for _, f := range r.Files {
+		p.Files[f.Path] = bundle.Allowed{Kind: f.Kind, Mode: f.Mode, Owner: bundle.DefaultOwner}
+	}
+	for _, u := range r.Units {
+		a, ok := p.Units[u.Name]
+		if !ok {
+			a = bundle.UnitAllowance{Flags: map[string]bool{}, Options: map[string]bool{}, Values: map[string]map[string]bool{}}
+		}
+		if !slices.ContainsFunc(a.Commands, func(c []string) bool { return slices.Equal(c, u.Command) }) {
+			a.Commands = append(a.Commands, u.Command)
+		}
+		for _, f := range u.Flags {
+			a.Flags[f.Name] = true
+		}
+		for _, o := range u.Options {
+			key := o.Section + "." + o.Name
+			a.Options[key] = true
+			if freeValues[key] {
+				continue
+			}
+			if a.Values[key] == nil {
+				a.Values[key] = map[string]bool{}
+			}
+			a.Values[key][o.Value] = true
+		}
+		p.Units[u.Name] = a
+	}
 }
 
 // NodeFileKind is the bundle kind of a file the catalogue places on a node.

@@ -71,6 +71,19 @@ func TestInstallablePolicy(t *testing.T) {
 			f := unitOf(b, "kubelet.service")
 			f.Data = []byte(strings.Replace(string(f.Data), "[Service]\n", "[Service]\nExecStartPre=/bin/sh -c id\n", 1))
 		}, "sets Service.ExecStartPre=, which hardway's kubelet.service does not"},
+		// Files go-systemd and systemd 252 read differently, found by review: each hides a
+		// command systemd would run.
+		{"a comment that continues", editUnit("[Service]\n", "[Service]\n# harmless \\\nExecStartPre=/x\n"), "not in the form hardway renders"},
+		{"an escaped backslash", editUnit("Restart=on-failure\n", "Restart=on-failure\\\\\nExecStartPre=/x\n"), "Service.Restart= holds a backslash"},
+		{"a carriage return", editUnit("Restart=on-failure\n", "Restart=on-failure\rExecStartPre=/x\n"), "a carriage return or NUL"},
+		{"a oneshot with a second command", func(b *bundle.Bundle) {
+			editUnit("Type=exec", "Type=oneshot")(b)
+			editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet --version ; /x")(b)
+		}, "Service.Type=oneshot is not a value hardway renders"},
+		{"a semicolon in ExecStart", editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet ; /x"), `ExecStart passes ";"`},
+		{"a flag hardway does not pass", editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet --anonymous-auth=true"), `ExecStart passes "--anonymous-auth=true"`},
+		{"another unit wanted", editUnit("Wants=network-online.target containerd.service", "Wants=debug-shell.service"), "Unit.Wants=debug-shell.service is not a value"},
+		{"another owner", func(b *bundle.Bundle) { unitOf(b, "kubelet.service").Owner = "nobody:nogroup" }, "owner nobody:nogroup, not root:root"},
 		{"a readable key", func(b *bundle.Bundle) {
 			for i := range b.Files {
 				if b.Files[i].Path == KubeletServingKey {
@@ -91,6 +104,17 @@ func TestInstallablePolicy(t *testing.T) {
 		tc.change(b)
 		if err := pol.Check(b); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v\nwant %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// editUnit replaces old with new in worker-1's kubelet.service.
+func editUnit(old, new string) func(b *bundle.Bundle) {
+	return func(b *bundle.Bundle) {
+		for i := range b.Files {
+			if b.Files[i].Path == bundle.SystemdDir+"/kubelet.service" {
+				b.Files[i].Data = []byte(strings.Replace(string(b.Files[i].Data), old, new, 1))
+			}
 		}
 	}
 }

@@ -103,20 +103,16 @@ func runLaunch(ctx context.Context, g *globals, o *launchOptions) error {
 		return err
 	}
 	defer state.Close()
+	// The keys to trust: --trust's alone when given (it replaces what the node pinned), else the
+	// one pinned at the last launch.
 	trusted, err := state.Trusted()
 	if err != nil {
 		return err
 	}
 	if o.trust != "" {
-		data, err := os.ReadFile(o.trust)
-		if err != nil {
-			return usagef("--trust %s: %v", o.trust, err)
+		if trusted, err = bundle.ReadPublicKeyFile(o.trust); err != nil {
+			return usagef("--trust: %v; give the cluster's %s", err, bootstrap.SigningPub)
 		}
-		keys, err := bundle.ParsePublicKeys(data)
-		if err != nil {
-			return usagef("--trust %s: %v; give the cluster's %s", o.trust, err, bootstrap.SigningPub)
-		}
-		trusted = append(keys, trusted...)
 	}
 	policy, err := launchPolicy()
 	if err != nil {
@@ -130,10 +126,13 @@ func runLaunch(ctx context.Context, g *globals, o *launchOptions) error {
 	case o.rollback && o.bundle != "":
 		return usagef("--rollback reinstalls the bundle kept on this node; it takes no --bundle")
 	case o.rollback:
-		location = state.HostPath(systemd.PreviousBundle)
-		if _, err := os.Stat(location); err != nil {
-			return fmt.Errorf("--rollback: no previous bundle on this node (%s): launch has installed only one so far", location)
+		if location, err = state.RollbackTarget(); err != nil {
+			return err
 		}
+		// Launch's own copy, in a directory only root writes, was verified when it was
+		// installed; it may predate a key rotation, so it is not checked against today's key.
+		opts.Verify = nil
+		g.log.Info("reinstalling a kept bundle", "bundle", location)
 	case location == "":
 		location = g.dir
 	}
@@ -160,6 +159,11 @@ func runLaunch(ctx context.Context, g *globals, o *launchOptions) error {
 		rep.Describe(g.stdout)
 	}
 	if err != nil {
+		if !o.dryRun {
+			if merr := state.MarkFailed(); merr != nil {
+				g.log.Warn("could not record the failed launch", "err", merr)
+			}
+		}
 		return err
 	}
 	if !o.dryRun {

@@ -5,9 +5,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +20,7 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
+	"github.com/coreos/go-systemd/v22/unit"
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/units"
 	"github.com/hardway-dev/hardway/units/bundle"
@@ -65,8 +66,15 @@ func writeArchive(t *testing.T, p, node string, files map[string]string, units [
 func TestLaunchCommandArchiveRealSystemd(t *testing.T) {
 	root := t.TempDir()
 	sb := sandboxtest.Start(t, filepath.Join(root, bundle.SystemdDir))
+	// Unit files in the canonical form the install policy demands (go-systemd's serialization).
 	svc := func(name, input string) string {
-		return fmt.Sprintf("[Unit]\nDescription=%s\n[Service]\nExecStart=/bin/sleep infinity\n# reads %s\n[Install]\nWantedBy=default.target\n", name, filepath.Join(root, input))
+		var b strings.Builder
+		io.Copy(&b, unit.Serialize([]*unit.UnitOption{
+			unit.NewUnitOption("Unit", "Description", name+" (reads "+filepath.Join(root, input)+")"),
+			unit.NewUnitOption("Service", "ExecStart", "/bin/sleep infinity"),
+			unit.NewUnitOption("Install", "WantedBy", "default.target"),
+		}))
+		return b.String()
 	}
 	files := map[string]string{
 		"/etc/systemd/system/alpha.service": svc("alpha", "/etc/alpha.conf"),
@@ -88,8 +96,8 @@ func TestLaunchCommandArchiveRealSystemd(t *testing.T) {
 			kind := bundle.KindConfig
 			if strings.HasSuffix(f, ".service") {
 				kind = bundle.KindUnit
-				p.Units[path.Base(f)] = bundle.UnitAllowance{Commands: [][]string{{"/bin/sleep"}},
-					Options: map[string]bool{"Unit.Description": true, "Service.ExecStart": true, "Install.WantedBy": true}}
+				p.Units[path.Base(f)] = bundle.UnitAllowance{Commands: [][]string{{"/bin/sleep", "infinity"}, {"/bin/false"}},
+					Options: map[string]bool{"Unit.Description": true, "Service.Type": true, "Service.ExecStart": true, "Install.WantedBy": true}}
 			}
 			p.Files[f] = bundle.Allowed{Kind: kind, Mode: 0o644}
 		}
@@ -138,6 +146,20 @@ func TestLaunchCommandArchiveRealSystemd(t *testing.T) {
 	out = mustHardway(t, "launch", "--node", "n1", "--rollback", "--root", root, "--systemd-socket", sb.Socket, "--timeout", "1m")
 	if b, _ := os.ReadFile(filepath.Join(root, "/etc/beta.conf")); string(b) != "v1" || !strings.Contains(out, "restart beta.service") {
 		t.Errorf("rollback: beta.conf %q\n%s", b, out)
+	}
+
+	// A bundle that does not come up is neither kept nor a rollback target: after it, --rollback
+	// goes back to the last good bundle (v1 now), not to the one before that (v2).
+	failing := maps.Clone(files)
+	failing["/etc/systemd/system/alpha.service"] = strings.Replace(svc("alpha", "/etc/alpha.conf"), "ExecStart=/bin/sleep infinity", "Type=oneshot\nExecStart=/bin/false", 1)
+	failing["/etc/beta.conf"] = "v3"
+	writeArchive(t, archive, "n1", failing, mus, key)
+	if _, _, code := hardway(t, "launch", "--node", "n1", "--bundle", archive, "--root", root, "--systemd-socket", sb.Socket, "--timeout", "20s"); code == 0 {
+		t.Fatal("a bundle whose unit fails launched")
+	}
+	mustHardway(t, "launch", "--node", "n1", "--rollback", "--root", root, "--systemd-socket", sb.Socket, "--timeout", "1m")
+	if b, _ := os.ReadFile(filepath.Join(root, "/etc/beta.conf")); string(b) != "v1" {
+		t.Errorf("rollback after a failed launch: beta.conf %q, want the last good v1", b)
 	}
 
 	// Unsigned, or signed by a key the node does not trust: refused before anything is touched.

@@ -206,12 +206,22 @@ func (r *Root) MkdirAll(p string, mode, parentMode fs.FileMode) error {
 			return err
 		}
 		err = unix.Mkdirat(int(d.Fd()), parts[i], uint32(m.Perm()))
-		if err == nil {
-			err = unix.Fchmodat(int(d.Fd()), parts[i], uint32(m.Perm()), 0) // past the umask
-		}
 		d.Close()
 		if err != nil && !errors.Is(err, unix.EEXIST) {
 			return r.pathError("mkdir", sub, err)
+		}
+		if err == nil {
+			// Past the umask, on the directory itself: reopened without following a link, so
+			// one swapped in since the mkdir is refused rather than chmodded.
+			nd, err := r.OpenDir(sub)
+			if err != nil {
+				return err
+			}
+			err = unix.Fchmod(int(nd.Fd()), uint32(m.Perm()))
+			nd.Close()
+			if err != nil {
+				return r.pathError("chmod", sub, err)
+			}
 		}
 		if fi, err := r.Lstat(sub); err != nil {
 			return err

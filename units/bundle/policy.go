@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -22,20 +23,35 @@ type Policy struct {
 	Units map[string]UnitAllowance
 }
 
-// Allowed is one node path's kind and widest mode.
+// Allowed is one node path's kind, widest mode and owner.
 type Allowed struct {
-	Kind Kind
-	Mode fs.FileMode
+	Kind  Kind
+	Mode  fs.FileMode
+	Owner string // "" is DefaultOwner
 }
 
 // UnitAllowance is what one unit's file may say.
 type UnitAllowance struct {
 	// Commands are the programs (with their leading arguments) its ExecStart may start.
 	Commands [][]string
+	// Flags are the names of the flags (without "--") its ExecStart may pass, each as
+	// --name=value with a value of plain characters.
+	Flags map[string]bool
 	// Options are the "Section.Name" keys its file may set; any other (an ExecStartPre=, a
 	// User=) is refused.
 	Options map[string]bool
+	// Values are the values each key may have; a key not in Values (Unit.Description,
+	// Unit.Documentation, Service.ExecStart) may have any value of plain characters.
+	Values map[string]map[string]bool
 }
+
+// ExecContinuation is how a rendered ExecStart continues on the next line; no other backslash
+// may appear in a unit file.
+const ExecContinuation = " \\\n\t"
+
+// plainArg is what an ExecStart word may hold: nothing systemd would expand, quote, escape or
+// split on (no whitespace, quotes, $, %, ;, backslash).
+var plainArg = regexp.MustCompile(`^[A-Za-z0-9_./,:=@+*\[\]-]+$`)
 
 // Check reports every entry of b the policy does not allow, each with its field path.
 func (p *Policy) Check(b *Bundle) error {
@@ -51,6 +67,8 @@ func (p *Policy) Check(b *Bundle) error {
 			ps.add(field+".kind", "%s is a %s, not a %s", f.Path, a.Kind, f.Kind)
 		case f.Mode.Perm()&^a.Mode != 0 || f.Mode&^fs.ModePerm != 0:
 			ps.add(field+".mode", "%s: %04o is wider than its %04o", f.Path, f.Mode, a.Mode)
+		case ownerOr(f.Owner) != ownerOr(a.Owner):
+			ps.add(field+".owner", "%s: owner %s, not %s", f.Path, ownerOr(f.Owner), ownerOr(a.Owner))
 		}
 		if f.Kind == KindUnit && path.Dir(f.Path) == SystemdDir {
 			ps.List = append(ps.List, p.checkUnit(field, f).List...)
@@ -64,7 +82,17 @@ func (p *Policy) Check(b *Bundle) error {
 	return ps.err(fmt.Sprintf("bundle for node %q holds what hardway would not install", b.Node))
 }
 
-// checkUnit compares a unit file's options and ExecStart with the unit's allowance.
+func ownerOr(o string) string {
+	if o == "" {
+		return DefaultOwner
+	}
+	return o
+}
+
+// checkUnit compares a unit file with the unit's allowance. The file must be in the form the
+// renderer writes (leading comment lines, then exactly what go-systemd serializes its options
+// to), so that go-systemd and systemd cannot read it differently: no carriage return, no NUL,
+// no comment that continues, no backslash but ExecStart's continuation.
 func (p *Policy) checkUnit(field string, f File) problems {
 	var ps problems
 	name := path.Base(f.Path)
@@ -73,25 +101,67 @@ func (p *Policy) checkUnit(field string, f File) problems {
 		ps.add(field+".path", "%s is not a unit hardway renders", name)
 		return ps
 	}
-	opts, err := unit.DeserializeOptions(bytes.NewReader(f.Data))
+	body := f.Data
+	for bytes.HasPrefix(body, []byte("#")) {
+		line, rest, _ := bytes.Cut(body, []byte("\n"))
+		if bytes.HasSuffix(line, []byte("\\")) {
+			ps.add(field, "%s: a comment line ends with a backslash, which systemd would continue", f.Path)
+			return ps
+		}
+		body = rest
+	}
+	if bytes.ContainsAny(f.Data, "\r\x00") {
+		ps.add(field, "%s: a carriage return or NUL, which hardway never renders", f.Path)
+		return ps
+	}
+	opts, err := unit.DeserializeOptions(bytes.NewReader(body))
 	if err != nil {
 		ps.add(field, "%s: not a unit file: %v", f.Path, err)
 		return ps
 	}
+	var canonical bytes.Buffer
+	if _, err := canonical.ReadFrom(unit.Serialize(opts)); err != nil || !bytes.Equal(canonical.Bytes(), body) {
+		ps.add(field, "%s: not in the form hardway renders (comments, spacing or line breaks differ), so systemd might read it otherwise", f.Path)
+		return ps
+	}
 	for _, o := range opts {
 		key := o.Section + "." + o.Name
-		if !a.Options[key] {
+		switch {
+		case !a.Options[key]:
 			ps.add(field, "%s sets %s=, which hardway's %s does not", f.Path, key, name)
-			continue
+		case key == "Service.ExecStart":
+			ps.List = append(ps.List, a.checkExec(field, f.Path, name, o.Value).List...)
+		case strings.ContainsAny(o.Value, "\\\n"):
+			ps.add(field, "%s: %s= holds a backslash or a line break", f.Path, key)
+		case a.Values[key] != nil && !a.Values[key][o.Value]:
+			ps.add(field, "%s: %s=%s is not a value hardway renders for %s", f.Path, key, o.Value, name)
 		}
-		if key != "Service.ExecStart" {
-			continue
+	}
+	return ps
+}
+
+// checkExec checks an ExecStart value: a program the renderer starts for the unit, then only
+// --name=value flags it passes, each value plain.
+func (a UnitAllowance) checkExec(field, file, name, value string) problems {
+	var ps problems
+	words := strings.Fields(strings.ReplaceAll(value, "\\\n", " ")) // systemd joins a continued line with a space
+	var cmd []string
+	for _, c := range a.Commands {
+		if len(words) >= len(c) && slices.Equal(words[:len(c)], c) && len(c) > len(cmd) {
+			cmd = c
 		}
-		words := strings.Fields(o.Value)
-		if !slices.ContainsFunc(a.Commands, func(c []string) bool {
-			return len(words) >= len(c) && slices.Equal(words[:len(c)], c)
-		}) {
-			ps.add(field, "%s starts %q, not a program hardway renders for %s", f.Path, strings.Join(words[:min(len(words), 2)], " "), name)
+	}
+	if cmd == nil {
+		ps.add(field, "%s starts %q, not a program hardway renders for %s", file, strings.Join(words[:min(len(words), 2)], " "), name)
+		return ps
+	}
+	for _, w := range words[len(cmd):] {
+		flag, val, ok := strings.Cut(strings.TrimPrefix(w, "--"), "=")
+		switch {
+		case !strings.HasPrefix(w, "--") || !ok || !a.Flags[flag]:
+			ps.add(field, "%s: ExecStart passes %q, not a flag hardway renders for %s", file, w, name)
+		case !plainArg.MatchString(val):
+			ps.add(field, "%s: ExecStart --%s: %q holds a character systemd would interpret", file, flag, val)
 		}
 	}
 	return ps

@@ -90,7 +90,11 @@ func ReadDir(ctx context.Context, dir, node string, opt Options) (*Bundle, error
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	return decode(ctx, mpath, data, sig, node, opt, func(e Entry) ([]byte, error) {
+	m, err := verifyAndDecode(mpath, data, sig, node, opt)
+	if err != nil {
+		return nil, err
+	}
+	return files(ctx, mpath, m, data, sig, opt, func(e Entry) ([]byte, error) {
 		return root.ReadFile(e.Path, e.Size)
 	})
 }
@@ -116,7 +120,8 @@ func ReadArchive(ctx context.Context, p, node string, opt Options) (*Bundle, err
 	}
 	tr := tar.NewReader(gz)
 	var manifest, sig []byte
-	verified := false
+	var m *Manifest            // decoded once verified: every later entry must be listed in it
+	listed := map[string]int{} // path -> index in m.Files, of the files not read yet
 	entries := map[string][]byte{}
 	var total int64
 	for i := 0; ; i++ {
@@ -131,20 +136,42 @@ func ReadArchive(ctx context.Context, p, node string, opt Options) (*Bundle, err
 			return nil, fmt.Errorf("%s: reading the archive: %w", p, err)
 		}
 		name := "/" + strings.TrimSuffix(h.Name, "/")
-		// The signature is checked as soon as it is known, before any file is looked at.
-		if i >= 1 && !verified && (i > 1 || h.Name != SignatureName || h.Typeflag != tar.TypeReg) {
-			if err := verify(p, manifest, sig, opt); err != nil {
+		// The signature is checked, and the manifest decoded, as soon as they are known: before
+		// any file is looked at, so a file the manifest does not list is refused on arrival.
+		if i >= 1 && m == nil && (i > 1 || h.Name != SignatureName || h.Typeflag != tar.TypeReg) {
+			if m, err = verifyAndDecode(p, manifest, sig, node, opt); err != nil {
 				return nil, err
 			}
-			verified = true
+			for j, e := range m.Files {
+				if e.Kind != KindDirectory {
+					listed[e.Path] = j
+				}
+			}
 		}
 		switch {
-		case path.Clean(name) != name:
-			return nil, fmt.Errorf("%s: entry %q: not a clean path", p, h.Name)
+		case len(h.Name) > maxEntryName || path.Clean(name) != name:
+			return nil, fmt.Errorf("%s: entry %.100q: not a clean path", p, h.Name)
 		case h.Typeflag == tar.TypeDir:
+			if i > 4*len(listed)+64 { // parents and directories of the listed files, and no more
+				return nil, fmt.Errorf("%s: more directory entries than its manifest accounts for", p)
+			}
 			continue
 		case h.Typeflag != tar.TypeReg:
 			return nil, fmt.Errorf("%s: entry %s: only regular files and directories belong in a bundle (type %q)", p, h.Name, h.Typeflag)
+		}
+		limit := int64(MaxManifestBytes)
+		if m != nil {
+			j, ok := listed[name]
+			if !ok {
+				return nil, fmt.Errorf("%s: entry %s is not in its manifest, or appears twice", p, h.Name)
+			}
+			delete(listed, name)
+			if limit = m.Files[j].Size; h.Size != limit {
+				return nil, fmt.Errorf("%s: entry %s: %d bytes, the manifest says %d", p, h.Name, h.Size, limit)
+			}
+		}
+		if h.Size > limit {
+			return nil, fmt.Errorf("%s: entry %s: %d bytes, more than %d", p, h.Name, h.Size, limit)
 		}
 		if total += h.Size; total > MaxArchiveBytes {
 			return nil, fmt.Errorf("%s: more than %d bytes of files; not a node bundle", p, MaxArchiveBytes)
@@ -161,36 +188,53 @@ func ReadArchive(ctx context.Context, p, node string, opt Options) (*Bundle, err
 		case i == 1 && h.Name == SignatureName:
 			sig = data
 		default:
-			if _, dup := entries[name]; dup {
-				return nil, fmt.Errorf("%s: entry %s appears twice", p, h.Name)
-			}
 			entries[name] = data
 		}
 	}
 	if manifest == nil {
 		return nil, fmt.Errorf("%s: no %s in the archive; is it a node bundle written by `hardway init`?", p, ManifestName)
 	}
-	if !verified {
-		if err := verify(p, manifest, sig, opt); err != nil {
+	if m == nil {
+		if m, err = verifyAndDecode(p, manifest, sig, node, opt); err != nil {
 			return nil, err
 		}
 	}
-	opt.Verify = nil // done
-	b, err := decode(ctx, p+":"+ManifestName, manifest, sig, node, opt, func(e Entry) ([]byte, error) {
+	return files(ctx, p+":"+ManifestName, m, manifest, sig, opt, func(e Entry) ([]byte, error) {
 		data, ok := entries[e.Path]
 		if !ok {
 			return nil, fmt.Errorf("not in the archive %s", p)
 		}
-		delete(entries, e.Path)
 		return data, nil
 	})
-	if err != nil {
+}
+
+// maxEntryName bounds an archive entry's name (PATH_MAX).
+const maxEntryName = 4096
+
+// verifyAndDecode verifies the manifest's signature and decodes it for node.
+func verifyAndDecode(where string, manifest, sig []byte, node string, opt Options) (*Manifest, error) {
+	mpath := where
+	if !strings.HasSuffix(mpath, ManifestName) {
+		mpath += ":" + ManifestName
+	}
+	if err := verify(mpath, manifest, sig, opt); err != nil {
 		return nil, err
 	}
-	for name := range entries {
-		return nil, fmt.Errorf("%s: entry %s is not in its manifest", p, strings.TrimPrefix(name, "/"))
+	m, err := DecodeManifest(manifest)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", mpath, err)
 	}
-	return b, nil
+	if m.Node != node {
+		return nil, fmt.Errorf("%s: node: the manifest is for node %q, not %q; check --node and --bundle", mpath, m.Node, node)
+	}
+	var total int64
+	for _, e := range m.Files {
+		total += e.Size
+	}
+	if total > MaxArchiveBytes {
+		return nil, fmt.Errorf("%s: its files add up to %d bytes, more than the %d a node bundle may hold", mpath, total, MaxArchiveBytes)
+	}
+	return m, nil
 }
 
 // verify runs the caller's verifier, if any, on the manifest's bytes and its signature.
@@ -207,19 +251,8 @@ func verify(where string, manifest, sig []byte, opt Options) error {
 	return nil
 }
 
-// decode verifies and decodes the manifest (named mpath in errors) and reads each file it lists
-// with read, checking size and sha256.
-func decode(ctx context.Context, mpath string, manifest, sig []byte, node string, opt Options, read func(Entry) ([]byte, error)) (*Bundle, error) {
-	if err := verify(mpath, manifest, sig, opt); err != nil {
-		return nil, err
-	}
-	m, err := DecodeManifest(manifest)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", mpath, err)
-	}
-	if m.Node != node {
-		return nil, fmt.Errorf("%s: node: the manifest is for node %q, not %q; check --node and --bundle", mpath, m.Node, node)
-	}
+// files reads each file m lists with read, checking size and sha256, and applies the policy.
+func files(ctx context.Context, mpath string, m *Manifest, manifest, sig []byte, opt Options, read func(Entry) ([]byte, error)) (*Bundle, error) {
 	b := &Bundle{Node: m.Node, Units: m.Units, Files: make([]File, 0, len(m.Files)), RawManifest: manifest, Signature: sig}
 	var ps problems
 	for i, e := range m.Files {

@@ -9,7 +9,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"slices"
+	"syscall"
 
 	strictjson "sigs.k8s.io/json"
 )
@@ -150,4 +153,26 @@ func ParsePublicKeys(data []byte) ([]ed25519.PublicKey, error) {
 		return nil, errors.New("no PEM PUBLIC KEY")
 	}
 	return out, nil
+}
+
+// ReadPublicKeyFile reads the signing keys in the file p (a --trust file): a regular file, at
+// most 1 MiB, never blocking on a FIFO.
+func ReadPublicKeyFile(p string) ([]ed25519.PublicKey, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", p)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	keys, err := ParsePublicKeys(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return keys, nil
 }

@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"slices"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/hardway-dev/hardway/internal/atomicfile"
 	"github.com/hardway-dev/hardway/internal/rootfs"
@@ -24,6 +25,9 @@ const (
 	TrustedKeysFile = StateDir + "/trusted-bundle-keys.pem" // newest first
 	CurrentBundle   = StateDir + "/bundles/current.tar.gz"
 	PreviousBundle  = StateDir + "/bundles/previous.tar.gz"
+	// LastFailed marks that the last launch did not come up: its files may be installed, but
+	// it is not kept, and a rollback goes back to the current (last good) bundle.
+	LastFailed = StateDir + "/bundles/last-failed"
 )
 
 // maxStateBytes bounds what launch reads back of its own state.
@@ -63,26 +67,37 @@ func (s *NodeState) Trusted() ([]ed25519.PublicKey, error) {
 	return keys, nil
 }
 
-// Pin makes key the node's newest trusted signing key, keeping the older ones (a bundle kept
-// from before a rotation still verifies for --rollback).
+// Pin makes key the one signing key the node trusts: after a rotation (the old key endorsed
+// the new) the old key is no longer trusted, so a leaked key stops working once nodes moved on.
 func (s *NodeState) Pin(key ed25519.PublicKey) error {
 	keys, err := s.Trusted()
 	if err != nil {
 		return err
 	}
-	if len(keys) > 0 && bytes.Equal(keys[0], key) {
+	if len(keys) == 1 && bytes.Equal(keys[0], key) {
 		return nil
 	}
-	keys = slices.DeleteFunc(keys, func(k ed25519.PublicKey) bool { return bytes.Equal(k, key) })
-	var out []byte
-	for _, k := range append([]ed25519.PublicKey{key}, keys...) {
-		pem, err := bundle.MarshalPublicKey(k)
-		if err != nil {
-			return err
-		}
-		out = append(out, pem...)
+	pem, err := bundle.MarshalPublicKey(key)
+	if err != nil {
+		return err
 	}
-	return s.write(TrustedKeysFile, out, atomicfile.ModePublic)
+	return s.write(TrustedKeysFile, pem, atomicfile.ModePublic)
+}
+
+// MarkFailed records that the bundle just installed did not come up.
+func (s *NodeState) MarkFailed() error { return s.write(LastFailed, nil, atomicfile.ModeSecret) }
+
+// RollbackTarget is the kept bundle --rollback reinstalls: the current one when the last
+// launch failed (its files may be half the failed bundle's), else the one before it.
+func (s *NodeState) RollbackTarget() (string, error) {
+	target := PreviousBundle
+	if _, err := s.root.Lstat(LastFailed); err == nil {
+		target = CurrentBundle
+	}
+	if _, err := s.root.Lstat(target); err != nil {
+		return "", fmt.Errorf("--rollback: no bundle to go back to on this node (%s): launch has kept only one so far", s.root.HostPath(target))
+	}
+	return s.root.HostPath(target), nil
 }
 
 // Keep records b, just installed, as the current bundle; the one before becomes the previous,
@@ -98,13 +113,31 @@ func (s *NodeState) Keep(b *bundle.Bundle) error {
 	case err != nil:
 		return err
 	case bytes.Equal(cur, archive):
-		return nil
+		return s.clearFailed()
 	default:
 		if err := s.write(PreviousBundle, cur, atomicfile.ModeSecret); err != nil {
 			return err
 		}
 	}
-	return s.write(CurrentBundle, archive, atomicfile.ModeSecret)
+	if err := s.write(CurrentBundle, archive, atomicfile.ModeSecret); err != nil {
+		return err
+	}
+	return s.clearFailed()
+}
+
+func (s *NodeState) clearFailed() error {
+	d, err := s.root.OpenDir(path.Dir(LastFailed))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := unix.Unlinkat(int(d.Fd()), path.Base(LastFailed), 0); err != nil && !errors.Is(err, unix.ENOENT) {
+		return err
+	}
+	return nil
 }
 
 func (s *NodeState) write(p string, data []byte, mode fs.FileMode) error {
