@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -259,5 +260,18 @@ func TestArchiveSignatureIsCheckedFirst(t *testing.T) {
 	}
 	if _, err := bundle.ReadArchive(ctx, p, "w1", bundle.Options{}); err == nil || !strings.Contains(err.Error(), "only regular files and directories") {
 		t.Errorf("a link entry: %v", err)
+	}
+}
+
+// Directory entries interleaved with many files are all accounted for by the manifest.
+func TestArchiveWithManyDirectories(t *testing.T) {
+	var files []bundle.File
+	for i := range 200 {
+		files = append(files, bundle.File{Path: fmt.Sprintf("/etc/d%02d/e%02d/f%03d", i%40, i%7, i), Kind: bundle.KindConfig, Mode: 0o644, Data: []byte{byte(i)}})
+	}
+	b := bundle.New("w1", files, nil)
+	got, err := bundle.ReadArchive(ctx, writeArchive(t, b), "w1", bundle.Options{})
+	if err != nil || len(got.Files) != 200 {
+		t.Fatalf("%d files, %v", len(got.Files), err)
 	}
 }

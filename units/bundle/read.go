@@ -152,7 +152,7 @@ func ReadArchive(ctx context.Context, p, node string, opt Options) (*Bundle, err
 		case len(h.Name) > maxEntryName || path.Clean(name) != name:
 			return nil, fmt.Errorf("%s: entry %.100q: not a clean path", p, h.Name)
 		case h.Typeflag == tar.TypeDir:
-			if i > 4*len(listed)+64 { // parents and directories of the listed files, and no more
+			if m != nil && i > 4*len(m.Files)+64 { // parents and directories of the listed files, and no more
 				return nil, fmt.Errorf("%s: more directory entries than its manifest accounts for", p)
 			}
 			continue
