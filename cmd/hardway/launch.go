@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"os/exec"
@@ -99,10 +100,14 @@ func runLaunch(ctx context.Context, g *globals, o *launchOptions) error {
 	defer stop()
 
 	state, err := systemd.OpenNodeState(o.root)
-	if err != nil {
+	switch {
+	case err == nil:
+		defer state.Close()
+	case o.dryRun && errors.Is(err, fs.ErrNotExist) && !o.rollback:
+		state = nil // a fresh root: nothing pinned yet, and a dry run keeps nothing
+	default:
 		return err
 	}
-	defer state.Close()
 	// The keys to trust: --trust's alone when given (it replaces what the node pinned), else the
 	// one pinned at the last launch.
 	trusted, err := state.Trusted()

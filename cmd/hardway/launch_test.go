@@ -339,6 +339,14 @@ func TestLaunchTakesInitSignedBundles(t *testing.T) {
 	if out, errs, code := dry("--trust", filepath.Join(dir, "signing", "bundle.pub")); code != 0 || !strings.Contains(out, "would create  /etc/kubernetes/pki/ca.crt") {
 		t.Fatalf("signed bundle: exit %d\n%s%s", code, out, errs)
 	}
+	// A dry run on a root that does not exist yet plans every file as new and writes nothing.
+	fresh := filepath.Join(t.TempDir(), "fresh-root")
+	if out, errs, code := hardway(t, "launch", "--dry-run", "--node", "node1", "--bundle", archive, "--root", fresh, "--trust", filepath.Join(dir, "signing", "bundle.pub")); code != 0 || !strings.Contains(out, "would create  /etc/kubernetes/pki/ca.crt") {
+		t.Errorf("dry run on a fresh root: exit %d\n%s%s", code, out, errs)
+	}
+	if _, err := os.Stat(fresh); err == nil {
+		t.Error("a dry run created the root")
+	}
 	// A dry run pins nothing; pin the key as a real launch would.
 	pub, err := os.ReadFile(filepath.Join(dir, "signing", "bundle.pub"))
 	if err != nil {

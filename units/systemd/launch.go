@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path"
@@ -182,11 +183,17 @@ func (l *Launcher) Launch(ctx context.Context, b *bundle.Bundle) (*Report, error
 		}
 	}
 	root, err := rootfs.Open(l.Root)
-	if err != nil {
-		return rep, err
-	}
-	defer root.Close()
-	if rep.Files, err = PlanFiles(root, b.Files); err != nil {
+	switch {
+	case err == nil:
+		defer root.Close()
+		if rep.Files, err = PlanFiles(root, b.Files); err != nil {
+			return rep, err
+		}
+	case l.DryRun && errors.Is(err, fs.ErrNotExist): // a fresh root: everything would be created
+		for _, f := range b.Files {
+			rep.Files = append(rep.Files, FileChange{Path: f.Path, Action: Create, Mode: f.Mode})
+		}
+	default:
 		return rep, err
 	}
 	if !l.DryRun {

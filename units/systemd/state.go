@@ -51,8 +51,12 @@ func (s *NodeState) Close() error { return s.root.Close() }
 // HostPath is where node path p of the state lives on this machine.
 func (s *NodeState) HostPath(p string) string { return s.root.HostPath(p) }
 
-// Trusted returns the signing keys the node pinned, newest first; none before its first launch.
+// Trusted returns the signing keys the node pinned; none before its first launch (or for a
+// nil state: a root that does not exist yet).
 func (s *NodeState) Trusted() ([]ed25519.PublicKey, error) {
+	if s == nil {
+		return nil, nil
+	}
 	data, err := s.root.ReadFile(TrustedKeysFile, 1<<20)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
