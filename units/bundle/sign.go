@@ -9,11 +9,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+	"path/filepath"
 	"slices"
-	"syscall"
 
+	"github.com/hardway-dev/hardway/internal/rootfs"
 	strictjson "sigs.k8s.io/json"
 )
 
@@ -156,19 +155,16 @@ func ParsePublicKeys(data []byte) ([]ed25519.PublicKey, error) {
 }
 
 // ReadPublicKeyFile reads the signing keys in the file p (a --trust file): a regular file, at
-// most 1 MiB, never blocking on a FIFO.
+// most 1 MiB, not reached through a link (internal/rootfs, like every bundle read).
 func ReadPublicKeyFile(p string) ([]ed25519.PublicKey, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	dir, err := rootfs.Open(filepath.Dir(p))
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", p)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	defer dir.Close()
+	data, err := dir.ReadFile(filepath.Base(p), 1<<20)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
+		return nil, err
 	}
 	keys, err := ParsePublicKeys(data)
 	if err != nil {

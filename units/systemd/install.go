@@ -97,16 +97,22 @@ func planFile(root *rootfs.Root, f bundle.File) (Action, error) {
 // (internal/rootfs). It returns the node paths it changed, in bundle order; a second call with
 // the same files changes nothing.
 func Install(ctx context.Context, root *rootfs.Root, files []bundle.File) ([]string, error) {
+	plan, err := PlanFiles(root, files)
+	if err != nil {
+		return nil, err
+	}
+	return installPlanned(ctx, root, files, plan)
+}
+
+// installPlanned carries out plan, PlanFiles' answer for files, without reading the files
+// again.
+func installPlanned(ctx context.Context, root *rootfs.Root, files []bundle.File, plan []FileChange) ([]string, error) {
 	var changed []string
-	for _, f := range files {
+	for i, f := range files {
 		if err := ctx.Err(); err != nil {
 			return changed, err
 		}
-		a, err := planFile(root, f)
-		if err != nil {
-			return changed, err
-		}
-		if a == Unchanged {
+		if plan[i].Action == Unchanged {
 			continue
 		}
 		if f.Kind == bundle.KindDirectory {

@@ -200,7 +200,7 @@ func (l *Launcher) Launch(ctx context.Context, b *bundle.Bundle) (*Report, error
 		if l.Manager == nil {
 			return rep, errors.New("launch: no systemd manager")
 		}
-		if _, err := Install(ctx, root, b.Files); err != nil {
+		if _, err := installPlanned(ctx, root, b.Files, rep.Files); err != nil {
 			return rep, err
 		}
 	}
