@@ -75,8 +75,9 @@ func TestBundlesCarryOnlyWhatTheNodeNeeds(t *testing.T) {
 			}
 		}
 		if n.Has(configs.RoleWorker) {
-			want := []string{"/etc/kubernetes/kube-proxy.kubeconfig", "/etc/kubernetes/kubelet.kubeconfig", "/etc/kubernetes/pki/ca.crt",
-				"/etc/systemd/system/kube-proxy.service", "/etc/systemd/system/kubelet.service",
+			want := []string{"/etc/cni/net.d/10-hardway-bridge.conflist", "/etc/cni/net.d/99-loopback.conf", "/etc/containerd/config.toml",
+				"/etc/hardway/pod-routes.yaml", "/etc/kubernetes/kube-proxy.kubeconfig", "/etc/kubernetes/kubelet.kubeconfig", "/etc/kubernetes/pki/ca.crt",
+				"/etc/systemd/system/containerd.service", "/etc/systemd/system/kube-proxy.service", "/etc/systemd/system/kubelet.service", "/etc/systemd/system/pod-routes.service",
 				"/var/lib/kube-proxy/config.yaml", "/var/lib/kubelet/config.yaml", "/var/lib/kubelet/pki/kubelet.crt", "/var/lib/kubelet/pki/kubelet.key"}
 			if !slices.Equal(files, want) {
 				t.Errorf("worker %s bundle:\n got %v\nwant %v", n.Name, files, want)
@@ -128,7 +129,7 @@ func TestBundleArchiveMatchesDirectoryAndManifest(t *testing.T) {
 	if !reflect.DeepEqual(fromDir, fromTar) {
 		t.Errorf("the archive and the directory differ:\n%+v\n%+v", fromDir.Manifest(), fromTar.Manifest())
 	}
-	if u := fromDir.Units; len(u) != 4 || u[0].Name != "etcd.service" || u[0].Health == nil {
+	if u := fromDir.Units; len(u) != 5 || u[0].Name != "etcd.service" || u[0].Health == nil {
 		t.Errorf("units: %+v", u)
 	}
 	var onDisk int

@@ -91,7 +91,7 @@ func TestVerifyReadsBundlesStrictly(t *testing.T) {
 	os.WriteFile(f, changed, 0o644)
 	os.Remove(filepath.Join(dir, "nodes/worker-2.tar.gz"))
 	ps := verify(t, dir)
-	findProblem(t, ps, "nodes/worker-1/manifest.json", "files[2].sha256 (/etc/kubernetes/pki/ca.crt)", "does not match")
+	findProblem(t, ps, "nodes/worker-1/manifest.json", "files[6].sha256 (/etc/kubernetes/pki/ca.crt)", "does not match")
 	findProblem(t, ps, "nodes/worker-2.tar.gz", "no bundle archive")
 	if len(ps) != 2 {
 		t.Errorf("%d problems: %v", len(ps), ps)
@@ -99,8 +99,8 @@ func TestVerifyReadsBundlesStrictly(t *testing.T) {
 	os.WriteFile(f, data, 0o644)
 	c.PodCIDR = "10.245.0.0/16" // the units' flags change, no certificate does
 	ps = Verify(context.Background(), dir, c, now)
-	findProblem(t, ps, "nodes/cp-1/etc/systemd/system/kube-controller-manager.service", "not what init renders for the node now")
-	findProblem(t, ps, "nodes/cp-1.tar.gz", "kube-controller-manager.service: not what init renders")
+	findProblem(t, ps, "nodes/worker-1/var/lib/kube-proxy/config.yaml", "not what init renders for the node now")
+	findProblem(t, ps, "nodes/worker-1.tar.gz", "/var/lib/kube-proxy/config.yaml: not what init renders")
 }
 
 // Two mutating runs in the same second get backup folders of their own: no backup replaces

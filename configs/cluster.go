@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/hardway-dev/hardway/internal/duration"
@@ -50,7 +51,37 @@ const (
 	DefaultCAValidity        = 10 * 365 * 24 * time.Hour // 87600h, as kubeadm
 	DefaultLeafValidity      = 365 * 24 * time.Hour      // 8760h, as kubeadm
 	DefaultRenewBefore       = 30 * 24 * time.Hour
+	// DefaultNodePodCIDRSize is the prefix length of each node's pod range, as
+	// kube-controller-manager's --node-cidr-mask-size for IPv4: 254 pods a node.
+	DefaultNodePodCIDRSize = 24
+	// DefaultSandboxImage is the pod sandbox (pause) image containerd starts every pod with.
+	DefaultSandboxImage = "registry.k8s.io/pause:3.10"
+	// DefaultCoreDNSImage is the cluster DNS addon's image.
+	DefaultCoreDNSImage = "registry.k8s.io/coredns/coredns:v1.12.0"
+	// DefaultCoreDNSReplicas is how many CoreDNS pods run, as kubeadm's.
+	DefaultCoreDNSReplicas = 2
 )
+
+// Cgroup drivers the kubelet and containerd can share.
+const (
+	CgroupDriverSystemd  = "systemd"
+	CgroupDriverCgroupfs = "cgroupfs"
+)
+
+// Binaries the runtime layer runs, by their keys in Cluster.Binaries, with the Debian packages'
+// paths as defaults (containerd, runc, containernetworking-plugins).
+const (
+	BinaryContainerd = "containerd"
+	BinaryRunc       = "runc"
+	BinaryCNIDir     = "cni"
+)
+
+// DefaultBinaries are the runtime layer's programs where Debian's packages install them.
+var DefaultBinaries = map[string]string{
+	BinaryContainerd: "/usr/bin/containerd",
+	BinaryRunc:       "/usr/sbin/runc",
+	BinaryCNIDir:     "/usr/lib/cni",
+}
 
 // Cluster is the whole cluster model.
 type Cluster struct {
@@ -82,14 +113,52 @@ type Cluster struct {
 	// hardway's own implementation with the same flags ("hardway": etcd only, an embedded member), for machines
 	// without the upstream binaries: {etcd: hardway}.
 	Implementations map[string]string `mapstructure:"implementations" json:"implementations,omitempty"`
+	// NodePodCIDRSize is the prefix length of each node's pod range, carved out of PodCIDR.
+	NodePodCIDRSize int `mapstructure:"nodePodCIDRSize" json:"nodePodCIDRSize"`
+	// Versions overrides KubernetesVersion per component ("kubelet": "1.35"), within the
+	// Kubernetes version-skew policy: see SkewProblems.
+	Versions map[string]string `mapstructure:"versions" json:"versions,omitempty"`
+	// Runtime is the node half's container runtime and host settings.
+	Runtime Runtime `mapstructure:"runtime" json:"runtime"`
+	// Binaries are the runtime layer's programs on the nodes: containerd, runc and the
+	// directory of the CNI plugins ("cni"); see DefaultBinaries.
+	Binaries map[string]string `mapstructure:"binaries" json:"binaries,omitempty"`
+	// DNS is the cluster DNS addon.
+	DNS DNS `mapstructure:"dns" json:"dns"`
 	// Nodes of the cluster.
 	Nodes []Node `mapstructure:"nodes" json:"nodes"`
+}
+
+// Runtime configures containerd and the kubelet's host settings. The defaults fit a host whose
+// PID 1 is systemd with cgroup v2; the other values are for hosts that are not, each chosen
+// explicitly in the cluster file and explained by hardway inspect.
+type Runtime struct {
+	// SandboxImage is the pod sandbox (pause) image, containerd's sandbox_image.
+	SandboxImage string `mapstructure:"sandboxImage" json:"sandboxImage"`
+	// CgroupDriver is the kubelet's cgroupDriver and containerd's SystemdCgroup: "systemd"
+	// (the default: systemd is PID 1 and owns the cgroup tree) or "cgroupfs" (no systemd as
+	// PID 1, as in a container).
+	CgroupDriver string `mapstructure:"cgroupDriver" json:"cgroupDriver"`
+	// AllowCgroupV1 lets the kubelet start on a host whose controllers are cgroup v1
+	// (failCgroupV1: false). Kubernetes has deprecated cgroup v1; say yes only for such hosts.
+	AllowCgroupV1 bool `mapstructure:"allowCgroupV1" json:"allowCgroupV1,omitempty"`
+	// RestrictOOMScoreAdj is for hosts without CAP_SYS_RESOURCE (containers): containerd
+	// never lowers a container's OOM score below its own (restrict_oom_score_adj) and its unit
+	// sets no negative OOMScoreAdjust=, which such a host refuses. Critical pods then lose their
+	// protection from the OOM killer.
+	RestrictOOMScoreAdj bool `mapstructure:"restrictOOMScoreAdj" json:"restrictOOMScoreAdj,omitempty"`
+}
+
+// DNS configures the CoreDNS addon that serves the kubelets' clusterDNS address.
+type DNS struct {
+	Image    string `mapstructure:"image" json:"image"`
+	Replicas int    `mapstructure:"replicas" json:"replicas"`
 }
 
 // Components are the programs hardway runs on a node, by their upstream binaries' names, in the
 // order a node starts them. It is the one list: the units (units.Components), the flag
 // catalogue's components (units/flags) and the implementations setting's keys derive from it.
-var Components = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"}
+var Components = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "containerd", "kubelet", "kube-proxy"}
 
 // Implementations a component can have.
 const (
@@ -126,6 +195,11 @@ type Node struct {
 	Addresses []string `mapstructure:"addresses" json:"addresses"`
 	Hostnames []string `mapstructure:"hostnames" json:"hostnames,omitempty"`
 	Roles     []string `mapstructure:"roles" json:"roles"`
+	// PodCIDR is the node's own pod range: its CNI configuration hands out its addresses, the
+	// other nodes route it to this node, and its Node object's spec.podCIDR says it. Nodes that
+	// run pods (the worker role) get the next free range of NodePodCIDRSize in file order
+	// unless it is set here.
+	PodCIDR string `mapstructure:"podCIDR" json:"podCIDR,omitempty"`
 }
 
 // Has reports whether the node has role.
@@ -209,4 +283,79 @@ func (c *Cluster) SetDefaults() {
 	if c.Validity.RenewBefore == 0 {
 		c.Validity.RenewBefore = duration.Duration(DefaultRenewBefore)
 	}
+	if c.NodePodCIDRSize == 0 {
+		c.NodePodCIDRSize = DefaultNodePodCIDRSize
+	}
+	def(&c.Runtime.SandboxImage, DefaultSandboxImage)
+	def(&c.Runtime.CgroupDriver, CgroupDriverSystemd)
+	def(&c.DNS.Image, DefaultCoreDNSImage)
+	if c.DNS.Replicas == 0 {
+		c.DNS.Replicas = DefaultCoreDNSReplicas
+	}
+	c.assignPodCIDRs()
+}
+
+// Binary is the node path of a runtime-layer program (BinaryContainerd, BinaryRunc,
+// BinaryCNIDir): the cluster file's, else Debian's.
+func (c *Cluster) Binary(name string) string {
+	if p := c.Binaries[name]; p != "" {
+		return p
+	}
+	return DefaultBinaries[name]
+}
+
+// Version is the minor version a component's units target: its entry in Versions, else
+// KubernetesVersion.
+func (c *Cluster) Version(component string) string {
+	if v := c.Versions[component]; v != "" {
+		return v
+	}
+	return c.KubernetesVersion
+}
+
+// assignPodCIDRs gives every worker node without a pod range the first free one of
+// NodePodCIDRSize in PodCIDR, in file order, skipping ranges set in the file. Nothing is
+// assigned when the ranges do not parse or PodCIDR is exhausted; Validate reports it.
+func (c *Cluster) assignPodCIDRs() {
+	pod, err := netip.ParsePrefix(c.PodCIDR)
+	if err != nil || !pod.Addr().Is4() || c.NodePodCIDRSize < pod.Bits() || c.NodePodCIDRSize > 30 {
+		return
+	}
+	var taken []netip.Prefix
+	for _, n := range c.Nodes {
+		if p, err := netip.ParsePrefix(n.PodCIDR); err == nil {
+			taken = append(taken, p)
+		}
+	}
+	next := netip.PrefixFrom(pod.Masked().Addr(), c.NodePodCIDRSize)
+	for i := range c.Nodes {
+		n := &c.Nodes[i]
+		if n.PodCIDR != "" || !n.Has(RoleWorker) {
+			continue
+		}
+		for next.IsValid() && slices.ContainsFunc(taken, next.Overlaps) {
+			next = nextPrefix(pod, next)
+		}
+		if !next.IsValid() {
+			return
+		}
+		n.PodCIDR = next.String()
+		taken = append(taken, next)
+	}
+}
+
+// nextPrefix is the prefix of the same size after p, or an invalid prefix past the end of
+// within.
+func nextPrefix(within, p netip.Prefix) netip.Prefix {
+	a := p.Addr().As4()
+	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	v += 1 << (32 - p.Bits())
+	if v == 0 {
+		return netip.Prefix{}
+	}
+	n := netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), p.Bits())
+	if !within.Contains(n.Addr()) {
+		return netip.Prefix{}
+	}
+	return n
 }

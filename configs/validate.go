@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -147,7 +148,124 @@ func (c *Cluster) Validate() problem.List {
 	}
 
 	c.validateNodes(&ps)
+	c.validateNodeHalf(&ps, pod, podOK, svc, svcOK)
 	return ps
+}
+
+// Version-skew policy (https://kubernetes.io/releases/version-skew-policy/): how many minor
+// versions older than kube-apiserver each component may be. None may be newer.
+var maxSkew = map[string]uint{
+	"kube-controller-manager": 1,
+	"kube-scheduler":          1,
+	"kubelet":                 3,
+	"kube-proxy":              3,
+}
+
+// validateNodeHalf checks what the runtime layer renders from: pod ranges per node, versions
+// per component, the runtime settings and the binaries' paths.
+func (c *Cluster) validateNodeHalf(ps *problem.List, pod netip.Prefix, podOK bool, svc netip.Prefix, svcOK bool) {
+	add := func(field, fix, format string, a ...any) {
+		*ps = append(*ps, problem.Errorf(field, fix, format, a...))
+	}
+	if podOK && (c.NodePodCIDRSize < pod.Bits() || c.NodePodCIDRSize > 30) {
+		add("nodePodCIDRSize", fmt.Sprintf("use a prefix length from %d (all of podCIDR) to 30; 24 is usual", pod.Bits()),
+			"%d does not fit podCIDR %s", c.NodePodCIDRSize, c.PodCIDR)
+		podOK = false
+	}
+	owners := map[netip.Prefix]string{}
+	for i, n := range c.Nodes {
+		f := fmt.Sprintf("nodes[%d]", i)
+		for j, a := range n.Addresses {
+			ip, err := netip.ParseAddr(a)
+			if err != nil {
+				continue
+			}
+			if podOK && pod.Contains(ip) {
+				add(fmt.Sprintf("%s.addresses[%d]", f, j), "choose a podCIDR outside the nodes' network",
+					"%s is inside podCIDR %s: pod addresses and node addresses would collide", a, c.PodCIDR)
+			}
+			if svcOK && svc.Contains(ip) {
+				add(fmt.Sprintf("%s.addresses[%d]", f, j), "choose a serviceCIDR outside the nodes' network",
+					"%s is inside serviceCIDR %s: Service addresses and node addresses would collide", a, c.ServiceCIDR)
+			}
+		}
+		if n.PodCIDR == "" {
+			if n.Has(RoleWorker) && podOK {
+				add(f+".podCIDR", fmt.Sprintf("widen podCIDR, shrink nodePodCIDRSize (/%d), or set this node's podCIDR", c.NodePodCIDRSize),
+					"no free /%d is left in podCIDR %s for %s", c.NodePodCIDRSize, c.PodCIDR, nodeLabel(n, i))
+			}
+			continue
+		}
+		p, ok := parseCIDR(ps, f+".podCIDR", n.PodCIDR)
+		if !ok {
+			continue
+		}
+		switch {
+		case !n.Has(RoleWorker):
+			add(f+".podCIDR", "remove it, or give the node the worker role", "%s runs no pods (no worker role), so it has no pod range", nodeLabel(n, i))
+		case !p.Addr().Is4():
+			add(f+".podCIDR", "use an IPv4 range inside podCIDR", "%s is an IPv6 range: %s", p, ipv6Unsupported)
+		case podOK && (!pod.Contains(p.Addr()) || p.Bits() < pod.Bits()):
+			add(f+".podCIDR", fmt.Sprintf("use a range inside podCIDR %s, or remove it to get one assigned", c.PodCIDR), "%s is not inside podCIDR %s", p, c.PodCIDR)
+		case p.Bits() > 30:
+			add(f+".podCIDR", "use a /30 or larger range (/24 is usual)", "%s is too small for pods", p)
+		default:
+			for q, other := range owners {
+				if q.Overlaps(p) {
+					add(f+".podCIDR", "give each node its own pod range, or remove it to get one assigned", "%s overlaps %s, the pod range of %s", p, q, other)
+				}
+			}
+			owners[p] = nodeLabel(n, i)
+		}
+	}
+
+	api, apiErr := version.ParseGeneric(c.KubernetesVersion)
+	for _, comp := range slices.Sorted(maps.Keys(c.Versions)) {
+		f, v := "versions."+comp, c.Versions[comp]
+		skew, ok := maxSkew[comp]
+		switch {
+		case comp == "kube-apiserver":
+			add(f, "set kubernetesVersion instead: it is the API server's version and the others are held to it", "the API server's version is kubernetesVersion")
+		case comp == "etcd":
+			add(f, "set etcdVersion instead", "etcd's version is etcdVersion")
+		case !ok:
+			add(f, "use one of "+strings.Join(slices.Sorted(maps.Keys(maxSkew)), ", "), "%q is not a component with a version of its own", comp)
+		case !SupportedKubernetesVersion(v):
+			add(f, fmt.Sprintf("use a minor version from 1.%d to 1.%d, quoted, such as %q", MinKubernetesMinor, MaxKubernetesMinor, DefaultKubernetesVersion), "%q is not a supported Kubernetes version", v)
+		case apiErr == nil:
+			got := version.MustParseGeneric(v)
+			if got.Minor() > api.Minor() || got.Minor()+skew < api.Minor() {
+				add(f, fmt.Sprintf("use a version from 1.%d to %s", max(int(api.Minor())-int(skew), 0), c.KubernetesVersion),
+					"%s %s breaks the version-skew policy: %s may be at most %d minor versions older than kube-apiserver (%s) and never newer "+
+						"(https://kubernetes.io/releases/version-skew-policy/)", comp, v, comp, skew, c.KubernetesVersion)
+			}
+		}
+	}
+
+	switch c.Runtime.CgroupDriver {
+	case CgroupDriverSystemd, CgroupDriverCgroupfs:
+	default:
+		add("runtime.cgroupDriver", `use "systemd" (systemd is PID 1) or "cgroupfs" (it is not)`, "%q is not a cgroup driver", c.Runtime.CgroupDriver)
+	}
+	if strings.TrimSpace(c.Runtime.SandboxImage) == "" || strings.ContainsAny(c.Runtime.SandboxImage, " \t\n\"'") {
+		add("runtime.sandboxImage", "name an image such as "+DefaultSandboxImage, "%q is not an image reference", c.Runtime.SandboxImage)
+	}
+	if strings.TrimSpace(c.DNS.Image) == "" || strings.ContainsAny(c.DNS.Image, " \t\n\"'") {
+		add("dns.image", "name an image such as "+DefaultCoreDNSImage, "%q is not an image reference", c.DNS.Image)
+	}
+	if c.DNS.Replicas < 1 {
+		add("dns.replicas", "use 1 or more (2 is usual)", "%d is not a number of replicas", c.DNS.Replicas)
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.Binaries)) {
+		f, p := "binaries."+k, c.Binaries[k]
+		if _, ok := DefaultBinaries[k]; !ok {
+			add(f, "use one of "+strings.Join(slices.Sorted(maps.Keys(DefaultBinaries)), ", "), "%q is not a runtime binary hardway configures", k)
+			continue
+		}
+		if !path.IsAbs(p) || path.Clean(p) != p || p == "/" || strings.ContainsAny(p, " \t\n\"'\\$%;") {
+			add(f, "use a clean absolute path such as "+DefaultBinaries[k], "%q is not a clean absolute path", p)
+		}
+	}
 }
 
 func (c *Cluster) validateNodes(ps *problem.List) {

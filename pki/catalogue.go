@@ -94,6 +94,12 @@ var Catalogue = []Spec{
 	{Name: "front-proxy-client", Kind: KindLeaf, BaseName: "front-proxy-client", NodeBase: "/etc/kubernetes/pki/front-proxy-client", CA: "front-proxy-ca",
 		CN: "front-proxy-client", Usage: UsageClient,
 		Help: "the apiserver's client certificate for aggregated API servers (--proxy-client-cert-file)"},
+	{Name: "controller-manager-server", Kind: KindLeaf, BaseName: "controller-manager-server", NodeBase: "/etc/kubernetes/pki/controller-manager-server", CA: "ca",
+		CN: "kube-controller-manager", Usage: UsageServer, SANs: localSANs,
+		Help: "kube-controller-manager's serving certificate on 127.0.0.1:10257 (--tls-cert-file), so its /healthz is probed with verification"},
+	{Name: "scheduler-server", Kind: KindLeaf, BaseName: "scheduler-server", NodeBase: "/etc/kubernetes/pki/scheduler-server", CA: "ca",
+		CN: "kube-scheduler", Usage: UsageServer, SANs: localSANs,
+		Help: "kube-scheduler's serving certificate on 127.0.0.1:10259 (--tls-cert-file), so its /healthz is probed with verification"},
 	{Name: "etcd-server", Kind: KindLeaf, BaseName: "etcd/server-{node}", NodeBase: "/etc/kubernetes/pki/etcd/server", CA: "etcd-ca", CN: "{node}", Usage: UsagePeer,
 		Scope: ScopeEtcd, SANs: etcdSANs,
 		Help: "etcd member's serving certificate (--cert-file); etcd also dials with it, so it is server and client"},
@@ -230,6 +236,9 @@ func apiserverSANs(c *configs.Cluster, _ *configs.Node) []string {
 func etcdSANs(c *configs.Cluster, n *configs.Node) []string {
 	return append(nodeSANs(c, n), "localhost", "127.0.0.1", "::1")
 }
+
+// localSANs name a server that listens on the node's loopback address only.
+func localSANs(*configs.Cluster, *configs.Node) []string { return []string{"localhost", "127.0.0.1"} }
 
 func nodeSANs(_ *configs.Cluster, n *configs.Node) []string {
 	sans := []string{n.Name}

@@ -17,7 +17,7 @@ var Components = func() []Component {
 	for i, c := range configs.Components {
 		out[i] = Component(c)
 	}
-	return out
+	return append(out, PodRoutes) // hardway's own, last: it needs only the network
 }()
 
 // Ports the services listen on.
@@ -25,6 +25,11 @@ const (
 	EtcdClientPort     = 2379
 	EtcdPeerPort       = 2380
 	KubeletHealthzPort = 10248 // plain http, 127.0.0.1 only (the kubelet default)
+	// The secure ports of the controller-manager and the scheduler (their defaults), and
+	// kube-proxy's health port (plain http; its default).
+	ControllerManagerPort = 10257
+	SchedulerPort         = 10259
+	KubeProxyHealthzPort  = 10256
 )
 
 // TLSMinVersion is the lowest TLS version every Kubernetes server accepts.
@@ -243,12 +248,17 @@ func (x *renderContext) controllerManager() (*service, error) {
 	s.file("cluster-signing-key-file", CAKey)
 	s.file("service-account-private-key-file", ServiceAccountKey)
 	s.flag("use-service-account-credentials", "true")
-	s.flag("allocate-node-cidrs", "true")
-	s.flag("cluster-cidr", x.c.PodCIDR)
+	// Each node's pod range is the cluster file's (its CNI configuration and the other nodes'
+	// routes are rendered from it), so the controller-manager allocates none; hardway launch
+	// writes the same range into the Node's spec.podCIDR.
+	s.flag("allocate-node-cidrs", "false")
 	s.flag("service-cluster-ip-range", x.c.ServiceCIDR)
 	s.flag("profiling", "false")
+	s.file("tls-cert-file", ControllerManagerServingCert)
+	s.file("tls-private-key-file", ControllerManagerServingKey)
 	s.flag("tls-min-version", TLSMinVersion)
 	s.flag("tls-cipher-suites", strings.Join(CipherSuiteNames(), ","))
+	s.health = localHealthz(ControllerManagerPort)
 	return s, nil
 }
 
@@ -272,9 +282,26 @@ func (x *renderContext) scheduler() (*service, error) {
 	s.flag("bind-address", "127.0.0.1")
 	s.file("authentication-kubeconfig", SchedulerKubeconfig)
 	s.file("authorization-kubeconfig", SchedulerKubeconfig)
+	s.file("tls-cert-file", SchedulerServingCert)
+	s.file("tls-private-key-file", SchedulerServingKey)
 	s.flag("tls-min-version", TLSMinVersion)
 	s.flag("tls-cipher-suites", strings.Join(CipherSuiteNames(), ","))
+	s.health = localHealthz(SchedulerPort)
 	return s, nil
+}
+
+// localHealthz probes a control-plane component's /healthz on its secure port on 127.0.0.1,
+// verifying its serving certificate against the cluster CA and presenting a client certificate
+// the component's delegated authentication accepts (any the cluster CA signed; /healthz is
+// always authorized). The API server's kubelet client is on every control-plane node.
+func localHealthz(port int) *bundle.Health {
+	return &bundle.Health{
+		Kind: bundle.HealthHTTP,
+		URL:  hostPortURL("https", "127.0.0.1", port) + "/healthz",
+		CA:   CACert,
+		Cert: APIServerKubeletClientCert,
+		Key:  APIServerKubeletClientKey,
+	}
 }
 
 // kubelet is the node agent with a KubeletConfiguration; its node name is forced to the
@@ -289,7 +316,8 @@ func (x *renderContext) kubelet() (*service, error) {
 		description: "Kubernetes node agent (kubelet)",
 		docs:        docsKubernetes + "kubelet/",
 		typ:         "exec",
-		targets:     []string{"network-online.target", "containerd.service"},
+		targets:     []string{"network-online.target"},
+		after:       []string{Containerd.UnitName()},
 		files:       []bundle.File{cfg},
 		inputs:      inputs,
 	}
@@ -320,5 +348,6 @@ func (x *renderContext) kubeProxy() (*service, error) {
 		inputs:      inputs,
 	}
 	s.file("config", KubeProxyConfig)
+	s.health = &bundle.Health{Kind: bundle.HealthHTTP, URL: hostPortURL("http", x.ip, KubeProxyHealthzPort) + "/healthz"}
 	return s, nil
 }

@@ -26,7 +26,7 @@ import (
 // KubeletConfiguration is the kubelet's config file for the node: x509 client authentication
 // against the cluster CA, no anonymous requests, webhook authentication and authorization,
 // the node's CA-signed serving certificate (not self-signed, not rotated: hardway issues it),
-// the systemd cgroup driver and containerd.
+// the cluster file's cgroup driver (systemd by default) and containerd.
 func KubeletConfiguration(c *configs.Cluster, clusterDNS string) *kubeletconfigv1beta1.KubeletConfiguration {
 	return &kubeletconfigv1beta1.KubeletConfiguration{
 		TypeMeta: metav1.TypeMeta{APIVersion: "kubelet.config.k8s.io/v1beta1", Kind: "KubeletConfiguration"},
@@ -43,7 +43,8 @@ func KubeletConfiguration(c *configs.Cluster, clusterDNS string) *kubeletconfigv
 		RotateCertificates:       false,
 		ServerTLSBootstrap:       false,
 		ReadOnlyPort:             0,
-		CgroupDriver:             "systemd",
+		CgroupDriver:             c.Runtime.CgroupDriver,
+		FailCgroupV1:             ptr(!c.Runtime.AllowCgroupV1),
 		ClusterDomain:            c.DNSDomain,
 		ClusterDNS:               []string{clusterDNS},
 		ContainerRuntimeEndpoint: ContainerdEndpoint,

@@ -29,6 +29,8 @@ func Installable() (*bundle.Policy, error) {
 		if !slices.Contains(roles, configs.RoleEtcd) { // a control plane needs an etcd somewhere
 			c.Nodes = append(c.Nodes, configs.Node{Name: "etcd", Addresses: []string{"10.0.0.2"}, Roles: []string{configs.RoleEtcd}})
 		}
+		// Another worker, whose pods the node routes to.
+		c.Nodes = append(c.Nodes, configs.Node{Name: "worker", Addresses: []string{"10.0.0.3"}, Roles: []string{configs.RoleWorker}})
 		c.SetDefaults()
 		for _, opt := range []Options{{}, {Implementation: map[Component]Implementation{Etcd: Hardway}}} {
 			r, err := RenderNode(c, c.Nodes[0], opt)

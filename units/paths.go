@@ -50,6 +50,11 @@ var (
 	EtcdHealthcheckCert = pki.MustSpec("etcd-healthcheck-client").NodeCert()
 	EtcdHealthcheckKey  = pki.MustSpec("etcd-healthcheck-client").NodeKey()
 
+	ControllerManagerServingCert = pki.MustSpec("controller-manager-server").NodeCert()
+	ControllerManagerServingKey  = pki.MustSpec("controller-manager-server").NodeKey()
+	SchedulerServingCert         = pki.MustSpec("scheduler-server").NodeCert()
+	SchedulerServingKey          = pki.MustSpec("scheduler-server").NodeKey()
+
 	KubeletServingCert = pki.MustSpec("kubelet-server").NodeCert()
 	KubeletServingKey  = pki.MustSpec("kubelet-server").NodeKey()
 

@@ -25,8 +25,12 @@ const (
 	APIServer         Component = "kube-apiserver"
 	ControllerManager Component = "kube-controller-manager"
 	Scheduler         Component = "kube-scheduler"
+	Containerd        Component = "containerd"
 	Kubelet           Component = "kubelet"
 	KubeProxy         Component = "kube-proxy"
+	// PodRoutes is hardway's own oneshot unit that routes the other nodes' pod ranges to them
+	// ("hardway routes"): not an upstream program, so not in configs.Components.
+	PodRoutes Component = "pod-routes"
 )
 
 // UnitName is the systemd unit of the component, e.g. "kube-apiserver.service".
@@ -38,6 +42,8 @@ func (c Component) hardwayCommand() string {
 	switch c {
 	case Etcd:
 		return "etcd"
+	case PodRoutes:
+		return "routes"
 	}
 	return ""
 }
@@ -192,7 +198,12 @@ func RenderNode(c *configs.Cluster, node configs.Node, opt Options) (*Rendered, 
 		steps = append(steps, ctx.apiServer, ctx.controllerManager, ctx.scheduler)
 	}
 	if node.Has(configs.RoleWorker) {
-		steps = append(steps, ctx.kubelet, ctx.kubeProxy)
+		steps = append(steps, ctx.containerd, ctx.kubelet, ctx.kubeProxy)
+	}
+	if node.Has(configs.RoleWorker) || node.Has(configs.RoleControlPlane) {
+		if routes := podRoutes(c, node); len(routes) > 0 {
+			steps = append(steps, ctx.podRoutes)
+		}
 	}
 	if len(steps) == 0 {
 		return nil, fmt.Errorf("node %s: no role with services (roles %v; want %s, %s or %s)",

@@ -41,6 +41,9 @@ type service struct {
 	extra  [][2]string
 	health *bundle.Health
 	files  []bundle.File
+	// program, when set, is ExecStart's program and leading arguments instead of the
+	// component's binary in BinDir (containerd from the distribution's package).
+	program []string
 }
 
 // flag adds --name=value.
@@ -54,6 +57,9 @@ func (s *service) file(name, path string) {
 
 // Command is the program and leading arguments of the unit's ExecStart.
 func (s *service) command(opt Options) []string {
+	if s.program != nil {
+		return s.program
+	}
 	if opt.implementation(s.component) == Hardway {
 		return []string{HardwayBinary, s.component.hardwayCommand()}
 	}

@@ -28,8 +28,9 @@ func unitNames(r *Rendered) []string {
 	return out
 }
 
-// TestRolesGetTheirUnits: a worker runs only the kubelet and kube-proxy, a control-plane node
-// the control plane, an etcd node etcd; in start order.
+// TestRolesGetTheirUnits: a worker runs only containerd, the kubelet and kube-proxy, a
+// control-plane node the control plane, an etcd node etcd; in start order; nodes with other
+// nodes' pods to reach route to them.
 func TestRolesGetTheirUnits(t *testing.T) {
 	ha := loadExample(t, "ha")
 	single := loadExample(t, "single")
@@ -38,9 +39,10 @@ func TestRolesGetTheirUnits(t *testing.T) {
 		node string
 		want []string
 	}{
-		{ha, "cp-1", []string{"etcd.service", "kube-apiserver.service", "kube-controller-manager.service", "kube-scheduler.service"}},
-		{ha, "worker-2", []string{"kubelet.service", "kube-proxy.service"}},
-		{single, "node1", []string{"etcd.service", "kube-apiserver.service", "kube-controller-manager.service", "kube-scheduler.service", "kubelet.service", "kube-proxy.service"}},
+		{ha, "cp-1", []string{"etcd.service", "kube-apiserver.service", "kube-controller-manager.service", "kube-scheduler.service", "pod-routes.service"}},
+		{ha, "worker-2", []string{"containerd.service", "kubelet.service", "kube-proxy.service", "pod-routes.service"}},
+		// One node: no other node's pods to route to.
+		{single, "node1", []string{"etcd.service", "kube-apiserver.service", "kube-controller-manager.service", "kube-scheduler.service", "containerd.service", "kubelet.service", "kube-proxy.service"}},
 	}
 	for _, tt := range tests {
 		r := renderNode(t, tt.c, tt.node, Options{})

@@ -184,8 +184,8 @@ func TestOpenSSLAcceptsHAExample(t *testing.T) {
 		}
 		n++
 	}
-	if n != 28 {
-		t.Errorf("verified %d leaves, the HA example has 28", n)
+	if n != 30 {
+		t.Errorf("verified %d leaves, the HA example has 30", n)
 	}
 	text := func(path string) string {
 		out, err := exec.Command(openssl, "x509", "-noout", "-text", "-in", filepath.Join(dir, path)).CombinedOutput()

@@ -66,9 +66,15 @@ const (
 	// HealthKubelet: GET URL (the kubelet's local /healthz, plain http on 127.0.0.1); healthy
 	// on 200.
 	HealthKubelet HealthKind = "kubelet"
+	// HealthHTTP: GET URL (a component's /healthz), with the client certificate when it is
+	// https; healthy on 200.
+	HealthHTTP HealthKind = "http"
+	// HealthSocket: URL is unix:///path; healthy when a connection to the socket succeeds
+	// (containerd's).
+	HealthSocket HealthKind = "socket"
 )
 
-var healthKinds = []HealthKind{HealthEtcd, HealthAPIServer, HealthKubelet}
+var healthKinds = []HealthKind{HealthEtcd, HealthAPIServer, HealthKubelet, HealthHTTP, HealthSocket}
 
 // Health is how a launcher checks that a started unit serves. CA, Cert and Key are node paths,
 // all three set for an https URL and none for an http one.
@@ -262,9 +268,18 @@ func (m *Manifest) problems() problems {
 func (h *Health) problems(f string) problems {
 	var ps problems
 	if !slices.Contains(healthKinds, h.Kind) {
-		ps.add(f+".kind", "%q is not a health kind (%s, %s, %s)", h.Kind, HealthEtcd, HealthAPIServer, HealthKubelet)
+		ps.add(f+".kind", "%q is not a health kind (%s, %s, %s, %s, %s)", h.Kind, HealthEtcd, HealthAPIServer, HealthKubelet, HealthHTTP, HealthSocket)
 	}
 	switch {
+	case h.Kind == HealthSocket || strings.HasPrefix(h.URL, "unix://"):
+		if h.Kind != HealthSocket {
+			ps.add(f+".url", "%q: a unix socket is probed by kind %s", h.URL, HealthSocket)
+		} else if err := checkPath(strings.TrimPrefix(h.URL, "unix://")); err != nil || !strings.HasPrefix(h.URL, "unix:///") {
+			ps.add(f+".url", "%q is not unix:// and a clean absolute path", h.URL)
+		}
+		if h.CA != "" || h.Cert != "" || h.Key != "" {
+			ps.add(f, "a socket probe takes no ca, cert or key")
+		}
 	case strings.HasPrefix(h.URL, "https://"):
 		for _, p := range []struct{ name, v string }{{"ca", h.CA}, {"cert", h.Cert}, {"key", h.Key}} {
 			if p.v == "" {

@@ -15,7 +15,8 @@ func TestDefaultCatalogueLoads(t *testing.T) {
 		if comp == nil {
 			t.Fatalf("component %s missing", name)
 		}
-		if len(comp.Flags) < 10 {
+		// containerd's daemon has seven flags (config.toml holds the rest).
+		if len(comp.Flags) < 10 && name != "containerd" {
 			t.Errorf("%s: only %d flags", name, len(comp.Flags))
 		}
 	}

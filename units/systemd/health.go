@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -19,6 +20,17 @@ const maxCredentialBytes = 1 << 20
 
 // CheckHealth probes h once. Certificate paths are node paths, read beneath root.
 func CheckHealth(ctx context.Context, root *rootfs.Root, h bundle.Health) error {
+	if h.Kind == bundle.HealthSocket {
+		// The socket is a node path: dialled through root's view when the launch is
+		// relative to a root (tests), else as is.
+		sock := strings.TrimPrefix(h.URL, "unix://")
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "unix", root.HostPath(sock))
+		if err != nil {
+			return fmt.Errorf("health %s: %w", h.URL, err)
+		}
+		return conn.Close()
+	}
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	if strings.HasPrefix(h.URL, "https://") {
 		var id mtls.Client
