@@ -46,6 +46,34 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// Each worker gets the next free pod range of nodePodCIDRSize in file order; ranges set in the
+// file are kept and skipped; nodes without pods get none.
+func TestPodCIDRAssignment(t *testing.T) {
+	c := &Cluster{NodePodCIDRSize: 24, Nodes: []Node{
+		{Name: "cp", Addresses: []string{"10.0.0.1"}, Roles: []string{RoleControlPlane, RoleEtcd}},
+		{Name: "w1", Addresses: []string{"10.0.0.2"}, Roles: []string{RoleWorker}},
+		{Name: "w2", Addresses: []string{"10.0.0.3"}, Roles: []string{RoleWorker}, PodCIDR: "10.244.1.0/24"},
+		{Name: "w3", Addresses: []string{"10.0.0.4"}, Roles: []string{RoleWorker}},
+	}}
+	c.SetDefaults()
+	got := []string{c.Nodes[0].PodCIDR, c.Nodes[1].PodCIDR, c.Nodes[2].PodCIDR, c.Nodes[3].PodCIDR}
+	if want := []string{"", "10.244.0.0/24", "10.244.1.0/24", "10.244.2.0/24"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("pod ranges %q, want %q", got, want)
+	}
+	if ps := c.Validate(); len(ps) != 0 {
+		t.Errorf("problems: %v", ps)
+	}
+	// A /30 pod network holds one /30: the second worker gets none, and is told why.
+	c = &Cluster{PodCIDR: "10.244.0.0/30", NodePodCIDRSize: 30, Nodes: c.Nodes[:2]}
+	c.Nodes = append(c.Nodes, Node{Name: "w9", Addresses: []string{"10.0.0.9"}, Roles: []string{RoleWorker}})
+	c.Nodes[1].PodCIDR = ""
+	c.SetDefaults()
+	ps := c.Validate()
+	if len(ps) != 1 || ps[0].Where != "nodes[2].podCIDR" || !strings.Contains(ps[0].Message, "no free /30 is left") {
+		t.Errorf("exhausted pod network: %v", ps)
+	}
+}
+
 func TestValidationErrors(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -78,6 +106,30 @@ func TestValidationErrors(t *testing.T) {
 		{"bad port", func(c *Cluster) { c.APIEndpoint.Port = 70000 }, "apiEndpoint.port", problem.Error, "not a valid port"},
 		{"bad extra SAN", func(c *Cluster) { c.APIServerExtraSANs = []string{"a b"} }, "apiServerExtraSANs[0]", problem.Error, "neither"},
 		{"old kubernetes", func(c *Cluster) { c.KubernetesVersion = "1.24" }, "kubernetesVersion", problem.Error, "not a supported Kubernetes version"},
+		// The node half: pod ranges per node, version skew, runtime settings, binaries.
+		{"node pod range outside podCIDR", func(c *Cluster) { c.Nodes[1].PodCIDR = "10.245.0.0/24" }, "nodes[1].podCIDR", problem.Error, "not inside podCIDR 10.244.0.0/16"},
+		{"two nodes with one pod range", func(c *Cluster) {
+			c.Nodes = append(c.Nodes, Node{Name: "worker-2", Addresses: []string{"10.0.0.22"}, Roles: []string{RoleWorker}, PodCIDR: c.Nodes[1].PodCIDR})
+		}, "nodes[2].podCIDR", problem.Error, "overlaps 10.244.0.0/24, the pod range of worker-1"},
+		{"pod range on a node without pods", func(c *Cluster) { c.Nodes[0].PodCIDR = "10.244.9.0/24" }, "nodes[0].podCIDR", problem.Error, "runs no pods"},
+		{"pod range with host bits", func(c *Cluster) { c.Nodes[1].PodCIDR = "10.244.0.1/24" }, "nodes[1].podCIDR", problem.Error, "host bits"},
+		{"pod range too small", func(c *Cluster) { c.Nodes[1].PodCIDR = "10.244.0.0/31" }, "nodes[1].podCIDR", problem.Error, "too small"},
+		{"node inside the pod network", func(c *Cluster) { c.PodCIDR = "10.0.0.0/16" }, "nodes[0].addresses[0]", problem.Error, "inside podCIDR 10.0.0.0/16"},
+		{"node inside the service network", func(c *Cluster) { c.ServiceCIDR = "10.0.0.0/16" }, "nodes[0].addresses[0]", problem.Error, "inside serviceCIDR 10.0.0.0/16"},
+		{"node pod ranges larger than podCIDR", func(c *Cluster) { c.NodePodCIDRSize = 8 }, "nodePodCIDRSize", problem.Error, "does not fit podCIDR"},
+		{"kubelet newer than the API server", func(c *Cluster) { c.KubernetesVersion = "1.36"; c.Versions = map[string]string{"kubelet": "1.37"} },
+			"versions.kubelet", problem.Error, "at most 3 minor versions older than kube-apiserver (1.36) and never newer"},
+		{"kubelet four minors older", func(c *Cluster) { c.Versions = map[string]string{"kubelet": "1.33"} },
+			"versions.kubelet", problem.Error, "breaks the version-skew policy"},
+		{"scheduler two minors older", func(c *Cluster) { c.Versions = map[string]string{"kube-scheduler": "1.35"} },
+			"versions.kube-scheduler", problem.Error, "at most 1 minor versions older"},
+		{"a version for the API server", func(c *Cluster) { c.Versions = map[string]string{"kube-apiserver": "1.36"} }, "versions.kube-apiserver", problem.Error, "kubernetesVersion"},
+		{"a version for a stranger", func(c *Cluster) { c.Versions = map[string]string{"kubectl": "1.36"} }, "versions.kubectl", problem.Error, "not a component with a version of its own"},
+		{"unknown cgroup driver", func(c *Cluster) { c.Runtime.CgroupDriver = "cgroupv1" }, "runtime.cgroupDriver", problem.Error, `"cgroupv1" is not a cgroup driver`},
+		{"no sandbox image", func(c *Cluster) { c.Runtime.SandboxImage = " " }, "runtime.sandboxImage", problem.Error, "not an image reference"},
+		{"no DNS replicas", func(c *Cluster) { c.DNS.Replicas = -1 }, "dns.replicas", problem.Error, "not a number of replicas"},
+		{"unknown binary", func(c *Cluster) { c.Binaries = map[string]string{"crio": "/usr/bin/crio"} }, "binaries.crio", problem.Error, "not a runtime binary"},
+		{"relative binary", func(c *Cluster) { c.Binaries = map[string]string{"runc": "bin/runc"} }, "binaries.runc", problem.Error, "not a clean absolute path"},
 		{"bad etcd version", func(c *Cluster) { c.EtcdVersion = "3.3" }, "etcdVersion", problem.Error, "not a supported etcd version"},
 		{"kubernetes patch version", func(c *Cluster) { c.KubernetesVersion = "1.37.2" }, "kubernetesVersion", problem.Error, "not a supported Kubernetes version"},
 		{"kubernetes v prefix", func(c *Cluster) { c.KubernetesVersion = "v1.37" }, "kubernetesVersion", problem.Error, "not a supported Kubernetes version"},

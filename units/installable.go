@@ -1,6 +1,7 @@
 package units
 
 import (
+	"path"
 	"slices"
 
 	"github.com/hardway-dev/hardway/configs"
@@ -46,6 +47,10 @@ func Installable() (*bundle.Policy, error) {
 	return p, nil
 }
 
+// movable are the components whose program the cluster file may move (binaries.containerd):
+// their program may be any file of that name.
+var movable = map[Component]bool{Containerd: true}
+
 // freeValues are unit options whose values vary by node and carry no behaviour of their own
 // (ExecStart's are checked flag by flag).
 var freeValues = map[string]bool{"Unit.Description": true, "Unit.Documentation": true, "Service.ExecStart": true}
@@ -56,12 +61,16 @@ func allow(p *bundle.Policy, r *Rendered) {
 		p.Files[f.Path] = bundle.Allowed{Kind: f.Kind, Mode: f.Mode, Owner: bundle.DefaultOwner}
 	}
 	for _, u := range r.Units {
+		cmd := u.Command
+		if movable[u.Component] {
+			cmd = append([]string{bundle.AnyDir + path.Base(cmd[0])}, cmd[1:]...)
+		}
 		a, ok := p.Units[u.Name]
 		if !ok {
 			a = bundle.UnitAllowance{Flags: map[string]bool{}, Options: map[string]bool{}, Values: map[string]map[string]bool{}}
 		}
-		if !slices.ContainsFunc(a.Commands, func(c []string) bool { return slices.Equal(c, u.Command) }) {
-			a.Commands = append(a.Commands, u.Command)
+		if !slices.ContainsFunc(a.Commands, func(c []string) bool { return slices.Equal(c, cmd) }) {
+			a.Commands = append(a.Commands, cmd)
 		}
 		for _, f := range u.Flags {
 			a.Flags[f.Name] = true

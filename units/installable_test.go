@@ -99,11 +99,31 @@ func TestInstallablePolicy(t *testing.T) {
 				}
 			}
 		}, "kubelet.key is a secret, not a config"},
+		// containerd may live elsewhere (binaries.containerd), under its own name only.
+		{"containerd as a shell", editContainerd("ExecStart=/usr/bin/containerd", "ExecStart=/bin/sh"), `starts "/bin/sh --config=/etc/containerd/config.toml", not a program`},
+		{"containerd under another name", editContainerd("ExecStart=/usr/bin/containerd", "ExecStart=/opt/bin/containerd-x"), "not a program hardway renders for containerd.service"},
+		{"containerd in a relative directory", editContainerd("ExecStart=/usr/bin/containerd", "ExecStart=../containerd"), "not a program hardway renders for containerd.service"},
 	} {
 		b := nodeBundle(t, "ha", "worker-1", Options{})
 		tc.change(b)
 		if err := pol.Check(b); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v\nwant %q", tc.name, err, tc.want)
+		}
+	}
+	b := nodeBundle(t, "ha", "worker-1", Options{})
+	editContainerd("ExecStart=/usr/bin/containerd", "ExecStart=/opt/containerd/bin/containerd")(b)
+	if err := pol.Check(b); err != nil {
+		t.Errorf("containerd moved by binaries.containerd: %v", err)
+	}
+}
+
+// editContainerd replaces old with new in worker-1's containerd.service.
+func editContainerd(old, new string) func(b *bundle.Bundle) {
+	return func(b *bundle.Bundle) {
+		for i := range b.Files {
+			if b.Files[i].Path == bundle.SystemdDir+"/containerd.service" {
+				b.Files[i].Data = []byte(strings.Replace(string(b.Files[i].Data), old, new, 1))
+			}
 		}
 	}
 }

@@ -32,7 +32,9 @@ type Allowed struct {
 
 // UnitAllowance is what one unit's file may say.
 type UnitAllowance struct {
-	// Commands are the programs (with their leading arguments) its ExecStart may start.
+	// Commands are the programs (with their leading arguments) its ExecStart may start. A
+	// program written AnyDir+"name" is a program called name in any clean absolute directory:
+	// one the cluster file may move (binaries.containerd).
 	Commands [][]string
 	// Flags are the names of the flags (without "--") its ExecStart may pass, each as
 	// --name=value with a value of plain characters.
@@ -43,6 +45,26 @@ type UnitAllowance struct {
 	// Values are the values each key may have; a key not in Values (Unit.Description,
 	// Unit.Documentation, Service.ExecStart) may have any value of plain characters.
 	Values map[string]map[string]bool
+}
+
+// AnyDir prefixes a program of Commands that may live in any directory.
+const AnyDir = "*/"
+
+// matchCommand reports whether words start with command c.
+func matchCommand(words, c []string) bool {
+	if len(words) < len(c) || len(c) == 0 {
+		return false
+	}
+	prog := c[0]
+	if name, ok := strings.CutPrefix(prog, AnyDir); ok {
+		w := words[0]
+		if !path.IsAbs(w) || path.Clean(w) != w || path.Base(w) != name || !plainArg.MatchString(w) {
+			return false
+		}
+	} else if words[0] != prog {
+		return false
+	}
+	return slices.Equal(words[1:len(c)], c[1:])
 }
 
 // ExecContinuation is how a rendered ExecStart continues on the next line; no other backslash
@@ -147,7 +169,7 @@ func (a UnitAllowance) checkExec(field, file, name, value string) problems {
 	words := strings.Fields(strings.ReplaceAll(value, "\\\n", " ")) // systemd joins a continued line with a space
 	var cmd []string
 	for _, c := range a.Commands {
-		if len(words) >= len(c) && slices.Equal(words[:len(c)], c) && len(c) > len(cmd) {
+		if matchCommand(words, c) && len(c) > len(cmd) {
 			cmd = c
 		}
 	}
