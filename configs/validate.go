@@ -317,6 +317,10 @@ func (c *Cluster) validateNodes(ps *problem.List) {
 						"so it must be in the family of serviceCIDR and podCIDR (kube-apiserver exits on a mismatch, kube-proxy serves the wrong family): "+
 						"IPv6 and dual-stack clusters are not supported yet", a)
 			}
+			if j == 0 && ip.IsLoopback() && n.Has(RoleWorker) {
+				add(problem.Error, af, "use the node's own address on its network (ip -4 addr)",
+					"%s is a loopback address: the kubelet refuses a loopback node IP, and the API server could not reach the kubelet on it", a)
+			}
 			if other, dup := addrs[ip]; dup && !ip.IsLoopback() {
 				add(problem.Error, af, "give each node its own addresses", "%s is already an address of %s", a, other)
 			} else if dup && ip.IsLoopback() && other != n.Name {

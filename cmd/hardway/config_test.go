@@ -192,7 +192,7 @@ func TestInitRefusesInputLimits(t *testing.T) {
 		{"port: 6443", "port: -1", "apiEndpoint.port: -1 is not a valid port; use a port from 1 to 65535"},
 		{"port: 6443", "port: 99999999999999999999", "apiEndpoint.port: 99999999999999999999 is out of range"},
 		{"serviceCIDR: 10.96.0.0/12", "serviceCIDR: fd00:10:96::/108", "serviceCIDR: fd00:10:96::/108 is an IPv6 range: IPv6 and dual-stack clusters are not supported yet"},
-		{"addresses: [127.0.0.1]", "addresses: [255.255.255.255]", "nodes[0].addresses[0]: 255.255.255.255 is the broadcast address"},
+		{"addresses: [192.168.1.10]", "addresses: [255.255.255.255]", "nodes[0].addresses[0]: 255.255.255.255 is the broadcast address"},
 	}
 	for _, tt := range tests {
 		f := writeFile(t, "cluster.yaml", strings.Replace(single, tt.old, tt.new, 1))
