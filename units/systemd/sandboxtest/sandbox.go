@@ -89,6 +89,24 @@ type Options struct {
 	// root name=systemd cgroup would move every process of the machine). Cleanup kills by PID
 	// what is left in any of these cgroups and removes them in every hierarchy.
 	HostCgroupLayout bool
+	// Sysctls shadows machine-wide sysctls (vm.overcommit_memory) inside the sandbox: a file
+	// holding the value is bound over /proc/sys/vm/overcommit_memory, so a service that checks
+	// or sets the value (the kubelet, see KubeletSysctls) sees it and the machine's own setting
+	// is never changed. Per-network-namespace sysctls (net.*) need no shadow: set them in the
+	// namespace.
+	Sysctls map[string]string
+}
+
+// KubeletSysctls are the kernel settings the kubelet sets at start (or, with
+// protectKernelDefaults, requires): for Options.Sysctls, so a sandboxed kubelet neither
+// changes the machine's panic and overcommit behaviour nor fails.
+var KubeletSysctls = map[string]string{
+	"vm.overcommit_memory":      "1",
+	"vm.panic_on_oom":           "0",
+	"kernel.panic":              "10",
+	"kernel.panic_on_oops":      "1",
+	"kernel.keys.root_maxkeys":  "1000000",
+	"kernel.keys.root_maxbytes": "25000000",
 }
 
 // NodeDirs are the node paths a kubelet and containerd keep their state, sockets, CNI
@@ -198,6 +216,22 @@ func StartWith(t testing.TB, opts Options) *Manager {
 			t.Fatal(err)
 		}
 		binds[target], m.emptyDirs[target] = src, src
+	}
+	if len(opts.Sysctls) > 0 {
+		if err := os.Mkdir(filepath.Join(dir, "sysctl"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for key, value := range opts.Sysctls {
+		target := filepath.Join("/proc/sys", strings.ReplaceAll(key, ".", "/"))
+		if _, err := os.Stat(target); err != nil {
+			t.Fatalf("sandbox sysctl %s: %v", key, err)
+		}
+		src := filepath.Join(dir, "sysctl", key)
+		if err := os.WriteFile(src, []byte(value+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		binds[target] = src
 	}
 
 	suffix := make([]byte, 4)
