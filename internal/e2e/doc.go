@@ -15,7 +15,7 @@
 //     keep crash-at-every-write tests linear).
 //
 // The sandboxed systemd lives in units/systemd/sandboxtest (it needs package systemd's D-Bus
-// client) and takes the machine lock. What the node tests of later issues need (network
-// namespaces per node, locally built container images) lands here with the first test that
-// uses it.
+// client) and takes the machine lock. Test networks of network namespaces (one per node, on a
+// bridge) are in the subpackage netns. What the node tests of later issues need next (locally
+// built container images) lands here with the first test that uses it.
 package e2e

@@ -5,11 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hardway-dev/hardway/internal/e2e"
+	"github.com/hardway-dev/hardway/internal/e2e/netns"
 	"github.com/hardway-dev/hardway/units/bundle"
 	"github.com/hardway-dev/hardway/units/systemd"
 	"github.com/hardway-dev/hardway/units/systemd/sandboxtest"
@@ -130,4 +132,96 @@ func TestSandboxBinds(t *testing.T) {
 	if b, err := os.ReadFile(sb.LogFile); err != nil || !strings.Contains(string(b), "copied-by-the-sandbox") {
 		t.Fatalf("the service's output is not in %s: %v\n%s", sb.LogFile, err, b)
 	}
+}
+
+// A node sandbox: in a network namespace, with the host's cgroup v1 layout rooted at the
+// sandbox's own cgroups, and empty node directories. The manager and its services are in the
+// sandbox's cgroup in every hierarchy (never the host's root, where a manager would move every
+// process of the machine), see the namespace's network, and everything is gone after cleanup.
+func TestSandboxNode(t *testing.T) {
+	var cgroups []string
+	t.Run("node", func(t *testing.T) {
+		node := netns.New(t, 1).Hosts[0]
+		unitDir := t.TempDir()
+		unit := "[Service]\nExecStart=/bin/sh -c 'echo started > /var/lib/kubelet/proof; exec sleep infinity'\n"
+		if err := os.WriteFile(filepath.Join(unitDir, "sleeper.service"), []byte(unit), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sb := sandboxtest.StartWith(t, sandboxtest.Options{
+			UnitDirs: []string{unitDir}, NetNS: node.Path, HostCgroupLayout: true, EmptyDirs: sandboxtest.NodeDirs,
+		})
+		mgr := sb.Connect(t)
+		ctx := context.Background()
+		if err := mgr.Start(ctx, "sleeper.service"); err != nil {
+			t.Fatal(err)
+		}
+		st, err := mgr.State(ctx, "sleeper.service")
+		if err != nil || st.ActiveState != "active" || st.MainPID == 0 {
+			t.Fatalf("sleeper.service: %+v, %v", st, err)
+		}
+		for _, pid := range []int{sb.PID, int(st.MainPID)} {
+			b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("pid %d:\n%s", pid, b)
+			for line := range strings.Lines(string(b)) {
+				f := strings.SplitN(strings.TrimSpace(line), ":", 3)
+				cg := sb.Cgroup(f[1])
+				if cg == "" {
+					t.Fatalf("no sandbox cgroup for hierarchy %q of %q", f[1], line)
+				}
+				// The host path of the process's cgroup must be inside the sandbox's.
+				if !strings.Contains(f[2]+"/", "/"+filepath.Base(cg)+"/") {
+					t.Errorf("pid %d is outside the sandbox in hierarchy %q: %s (sandbox %s)", pid, f[1], f[2], cg)
+				}
+			}
+		}
+		if n := len(cgroupProcsRecursive(t, sb.Cgroup("memory"))); n < 2 {
+			t.Errorf("the sandbox's memory cgroup holds %d processes, want the manager and the service", n)
+		}
+		// The services see the namespace's interfaces, in /sys too.
+		if out, err := sb.Command("cat", "/sys/class/net/eth0/address").CombinedOutput(); err != nil {
+			t.Errorf("/sys/class/net/eth0 in the sandbox: %v %s", err, out)
+		}
+		if out, err := sb.Command("ip", "-br", "addr", "show", "eth0").CombinedOutput(); err != nil || !strings.Contains(string(out), node.Addr.String()) {
+			t.Errorf("eth0 in the sandbox: %v %s, want %s", err, out, node.Addr)
+		}
+		if b, err := os.ReadFile(filepath.Join(sb.EmptyDir("/var/lib/kubelet"), "proof")); err != nil || string(b) != "started\n" {
+			t.Errorf("the service's /var/lib/kubelet is not the sandbox's empty dir: %q, %v", b, err)
+		}
+		if _, err := os.Stat("/var/lib/kubelet/proof"); err == nil {
+			t.Errorf("the service wrote the host's /var/lib/kubelet")
+		}
+		for _, h := range []string{"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "name=systemd", ""} {
+			if cg := sb.Cgroup(h); cg != "" {
+				cgroups = append(cgroups, cg)
+			} else if _, err := os.Stat("/sys/fs/cgroup/" + strings.TrimPrefix(h, "name=")); err == nil && h != "" {
+				t.Errorf("no sandbox cgroup in hierarchy %q", h)
+			}
+		}
+	})
+	for _, cg := range cgroups {
+		if _, err := os.Stat(cg); !os.IsNotExist(err) {
+			t.Errorf("cgroup %s left behind: %v", cg, err)
+		}
+	}
+}
+
+// cgroupProcsRecursive lists the processes in cg and its children.
+func cgroupProcsRecursive(t *testing.T, cg string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(cg, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.Name() != "cgroup.procs" {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		out = append(out, strings.Fields(string(b))...)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

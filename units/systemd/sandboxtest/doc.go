@@ -16,9 +16,29 @@
 //   - services' stdout and stderr go to the manager's log, through a drop-in for every service
 //     (there is no journald inside); a failed test prints its last lines.
 //
+// A node sandbox (Options.NetNS, HostCgroupLayout, EmptyDirs, Sysctls) runs a kubelet and
+// containerd, which need more than that:
+//
+//   - NetNS: the manager and every service run in a network namespace (`nsenter --net=` in
+//     the startup script, see internal/e2e/netns for test networks), with /sys remounted there.
+//   - HostCgroupLayout: instead of a cgroup2 tree over /sys/fs/cgroup, which hides the v1
+//     controllers of a hybrid host, the sandbox gets a fresh child cgroup in every hierarchy
+//     (each v1 controller and name=systemd under this process's own cgroup, cpuset with its
+//     parent's cpus and mems, and cgroup2), moves itself into all of them, and only then makes
+//     its cgroup namespace (`unshare --cgroup`) and mounts each hierarchy where the host has it,
+//     so every view is rooted at the sandbox's cgroups and the manager runs in hybrid mode. The
+//     startup script refuses to exec systemd unless every line of its /proc/self/cgroup is the
+//     sandbox's cgroup, and StartWith checks the manager's again.
+//   - EmptyDirs (NodeDirs) gives node paths fresh empty directories; Sysctls shadows
+//     machine-wide sysctls with bound files (KubeletSysctls), so the kubelet neither changes
+//     the machine's kernel.panic nor fails.
+//   - Manager.Command runs a program in the sandbox's mount and network namespaces (ctr,
+//     curl against the kubelet's healthz).
+//
 // The test talks to it over its private D-Bus socket ($XDG_RUNTIME_DIR/systemd/private) with
 // systemd.ConnectPrivate. At cleanup the manager gets SIGTERM by PID (it stops its units and
-// exits), anything left in its cgroup is killed by PID, and the cgroups are removed.
+// exits), anything left in its cgroups is killed by PID, and the cgroups are removed in every
+// hierarchy.
 //
 // Start skips the test (or fails it under HARDWAY_E2E=1) when this cannot work: not root, no
 // systemd binary, or no cgroup v2 hierarchy.
