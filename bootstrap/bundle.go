@@ -110,7 +110,7 @@ func composeBundle(c *configs.Cluster, node configs.Node, read func(string) ([]b
 				}
 			}
 		}
-		bunits = append(bunits, bundle.Unit{Name: u.Name, Inputs: u.Inputs, After: u.After, Health: u.Health})
+		bunits = append(bunits, bundle.Unit{Name: u.Name, Inputs: u.Inputs, After: u.After, Health: u.Health, Version: u.Version})
 	}
 	// launch applies the bootstrap RBAC from the first control-plane node, with the
 	// break-glass credentials; no other node carries them.

@@ -141,6 +141,9 @@ type Unit struct {
 	After []string
 	// Health is how to check that the service serves; nil when there is no probe.
 	Health *bundle.Health
+	// Version is the minor version of the program the unit is written for: the cluster's
+	// etcdVersion for etcd, its kubernetesVersion for the others.
+	Version string
 	// Options are the unit file's systemd options, as serialized into it.
 	Options []*unit.UnitOption
 }
@@ -185,6 +188,7 @@ func RenderNode(c *configs.Cluster, node configs.Node, opt Options) (*Rendered, 
 		if err != nil {
 			return err
 		}
+		u.Version = ctx.targetVersion(u.Component)
 		r.Units = append(r.Units, u)
 		r.Files = append(r.Files, f)
 		r.Files = append(r.Files, s.files...)
@@ -269,6 +273,14 @@ func newRenderContext(c *configs.Cluster, node configs.Node) (*renderContext, er
 		ctx.clusterDNS = dns.String()
 	}
 	return ctx, nil
+}
+
+// targetVersion is the minor version of comp the units are rendered for.
+func (x *renderContext) targetVersion(comp Component) string {
+	if comp == Etcd {
+		return x.c.EtcdVersion
+	}
+	return x.c.KubernetesVersion
 }
 
 // nthAddr is the n-th address of the prefix (the network address is the 0th): 10 gives the

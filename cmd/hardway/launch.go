@@ -21,6 +21,7 @@ import (
 	"github.com/hardway-dev/hardway/bootstrap/rbac"
 	"github.com/hardway-dev/hardway/units"
 	"github.com/hardway-dev/hardway/units/bundle"
+	"github.com/hardway-dev/hardway/units/preflight"
 	"github.com/hardway-dev/hardway/units/systemd"
 )
 
@@ -37,6 +38,7 @@ type launchOptions struct {
 	trust            string
 	insecureUnsigned bool
 	rollback         bool
+	ignorePreflight  []string
 }
 
 // launchPolicy is what a bundle may install: what the renderer writes. Tests of the command
@@ -61,7 +63,14 @@ ClusterRoleBinding hardway:cluster-admins (the admin kubeconfig's group -> clust
 hardway:apiserver-kubelet-client (the API server's kubelet client -> system:kubelet-api-admin),
 creating what is missing and repairing what differs, and says so for each.
 
-A second launch with nothing changed touches nothing and says so. --dry-run prints the plan.`,
+Before it installs anything, launch runs preflight checks (package units/preflight): on a
+node with a kubelet, IP forwarding, bridge netfilter and no swap; every port a unit listens on
+free unless its unit already runs; every unit's program present, executable and of a version
+the bundle was rendered for under the Kubernetes version-skew policy. Errors stop launch, all
+listed with their fixes; --ignore-preflight-errors=NAME,... (or all) makes named ones warnings.
+
+A second launch with nothing changed touches nothing and says so. --dry-run prints the plan
+and every preflight check, and exits 0 even when a check fails.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usagef("hardway launch takes no arguments; give the node with --node")
@@ -79,6 +88,7 @@ A second launch with nothing changed touches nothing and says so. --dry-run prin
 	f.StringVar(&o.trust, "trust", "", "the cluster's bundle signing key (CLUSTER/"+bootstrap.SigningPub+"), trusted from now on; needed on a node's first launch")
 	f.BoolVar(&o.insecureUnsigned, "insecure-unsigned", false, "install a bundle without checking its signature (anyone who can hand this node a bundle gets root on it)")
 	f.BoolVar(&o.rollback, "rollback", false, "reinstall the bundle this node ran before the current one (kept in "+systemd.PreviousBundle+")")
+	f.StringSliceVar(&o.ignorePreflight, "ignore-preflight-errors", nil, "preflight checks whose errors are only warnings, by the names launch prints (Port-2379,Swap,...), or all")
 	f.StringVar(&o.socket, "systemd-socket", "", "talk to the systemd manager at this private socket (e.g. a user manager's $XDG_RUNTIME_DIR/systemd/private) instead of the system one")
 	return cmd
 }
@@ -159,6 +169,9 @@ func runLaunch(ctx context.Context, g *globals, o *launchOptions) error {
 	if o.socket == "" {
 		l.Journal = journalctl
 	}
+	if err := runPreflight(ctx, g, o, b, l.Manager); err != nil {
+		return err
+	}
 	rep, err := l.Launch(ctx, b)
 	if rep != nil {
 		rep.Describe(g.stdout)
@@ -183,6 +196,40 @@ func runLaunch(ctx context.Context, g *globals, o *launchOptions) error {
 		}
 	}
 	return applyBootstrapRBAC(ctx, g, b, o.dryRun)
+}
+
+// runPreflight checks the node for b before anything is installed: the kernel and the ports of
+// this machine, the programs where the systemd manager (mgr, nil in a dry run without one)
+// finds them. A dry run prints every check and goes on; a launch prints the warnings and stops
+// at an error.
+func runPreflight(ctx context.Context, g *globals, o *launchOptions, b *bundle.Bundle, mgr systemd.Manager) error {
+	host := &preflight.Host{ProgramRoot: "/"}
+	if o.socket != "" {
+		root, err := systemd.ManagerRoot(o.socket)
+		if err != nil {
+			return err
+		}
+		host.ProgramRoot = root
+	}
+	if mgr != nil {
+		host.UnitRunning = func(ctx context.Context, unit string) (bool, error) {
+			st, err := mgr.State(ctx, unit)
+			return st.Running(), err
+		}
+	}
+	rep, err := preflight.Run(ctx, host, b, preflight.Options{Ignore: o.ignorePreflight})
+	if err != nil {
+		return err
+	}
+	rep.Describe(g.stdout, o.dryRun)
+	if err := rep.Err(); err != nil {
+		if o.dryRun {
+			fmt.Fprintf(g.stdout, "preflight: launch would stop here: %d error(s)\n", len(rep.Errors()))
+			return nil
+		}
+		return err
+	}
+	return nil
 }
 
 // applyBootstrapRBAC applies the cluster's bootstrap RBAC when b is the first control-plane

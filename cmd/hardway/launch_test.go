@@ -5,14 +5,17 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -378,5 +381,79 @@ func TestLaunchTakesInitSignedBundles(t *testing.T) {
 	os.WriteFile(archive, tampered, 0o600)
 	if _, errs, code := dry(); code == 0 || !strings.Contains(errs, "the signature does not match") {
 		t.Errorf("tampered manifest: exit %d\n%s", code, errs)
+	}
+}
+
+// Preflight through the command: a bundle whose kube-apiserver.service listens on a port
+// something else holds is refused with the check's name, the port, its holder and the fix,
+// and nothing is installed; --ignore-preflight-errors with that name launches it. The unit's
+// program is a stand-in bound at /usr/local/bin/kube-apiserver inside the sandboxed manager's
+// mount namespace only, so preflight must look for it where that manager does.
+func TestLaunchPreflightPortTaken(t *testing.T) {
+	root := t.TempDir()
+	stub := filepath.Join(t.TempDir(), "kube-apiserver")
+	if err := os.WriteFile(stub, []byte("#!/bin/sh\n[ \"$1\" = --version ] && { echo 'Kubernetes v1.37.2'; exit 0; }\nexec sleep infinity\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sb := sandboxtest.StartWith(t, sandboxtest.Options{
+		UnitDirs: []string{filepath.Join(root, bundle.SystemdDir)},
+		Binds:    map[string]string{units.BinDir + "/kube-apiserver": stub},
+	})
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := strconv.Itoa(taken.Addr().(*net.TCPAddr).Port)
+	var unitFile strings.Builder
+	io.Copy(&unitFile, unit.Serialize([]*unit.UnitOption{
+		unit.NewUnitOption("Unit", "Description", "stand-in API server"),
+		unit.NewUnitOption("Service", "ExecStart", units.BinDir+"/kube-apiserver --bind-address=127.0.0.1 --secure-port="+port),
+		unit.NewUnitOption("Install", "WantedBy", "default.target"),
+	}))
+	files := map[string]string{"/etc/systemd/system/kube-apiserver.service": unitFile.String()}
+	saved := launchPolicy
+	t.Cleanup(func() { launchPolicy = saved })
+	launchPolicy = func() (*bundle.Policy, error) {
+		return &bundle.Policy{
+			Files: map[string]bundle.Allowed{"/etc/systemd/system/kube-apiserver.service": {Kind: bundle.KindUnit, Mode: 0o644}},
+			Units: map[string]bundle.UnitAllowance{"kube-apiserver.service": {
+				Commands: [][]string{{units.BinDir + "/kube-apiserver"}},
+				Flags:    map[string]bool{"bind-address": true, "secure-port": true},
+				Options:  map[string]bool{"Unit.Description": true, "Service.ExecStart": true, "Install.WantedBy": true}}},
+		}, nil
+	}
+	archive := filepath.Join(t.TempDir(), "n1.tar.gz")
+	writeArchive(t, archive, "n1", files, []bundle.Unit{{Name: "kube-apiserver.service", Version: "1.37"}}, nil)
+	launch := func(extra ...string) (string, string, int) {
+		return hardway(t, append([]string{"launch", "--node", "n1", "--bundle", archive, "--root", root, "--insecure-unsigned", "--systemd-socket", sb.Socket, "--timeout", "1m"}, extra...)...)
+	}
+
+	out, errs, code := launch()
+	if code == 0 {
+		t.Fatalf("launched with port %s taken:\n%s%s", port, out, errs)
+	}
+	for _, want := range []string{
+		"[Port-" + port + "] 127.0.0.1:" + port + " (kube-apiserver.service --secure-port): in use, and kube-apiserver.service is not running",
+		fmt.Sprintf("held by pid %d (", os.Getpid()),
+		"stop what holds it",
+		"--ignore-preflight-errors=Port-" + port,
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("no %q in\n%s", want, errs)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "/etc/systemd/system/kube-apiserver.service")); err == nil {
+		t.Error("a launch stopped by preflight installed the unit file")
+	}
+	// The stand-in's version was read inside the manager's mount namespace.
+	if dry, errs, code := launch("--dry-run"); code != 0 || !strings.Contains(dry, "[ok] Version-kube-apiserver: /usr/local/bin/kube-apiserver: Kubernetes 1.37.2 matches 1.37") ||
+		!strings.Contains(dry, "preflight: launch would stop here: 1 error(s)") {
+		t.Errorf("dry run: exit %d\n%s%s", code, dry, errs)
+	}
+
+	out, errs, code = launch("--ignore-preflight-errors=port-" + port)
+	if code != 0 || !strings.Contains(out, "preflight [ignored error] Port-"+port) || !strings.Contains(out, "healthy: kube-apiserver.service") {
+		t.Fatalf("with --ignore-preflight-errors: exit %d\n%s%s", code, out, errs)
 	}
 }

@@ -125,6 +125,10 @@ func TestDecodeManifestProblems(t *testing.T) {
 	if _, err := bundle.DecodeManifest([]byte(doc(file, unit))); err != nil {
 		t.Fatalf("a good manifest: %v", err)
 	}
+	versioned := `{"name": "kubelet.service", "inputs": [], "after": [], "version": "1.37"}`
+	if m, err := bundle.DecodeManifest([]byte(doc(file, versioned))); err != nil || m.Units[0].Version != "1.37" {
+		t.Fatalf("a unit with its version: %v", err)
+	}
 	swap := func(from, to string) string { return strings.Replace(file, from, to, 1) }
 	for _, tc := range []struct {
 		name, manifest, want string
@@ -155,6 +159,9 @@ func TestDecodeManifestProblems(t *testing.T) {
 		{"a cycle", doc(file, `{"name": "kubelet.service", "inputs": [], "after": ["kubelet.service"]}`), "dependency cycle: kubelet.service -> kubelet.service"},
 		{"unknown health kind", doc(file, `{"name": "kubelet.service", "inputs": [], "after": [], "health": {"kind": "ping", "url": "http://127.0.0.1:10248/healthz"}}`), `units[0].health.kind: "ping" is not a health kind`},
 		{"https health without a key", doc(file, `{"name": "kubelet.service", "inputs": [], "after": [], "health": {"kind": "apiserver", "url": "https://10.0.0.1:6443/readyz", "ca": "/ca", "cert": "/c"}}`), "units[0].health.key: missing"},
+		{"patch version", doc(file, strings.Replace(versioned, `"1.37"`, `"1.37.2"`, 1)), `units[0].version: "1.37.2" is not a minor version MAJOR.MINOR`},
+		{"v-prefixed version", doc(file, strings.Replace(versioned, `"1.37"`, `"v1.37"`, 1)), `units[0].version: "v1.37" is not a minor version`},
+		{"numeric version", doc(file, strings.Replace(versioned, `"1.37"`, `1.37`, 1)), "cannot unmarshal number"},
 		{"escaping health path", doc(file, `{"name": "kubelet.service", "inputs": [], "after": [], "health": {"kind": "apiserver", "url": "https://10.0.0.1:6443/readyz", "ca": "/ca", "cert": "/c", "key": "/../k"}}`), "units[0].health.key: \"/../k\" is not clean"},
 	} {
 		_, err := bundle.DecodeManifest([]byte(tc.manifest))

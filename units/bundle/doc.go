@@ -7,7 +7,8 @@
 // manifest.json, or the same packed as DIR/nodes/<node>.tar.gz (manifest.json first, then the
 // node's files by their paths relative to /, owned by root, modes kept). The manifest lists
 // every entry with its kind, node path, mode, owner, size and sha256, and every unit with the
-// inputs whose change restarts it, the units it starts after and its health probe:
+// inputs whose change restarts it, the units it starts after, its health probe and the minor
+// version of the program it was rendered for (optional):
 //
 //	{
 //	  "version": 1,
@@ -16,7 +17,7 @@
 //	    {"path": "/etc/kubernetes/pki/ca.crt", "kind": "certificate", "mode": "0644", "owner": "root:root", "size": 712, "sha256": "<64 hex>"},
 //	    {"path": "/var/lib/etcd", "kind": "directory", "mode": "0700", "owner": "root:root", "size": 0}
 //	  ],
-//	  "units": [{"name": "etcd.service", "inputs": ["/..."], "after": [], "health": {"kind": "etcd", "url": "https://...", "ca": "/...", "cert": "/...", "key": "/..."}}]
+//	  "units": [{"name": "etcd.service", "inputs": ["/..."], "after": [], "health": {"kind": "etcd", "url": "https://...", "ca": "/...", "cert": "/...", "key": "/..."}, "version": "3.6"}]
 //	}
 //
 // Reading is strict: sigs.k8s.io/json refuses unknown, duplicate and wrongly cased fields, and

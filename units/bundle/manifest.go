@@ -97,6 +97,9 @@ type Unit struct {
 	After []string `json:"after"`
 	// Health is how to tell the unit serves; nil means "active" is enough.
 	Health *Health `json:"health,omitempty"`
+	// Version is the minor version ("1.37", "3.6") of the program the unit was rendered for,
+	// which launch's preflight holds the installed program to; "" for a unit without one.
+	Version string `json:"version,omitempty"`
 }
 
 // SystemdDir is where unit files live on a node.
@@ -161,6 +164,7 @@ var (
 	hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	ownerRe   = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}:[a-z_][a-z0-9_-]{0,31}$`)
 	nodeRe    = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$`)
+	minorRe   = regexp.MustCompile(`^[1-9][0-9]*\.(0|[1-9][0-9]*)$`)
 )
 
 // Validate reports, with field paths, what strict decoding cannot: a wrong version, missing or
@@ -257,6 +261,9 @@ func (m *Manifest) problems() problems {
 		}
 		if h := u.Health; h != nil {
 			ps.List = append(ps.List, h.problems(f+".health").List...)
+		}
+		if u.Version != "" && !minorRe.MatchString(u.Version) {
+			ps.add(f+".version", "%q is not a minor version MAJOR.MINOR such as \"1.37\"", u.Version)
 		}
 	}
 	if cycle := findCycle(m.Units); cycle != nil {

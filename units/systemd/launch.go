@@ -34,8 +34,8 @@ func (s UnitState) String() string {
 	return fmt.Sprintf("%s: ActiveState=%s SubState=%s Result=%s LoadState=%s", s.Name, s.ActiveState, s.SubState, s.Result, s.LoadState)
 }
 
-// running reports whether the unit is up or on its way up.
-func (s UnitState) running() bool {
+// Running reports whether the unit is up or on its way up.
+func (s UnitState) Running() bool {
 	switch s.ActiveState {
 	case "active", "activating", "reloading":
 		return true
@@ -273,7 +273,7 @@ func (l *Launcher) Launch(ctx context.Context, b *bundle.Bundle) (*Report, error
 		for _, u := range tier {
 			st := states[u.Name]
 			switch {
-			case !st.running():
+			case !st.Running():
 				jobs = append(jobs, job{u, "start"})
 				rep.Started = append(rep.Started, u.Name)
 			case inputsChanged(u, changed):
