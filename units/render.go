@@ -275,12 +275,17 @@ func newRenderContext(c *configs.Cluster, node configs.Node) (*renderContext, er
 	return ctx, nil
 }
 
-// targetVersion is the minor version of comp the units are rendered for.
+// targetVersion is the minor version of comp the units are rendered for: etcdVersion for
+// etcd, the component's own in versions (else kubernetesVersion) for Kubernetes', none for
+// containerd (the distribution's) and hardway's own units.
 func (x *renderContext) targetVersion(comp Component) string {
-	if comp == Etcd {
+	switch comp {
+	case Etcd:
 		return x.c.EtcdVersion
+	case Containerd, PodRoutes:
+		return ""
 	}
-	return x.c.KubernetesVersion
+	return x.c.Version(string(comp))
 }
 
 // nthAddr is the n-th address of the prefix (the network address is the 0th): 10 gives the

@@ -42,6 +42,9 @@ var Components = []Component{
 	kubeRow(units.APIServer, 0),
 	kubeRow(units.ControllerManager, 1),
 	kubeRow(units.Scheduler, 1),
+	// containerd is the distribution's: its version is not the cluster's, and it listens on a
+	// socket only.
+	{Unit: units.Containerd.UnitName(), Program: string(units.Containerd)},
 	{Unit: units.Kubelet.UnitName(), Program: string(units.Kubelet), Version: kubeVersion(3), PodNetwork: true,
 		Listens: []Listener{
 			configHostPort("address", flagDefault(units.Kubelet, "address"), "port", flagDefault(units.Kubelet, "port")),
@@ -54,6 +57,8 @@ var Components = []Component{
 			configBindAddress("healthzBindAddress", flagDefault(units.KubeProxy, "healthz-bind-address")),
 			configBindAddress("metricsBindAddress", flagDefault(units.KubeProxy, "metrics-bind-address")),
 		}},
+	// hardway's own: `hardway routes`, which only changes routes.
+	{Unit: units.PodRoutes.UnitName(), Program: "hardway"},
 }
 
 // kubeRow is a control-plane component with --bind-address and --secure-port.
