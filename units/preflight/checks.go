@@ -5,12 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	toml "github.com/pelletier/go-toml/v2"
 	"sigs.k8s.io/yaml"
+
+	"github.com/hardway-dev/hardway/units"
 
 	"github.com/hardway-dev/hardway/units/bundle"
 	"github.com/hardway-dev/hardway/units/flags"
@@ -240,3 +246,50 @@ func firstLine(b []byte) string {
 }
 
 func baseName(p string) string { return p[strings.LastIndexByte(p, '/')+1:] }
+
+// cniPlugins are the CNI plugins the rendered network configuration runs.
+var cniPlugins = []string{"bridge", "host-local", "loopback", "portmap"}
+
+// Runtime: on a node with containerd, the runc and the CNI plugins its config.toml (from the
+// bundle) names are executable files where the manager's containerd will look for them.
+func Runtime(_ context.Context, n *Node, env Env) []Finding {
+	var out []Finding
+	for i := range n.Units {
+		u := &n.Units[i]
+		if u.Name != units.Containerd.UnitName() {
+			continue
+		}
+		p, _ := u.Flag("config")
+		data, found := n.Bundle.File(p)
+		if !found {
+			continue // the bundle's own Validate names a unit input that is missing
+		}
+		var cfg units.ContainerdConfiguration
+		if err := toml.Unmarshal(data.Data, &cfg); err != nil {
+			out = append(out, fail("Runtime", p, "render the bundle again with `hardway init`", "%s: %v", p, err))
+			continue
+		}
+		cri := cfg.Plugins.CRI
+		want := map[string]string{}
+		for name, rt := range cri.Containerd.Runtimes {
+			want[rt.Options.BinaryName] = "the " + name + " runtime; install Debian's runc (`apt-get install runc`) or set binaries.runc in the cluster file"
+		}
+		for _, plugin := range cniPlugins {
+			want[path.Join(cri.CNI.BinDir, plugin)] = "the CNI " + plugin + " plugin; install Debian's containernetworking-plugins (`apt-get install containernetworking-plugins`) or set binaries.cni to the directory that holds it"
+		}
+		for _, prog := range slices.Sorted(maps.Keys(want)) {
+			check := "Runtime-" + baseName(prog)
+			fi, err := env.StatProgram(prog)
+			what, fix, _ := strings.Cut(want[prog], "; ")
+			switch {
+			case err != nil:
+				out = append(out, fail(check, prog, fix, "%s (%s, named in %s): %v", prog, what, p, err))
+			case !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0:
+				out = append(out, fail(check, prog, fix, "%s (%s, named in %s) is not an executable file", prog, what, p))
+			default:
+				out = append(out, ok(check, prog, "%s: executable", what))
+			}
+		}
+	}
+	return out
+}

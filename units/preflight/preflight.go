@@ -200,7 +200,7 @@ func NewNode(b *bundle.Bundle, comps []Component) (*Node, error) {
 type Check func(ctx context.Context, n *Node, env Env) []Finding
 
 // Checks run in this order.
-var Checks = []Check{IPForward, BridgeNetfilter, Swap, Ports, Programs}
+var Checks = []Check{IPForward, BridgeNetfilter, Swap, Ports, Programs, Runtime}
 
 // Run runs every check on b and applies opt.Ignore. The report holds every finding; its Err
 // the errors that remain.

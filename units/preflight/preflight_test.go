@@ -96,6 +96,11 @@ func healthy() *fakeEnv {
 			"/usr/local/bin/kube-proxy":              kube,
 			"/usr/bin/containerd":                    "containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+deb12u3\n",
 			"/usr/local/bin/hardway":                 "hardway dev\n",
+			"/usr/sbin/runc":                         "runc version 1.1.5+ds1\n",
+			"/usr/lib/cni/bridge":                    "",
+			"/usr/lib/cni/host-local":                "",
+			"/usr/lib/cni/loopback":                  "",
+			"/usr/lib/cni/portmap":                   "",
 		},
 	}
 }
@@ -189,6 +194,10 @@ func TestChecks(t *testing.T) {
 		// (Port-2379 fails the same way.)
 		{"an address the machine lacks", []string{configs.RoleEtcd}, "10.9.0.1", nil, "Port-2380", problem.Error,
 			[]string{"10.9.0.1:2380", "no such address", "cluster file"}},
+		{"a CNI directory without bridge", all, "", func(e *fakeEnv) { delete(e.programs, "/usr/lib/cni/bridge") }, "Runtime-bridge", problem.Error,
+			[]string{"/usr/lib/cni/bridge (the CNI bridge plugin, named in /etc/containerd/config.toml)", "apt-get install containernetworking-plugins", "binaries.cni"}},
+		{"no runc", all, "", func(e *fakeEnv) { delete(e.programs, "/usr/sbin/runc") }, "Runtime-runc", problem.Error,
+			[]string{"/usr/sbin/runc (the runc runtime", "apt-get install runc"}},
 		{"no program", all, "", func(e *fakeEnv) { delete(e.programs, "/usr/local/bin/kubelet") }, "Program-kubelet", problem.Error,
 			[]string{"/usr/local/bin/kubelet: does not exist, and kubelet.service runs it", "install /usr/local/bin/kubelet"}},
 		{"not executable", all, "", func(e *fakeEnv) { e.modes = map[string]fs.FileMode{"/usr/local/bin/kube-proxy": 0o644} }, "Program-kube-proxy", problem.Error,

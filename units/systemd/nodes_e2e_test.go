@@ -15,11 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/hardway-dev/hardway/configs"
 	"github.com/hardway-dev/hardway/internal/e2e"
 	"github.com/hardway-dev/hardway/internal/e2e/images"
 	"github.com/hardway-dev/hardway/internal/e2e/netns"
-	"github.com/hardway-dev/hardway/pki/pkitest"
+	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/units"
 	"github.com/hardway-dev/hardway/units/systemd/sandboxtest"
 )
@@ -145,8 +147,8 @@ nodes:
 `+nodes.String())
 	dir := filepath.Join(work, "cluster")
 	run(t, hardway, "init", "--config", cfg, "--dir", dir)
-	resolved, err := configs.Load(filepath.Join(dir, "cluster.yaml"))
-	if err != nil {
+	var resolved *configs.Cluster
+	if err := yaml.Unmarshal(mustRead(t, filepath.Join(dir, "cluster.yaml")), &resolved); err != nil {
 		t.Fatal(err)
 	}
 	c := &nodeCluster{hardway: hardway, kubectl: kubectl, dir: dir, cfg: resolved}
@@ -236,7 +238,7 @@ func (c *nodeCluster) nodesReady(t *testing.T) {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		var ev struct {
-			Verb      string `json:"verb"`
+			Verb      string                    `json:"verb"`
 			User      struct{ Username string } `json:"user"`
 			ObjectRef struct {
 				Resource, Name string
@@ -371,8 +373,7 @@ func (c *nodeCluster) foreignServingCert(t *testing.T) {
 		out, err := c.kubectlRun("admin", "get", "pod", "on-w2", "-o", "jsonpath={.status.phase}")
 		return err == nil && out == "Running"
 	})
-	other := pkitest.NewCA(t, "not-the-cluster-ca")
-	cert, key := other.Issue(t, "system:node:w2", "server", "w2", w2.ip())
+	cert, key := newTestCA(t, "not-the-cluster-ca").issue(t, "system:node:w2", pki.UsageServer, "w2", w2.ip())
 	pkiDir := filepath.Join(w2.sb.EmptyDir(units.KubeletDir), "pki")
 	for name, data := range map[string][]byte{"kubelet.crt": cert, "kubelet.key": key} {
 		if err := os.WriteFile(filepath.Join(pkiDir, name), data, 0o600); err != nil {
@@ -504,4 +505,13 @@ func (c *nodeCluster) servicesAndDNS(t *testing.T, podIP string) {
 			t.Errorf("lookup %s in a pod: %q, want %s", name, out, want)
 		}
 	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
