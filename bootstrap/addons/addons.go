@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -116,22 +116,9 @@ type Client struct {
 
 // DefaultRetry is NewClient's policy, made for launch, which applies the add-ons as soon as the
 // API server's /readyz answers: every 2 seconds for up to a minute, while the server resets
-// connections or answers 5xx or 429; any other answer is final.
-var DefaultRetry = retry.Policy{Attempts: 30, Backoff: 2 * time.Second, Factor: 1, Timeout: time.Minute, Transient: transient}
-
-// transient is a failure that may pass: no answer (connection refused or reset, timeout), or an
-// API server answer of 5xx or 429. A kind the server does not serve is final.
-func transient(err error) bool {
-	if meta.IsNoMatchError(err) {
-		return false
-	}
-	var st apierrors.APIStatus
-	if errors.As(err, &st) {
-		code := int(st.Status().Code)
-		return code >= 500 || code == http.StatusTooManyRequests
-	}
-	return true
-}
+// connections or answers 5xx or 429; any other answer, or a kind the server does not serve, is
+// final.
+var DefaultRetry = retry.Policy{Attempts: 30, Backoff: 2 * time.Second, Factor: 1, Timeout: time.Minute, Transient: retry.APIServer}
 
 // NewClient returns a client for the kubeconfig's current context, retrying as DefaultRetry
 // says. A non-empty server replaces the kubeconfig's (launch talks to the API server it has just

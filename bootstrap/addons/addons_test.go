@@ -3,7 +3,6 @@ package addons
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
@@ -106,7 +104,7 @@ func testClient(t *testing.T, f *fakeServer) *Client {
 	m := meta.NewDefaultRESTMapper(nil)
 	m.Add(schema.GroupVersionKind{Version: "v1", Kind: "ServiceAccount"}, meta.RESTScopeNamespace)
 	m.Add(schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRole"}, meta.RESTScopeRoot)
-	return &Client{Dynamic: dyn, Mapper: resettable{m}, Retry: retry.Policy{Attempts: 3, Backoff: time.Millisecond, Transient: transient}}
+	return &Client{Dynamic: dyn, Mapper: resettable{m}, Retry: retry.Policy{Attempts: 3, Backoff: time.Millisecond, Transient: retry.APIServer}}
 }
 
 type resettable struct{ meta.RESTMapper }
@@ -160,17 +158,5 @@ func TestApply(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestTransient(t *testing.T) {
-	if !transient(errors.New("dial tcp 127.0.0.1:6443: connect: connection refused")) {
-		t.Error("a connection error is final")
-	}
-	if !transient(apierrors.NewServiceUnavailable("starting")) || !transient(apierrors.NewTooManyRequests("busy", 1)) || transient(apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "p", errors.New("no"))) {
-		t.Error("503 and 429 are transient, 403 is final")
-	}
-	if transient(&meta.NoKindMatchError{GroupKind: schema.GroupKind{Kind: "Widget"}}) {
-		t.Error("an unknown kind is transient")
 	}
 }

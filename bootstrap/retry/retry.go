@@ -2,9 +2,15 @@ package retry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"k8s.io/apimachinery/pkg/api/meta"
 )
 
 // Policy is how a call is repeated after a failure that may pass. The call must be idempotent:
@@ -67,4 +73,19 @@ func gaveUp(err error, tries int) error {
 		return err
 	}
 	return fmt.Errorf("%w (gave up after %d tries)", err, tries)
+}
+
+// APIServer is the Transient of a client-go call: a failure that may pass is no answer
+// (connection refused or reset, a timeout) or an API server answer of 5xx or 429. Any other
+// answer, and a kind the server does not serve, is final.
+func APIServer(err error) bool {
+	if meta.IsNoMatchError(err) {
+		return false
+	}
+	var st apierrors.APIStatus
+	if errors.As(err, &st) {
+		code := int(st.Status().Code)
+		return code >= 500 || code == http.StatusTooManyRequests
+	}
+	return true
 }

@@ -3,12 +3,18 @@ package retry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // pauses records the pause of every retry the policy logs.
@@ -97,5 +103,24 @@ func TestRetryPolicy(t *testing.T) {
 				t.Errorf("pauses %v, want %v", log.got, tt.wantPauses)
 			}
 		})
+	}
+}
+
+func TestAPIServer(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{errors.New("dial tcp 127.0.0.1:6443: connect: connection refused"), true},
+		{apierrors.NewServiceUnavailable("starting"), true},
+		{apierrors.NewTooManyRequests("busy", 1), true},
+		{apierrors.NewInternalError(errors.New("etcd")), true},
+		{apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "p", errors.New("no")), false},
+		{apierrors.NewInvalid(schema.GroupKind{Kind: "Node"}, "n", nil), false},
+		{fmt.Errorf("wrapped: %w", &meta.NoKindMatchError{GroupKind: schema.GroupKind{Kind: "Widget"}}), false},
+	} {
+		if got := APIServer(tt.err); got != tt.want {
+			t.Errorf("%v: transient %v, want %v", tt.err, got, tt.want)
+		}
 	}
 }
