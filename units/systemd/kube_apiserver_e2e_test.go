@@ -141,8 +141,6 @@ func TestLaunchRealKubeAPIServer(t *testing.T) {
 		t.Fatalf("second launch restarted units: %v -> %v", before, after)
 	}
 
-	cl.checkAddonsAndPodCIDR(t, kubectl, server)
-
 	// The real kubectl with the generated kubeconfigs (their server is the API endpoint, the
 	// port this test chose).
 	admin := filepath.Join(dir, "kubeconfigs", "admin.kubeconfig")
@@ -164,6 +162,9 @@ func TestLaunchRealKubeAPIServer(t *testing.T) {
 	cl.checkEncryption(t, kubectl, configs.ProviderSecretbox)
 	// Where and how objects are stored in etcd: the layout hardway's API server will use.
 	cl.checkLayout(t, kubectl)
+	// The CoreDNS add-on and a Node's pod CIDR (after checkLayout: its Endpoints without a
+	// Service are the controller-manager's to delete once it runs).
+	cl.checkAddonsAndPodCIDR(t, kubectl, server)
 
 	// The real controller-manager and scheduler, from their rendered units, config files and
 	// kubeconfigs: each holds its leader lease, so each authenticated with its certificate and
