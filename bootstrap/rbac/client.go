@@ -78,7 +78,7 @@ func (r *Report) Describe(w io.Writer) {
 // by one try, not the "unchanged" a later try finds).
 func (c *Client) Apply(ctx context.Context, want []rbacv1.ClusterRoleBinding) (*Report, error) {
 	done := map[string]Action{}
-	err := c.Retry.do(ctx, c.log(), func(ctx context.Context) error {
+	err := c.Retry.Do(ctx, c.Log, "bootstrap RBAC", func(ctx context.Context) error {
 		for _, w := range want {
 			action, err := c.apply(ctx, w)
 			if err != nil {
@@ -97,13 +97,6 @@ func (c *Client) Apply(ctx context.Context, want []rbacv1.ClusterRoleBinding) (*
 		}
 	}
 	return rep, err
-}
-
-func (c *Client) log() *slog.Logger {
-	if c.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return c.Log
 }
 
 func (c *Client) apply(ctx context.Context, want rbacv1.ClusterRoleBinding) (Action, error) {

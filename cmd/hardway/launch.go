@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,8 +19,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hardway-dev/hardway/bootstrap"
+	hwaddons "github.com/hardway-dev/hardway/bootstrap/addons"
 	"github.com/hardway-dev/hardway/bootstrap/rbac"
 	"github.com/hardway-dev/hardway/units"
+	"github.com/hardway-dev/hardway/units/addons"
 	"github.com/hardway-dev/hardway/units/bundle"
 	"github.com/hardway-dev/hardway/units/preflight"
 	"github.com/hardway-dev/hardway/units/systemd"
@@ -61,7 +64,9 @@ On the first control-plane node (its bundle alone carries the super-admin kubeco
 the API server is healthy, launch applies the cluster's bootstrap RBAC with those credentials:
 ClusterRoleBinding hardway:cluster-admins (the admin kubeconfig's group -> cluster-admin) and
 hardway:apiserver-kubelet-client (the API server's kubelet client -> system:kubelet-api-admin),
-creating what is missing and repairing what differs, and says so for each.
+creating what is missing and repairing what differs, and says so for each. Then it applies
+the add-on manifests of the bundle (` + addons.Dir + `: CoreDNS) by server-side apply, saying
+of each object whether it was created, configured or unchanged.
 
 Before it installs anything, launch runs preflight checks (package units/preflight): on a
 node with a kubelet, IP forwarding, bridge netfilter and no swap; every port a unit listens on
@@ -195,7 +200,10 @@ func runLaunch(ctx context.Context, g *globals, o *launchOptions) error {
 			return err
 		}
 	}
-	return applyBootstrapRBAC(ctx, g, b, o.dryRun)
+	if err := applyBootstrapRBAC(ctx, g, b, o.dryRun); err != nil {
+		return err
+	}
+	return applyAddons(ctx, g, b, o.dryRun)
 }
 
 // runPreflight checks the node for b before anything is installed: the kernel and the ports of
@@ -248,15 +256,7 @@ func applyBootstrapRBAC(ctx context.Context, g *globals, b *bundle.Bundle, dryRu
 		}
 		return nil
 	}
-	server := ""
-	for _, u := range b.Units {
-		if h := u.Health; h != nil && h.Kind == bundle.HealthAPIServer {
-			if hu, err := url.Parse(h.URL); err == nil {
-				server = (&url.URL{Scheme: hu.Scheme, Host: hu.Host}).String()
-			}
-		}
-	}
-	c, err := rbac.NewClient(kubeconfig, server)
+	c, err := rbac.NewClient(kubeconfig, localAPIServer(b))
 	if err != nil {
 		return fmt.Errorf("bootstrap RBAC: %s in the bundle: %w", units.SuperAdminKubeconfig, err)
 	}
@@ -265,6 +265,60 @@ func applyBootstrapRBAC(ctx context.Context, g *globals, b *bundle.Bundle, dryRu
 	rep.Describe(g.stdout)
 	if err != nil {
 		return fmt.Errorf("bootstrap RBAC with %s: %w", units.SuperAdminKubeconfig, err)
+	}
+	return nil
+}
+
+// localAPIServer is the base URL of the API server b's units run, from its health probe; "" when
+// b runs none.
+func localAPIServer(b *bundle.Bundle) string {
+	for _, u := range b.Units {
+		if h := u.Health; h != nil && h.Kind == bundle.HealthAPIServer {
+			if hu, err := url.Parse(h.URL); err == nil {
+				return (&url.URL{Scheme: hu.Scheme, Host: hu.Host}).String()
+			}
+		}
+	}
+	return ""
+}
+
+// applyAddons applies, after the bootstrap RBAC and with the same credentials and API server,
+// the add-on manifests in b (its files under addons.Dir, in path order) and says what it did
+// to each object; --dry-run lists the objects without talking to the API server.
+func applyAddons(ctx context.Context, g *globals, b *bundle.Bundle, dryRun bool) error {
+	f, ok := b.File(units.SuperAdminKubeconfig)
+	if !ok {
+		return nil
+	}
+	var manifests []hwaddons.Manifest
+	for _, m := range b.Files {
+		if m.Kind == bundle.KindConfig && strings.HasPrefix(m.Path, addons.Dir+"/") {
+			manifests = append(manifests, hwaddons.Manifest{Path: m.Path, Data: m.Data})
+		}
+	}
+	if len(manifests) == 0 {
+		return nil
+	}
+	slices.SortFunc(manifests, func(a, b hwaddons.Manifest) int { return strings.Compare(a.Path, b.Path) })
+	if dryRun {
+		objs, err := hwaddons.Objects(manifests...)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			fmt.Fprintf(g.stdout, "would apply %s (%s)\n", o, o.Manifest)
+		}
+		return nil
+	}
+	c, err := hwaddons.NewClient(f.Data, localAPIServer(b))
+	if err != nil {
+		return fmt.Errorf("add-ons: %s in the bundle: %w", units.SuperAdminKubeconfig, err)
+	}
+	c.Log = g.log
+	rep, err := c.Apply(ctx, manifests...)
+	rep.Describe(g.stdout)
+	if err != nil {
+		return fmt.Errorf("add-ons with %s: %w", units.SuperAdminKubeconfig, err)
 	}
 	return nil
 }

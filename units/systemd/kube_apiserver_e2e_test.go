@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -25,12 +27,15 @@ import (
 	"github.com/hardway-dev/hardway/apiserver/encryption"
 	"github.com/hardway-dev/hardway/apiserver/etcdserver"
 	"github.com/hardway-dev/hardway/apiserver/storage"
+	hwaddons "github.com/hardway-dev/hardway/bootstrap/addons"
+	"github.com/hardway-dev/hardway/bootstrap/nodes"
 	"github.com/hardway-dev/hardway/bootstrap/rbac"
 	"github.com/hardway-dev/hardway/configs"
 	"github.com/hardway-dev/hardway/configs/encryptionconfig"
 	"github.com/hardway-dev/hardway/internal/e2e"
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/units"
+	"github.com/hardway-dev/hardway/units/addons"
 	"github.com/hardway-dev/hardway/units/bundle"
 	"github.com/hardway-dev/hardway/units/systemd"
 	"github.com/hardway-dev/hardway/units/systemd/sandboxtest"
@@ -157,6 +162,9 @@ func TestLaunchRealKubeAPIServer(t *testing.T) {
 	cl.checkEncryption(t, kubectl, configs.ProviderSecretbox)
 	// Where and how objects are stored in etcd: the layout hardway's API server will use.
 	cl.checkLayout(t, kubectl)
+	// The CoreDNS add-on and a Node's pod CIDR (after checkLayout: its Endpoints without a
+	// Service are the controller-manager's to delete once it runs).
+	cl.checkAddonsAndPodCIDR(t, kubectl, server)
 
 	// The real controller-manager and scheduler, from their rendered units, config files and
 	// kubeconfigs: each holds its leader lease, so each authenticated with its certificate and
@@ -602,4 +610,64 @@ func (c *realCluster) checkLayout(t *testing.T, kubectl string) {
 			t.Errorf("%s: stored as %.12q, want %s", key, value, storage.MediaType(w.gr, w.custom))
 		}
 	}
+}
+
+// checkAddonsAndPodCIDR applies the CoreDNS add-on with the super-admin credentials, as launch
+// does, twice: created, then unchanged. Then, with the kubelet's own credentials
+// (system:node:cp1) under the Node authorizer and NodeRestriction, it registers Node cp1 as a
+// kubelet would and sets its pod CIDR once; another node's is forbidden to it.
+func (c *realCluster) checkAddonsAndPodCIDR(t *testing.T, kubectl, server string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	manifest, err := addons.CoreDNS(addons.CoreDNSParams{DNSDomain: "cluster.local", ClusterDNS: netip.MustParseAddr("10.96.0.10"), PullPolicy: corev1.PullNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac, err := hwaddons.NewClient(fileData(t, c.bundle, units.SuperAdminKubeconfig), server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []hwaddons.Action{hwaddons.Created, hwaddons.Unchanged} {
+		rep, err := ac.Apply(ctx, hwaddons.Manifest{Path: addons.CoreDNSManifest, Data: manifest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		rep.Describe(&out)
+		if len(rep.Results) != 6 || strings.Count(out.String(), " "+string(want)+"\n") != 6 {
+			t.Errorf("applying CoreDNS, want every object %s:\n%s", want, out.String())
+		}
+	}
+	admin := filepath.Join(c.dir, "kubeconfigs", "admin.kubeconfig")
+	if ip := kubectlOut(t, kubectl, admin, "get", "service", "kube-dns", "-n", "kube-system", "-o", "jsonpath={.spec.clusterIP}"); ip != "10.96.0.10" {
+		t.Errorf("kube-dns cluster IP %q", ip)
+	}
+
+	kubelet := filepath.Join(c.dir, "kubeconfigs", "kubelet-cp1.kubeconfig")
+	kubeletKC, err := os.ReadFile(kubelet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := filepath.Join(c.work, "node.yaml")
+	writeFile(t, node, "apiVersion: v1\nkind: Node\nmetadata: {name: cp1}\n")
+	kubectlOut(t, kubectl, kubelet, "create", "-f", node) // the kubelet registers its own Node
+	for _, want := range []bool{true, false} {
+		changed, err := nodes.SetPodCIDR(ctx, kubeletKC, server, "cp1", "10.244.0.0/24")
+		if err != nil || changed != want {
+			t.Fatalf("SetPodCIDR as system:node:cp1: changed %v, %v; want changed %v", changed, err, want)
+		}
+	}
+	if got := kubectlOut(t, kubectl, admin, "get", "node", "cp1", "-o", "jsonpath={.spec.podCIDR} {.spec.podCIDRs}"); got != `10.244.0.0/24 ["10.244.0.0/24"]` {
+		t.Errorf("Node cp1: %s", got)
+	}
+	if _, err := nodes.SetPodCIDR(ctx, kubeletKC, server, "cp1", "10.244.1.0/24"); err == nil || !strings.Contains(err.Error(), "kubectl delete node cp1") {
+		t.Errorf("another CIDR: %v", err)
+	}
+	writeFile(t, node, "apiVersion: v1\nkind: Node\nmetadata: {name: cp2}\n")
+	kubectlOut(t, kubectl, admin, "create", "-f", node)
+	if _, err := nodes.SetPodCIDR(ctx, kubeletKC, server, "cp2", "10.244.1.0/24"); !apierrors.IsForbidden(err) {
+		t.Errorf("system:node:cp1 setting node cp2's pod CIDR: %v, want forbidden", err)
+	}
+	kubectlOut(t, kubectl, admin, "delete", "node", "cp1", "cp2") // no kubelet keeps them
 }
