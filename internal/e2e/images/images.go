@@ -28,8 +28,8 @@ import (
 
 // The images' names.
 const (
-	// PauseRef is the sandbox image: Debian's containerd 1.6 and the node tests' containerd
-	// configuration name it in sandbox_image.
+	// PauseRef is the sandbox image, as the node tests' containerd configuration names it in
+	// sandbox_image (containerd 1.6's own default is another tag, pause:3.6).
 	PauseRef = "registry.k8s.io/pause:3.10"
 	// ProgramRef is the pod program's image.
 	ProgramRef = "hardway.test/podprogram:e2e"
