@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hardway-dev/hardway/internal/fslock"
@@ -71,6 +72,10 @@ func TestFindKubeComponents(t *testing.T) {
 	t.Setenv("HARDWAY_KUBE_SCHEDULER", bin)
 	if p, err := Find("kube-scheduler"); p != bin || err != nil {
 		t.Errorf("Find = %q, %v", p, err)
+	}
+	t.Setenv("HARDWAY_COREDNS", "")
+	if _, err := Find("coredns"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "scripts/build-coredns.sh") {
+		t.Errorf("coredns unset: %v, want ErrNotFound naming scripts/build-coredns.sh", err)
 	}
 	if _, err := Find("no-such-program-hardway"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing on PATH: %v", err)
