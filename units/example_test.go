@@ -38,6 +38,7 @@ func ExampleRenderNode() {
 	// kube-scheduler.service [/usr/local/bin/kube-scheduler] after [kube-apiserver.service]
 	// pod-routes.service [/usr/local/bin/hardway routes] after []
 	// /etc/hardway/pod-routes.yaml 644
+	// /etc/kubernetes/addons/coredns.yaml 644
 	// /etc/kubernetes/audit-policy.yaml 644
 	// /etc/kubernetes/kube-scheduler.yaml 644
 	// /etc/systemd/system/etcd.service 644

@@ -218,6 +218,15 @@ func RenderNode(c *configs.Cluster, node configs.Node, opt Options) (*Rendered, 
 			return nil, fmt.Errorf("node %s: %w", node.Name, err)
 		}
 	}
+	if cps := c.NodesWith(configs.RoleControlPlane); len(cps) > 0 && cps[0].Name == node.Name {
+		// The add-ons go with the super-admin credentials that apply them: the first
+		// control-plane node's bundle.
+		f, err := coreDNSAddon(c)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", node.Name, err)
+		}
+		r.Files = append(r.Files, f)
+	}
 	slices.SortFunc(r.Files, func(a, b bundle.File) int { return strings.Compare(a.Path, b.Path) })
 	for i := 1; i < len(r.Files); i++ {
 		if r.Files[i].Path == r.Files[i-1].Path {

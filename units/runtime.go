@@ -8,6 +8,7 @@ import (
 	toml "github.com/pelletier/go-toml/v2"
 
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/units/addons"
 	"github.com/hardway-dev/hardway/units/bundle"
 	"github.com/hardway-dev/hardway/units/routes"
 )
@@ -270,4 +271,37 @@ func (x *renderContext) podRoutes() (*service, error) {
 	}
 	s.flag("config", PodRoutesConfig)
 	return s, nil
+}
+
+// coreDNSAddon is the cluster DNS add-on's manifest: CoreDNS serving the kubelets' clusterDNS
+// address, applied by launch on the first control-plane node.
+func coreDNSAddon(c *configs.Cluster) (bundle.File, error) {
+	dns, err := nthAddr(c.ServiceCIDR, 10)
+	if err != nil {
+		return bundle.File{}, fmt.Errorf("serviceCIDR %q: cluster DNS address: %w", c.ServiceCIDR, err)
+	}
+	data, err := addons.CoreDNS(addons.CoreDNSParams{DNSDomain: c.DNSDomain, ClusterDNS: dns, Image: c.DNS.Image, Replicas: int32(c.DNS.Replicas)})
+	if err != nil {
+		return bundle.File{}, err
+	}
+	return bundle.File{Path: addons.CoreDNSManifest, Kind: bundle.KindConfig, Data: data, Mode: ConfigMode}, nil
+}
+
+// PodCIDR is the node's pod range as its bundle's CNI configuration hands it out, or "" when
+// the bundle has none (a node without pods).
+func PodCIDR(b *bundle.Bundle) (string, error) {
+	f, ok := b.File(CNIBridgeConfig)
+	if !ok {
+		return "", nil
+	}
+	var conf CNIConfList
+	if err := json.Unmarshal(f.Data, &conf); err != nil {
+		return "", fmt.Errorf("%s: %w", CNIBridgeConfig, err)
+	}
+	for _, p := range conf.Plugins {
+		if p.IPAM != nil && len(p.IPAM.Ranges) > 0 && len(p.IPAM.Ranges[0]) > 0 {
+			return p.IPAM.Ranges[0][0].Subnet, nil
+		}
+	}
+	return "", fmt.Errorf("%s: no host-local range", CNIBridgeConfig)
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hardway-dev/hardway/bootstrap"
 	hwaddons "github.com/hardway-dev/hardway/bootstrap/addons"
+	"github.com/hardway-dev/hardway/bootstrap/nodes"
 	"github.com/hardway-dev/hardway/bootstrap/rbac"
 	"github.com/hardway-dev/hardway/units"
 	"github.com/hardway-dev/hardway/units/addons"
@@ -203,7 +204,37 @@ func runLaunch(ctx context.Context, g *globals, o *launchOptions) error {
 	if err := applyBootstrapRBAC(ctx, g, b, o.dryRun); err != nil {
 		return err
 	}
-	return applyAddons(ctx, g, b, o.dryRun)
+	if err := applyAddons(ctx, g, b, o.dryRun); err != nil {
+		return err
+	}
+	return setPodCIDR(ctx, g, b, o.timeout, o.dryRun)
+}
+
+// setPodCIDR writes the node's pod range (its CNI configuration's, from the cluster file) into
+// its Node's spec.podCIDR once the kubelet has registered it, with the kubelet's own
+// credentials (NodeRestriction lets a node set its own, once), so every tool that reads the
+// field agrees with the network. The controller-manager allocates none.
+func setPodCIDR(ctx context.Context, g *globals, b *bundle.Bundle, timeout time.Duration, dryRun bool) error {
+	kc, ok := b.File(units.KubeletKubeconfig)
+	if !ok {
+		return nil
+	}
+	cidr, err := units.PodCIDR(b)
+	if err != nil || cidr == "" {
+		return err
+	}
+	if dryRun {
+		fmt.Fprintf(g.stdout, "would set node %s spec.podCIDR %s\n", b.Node, cidr)
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	changed, err := nodes.SetPodCIDR(wctx, kc.Data, "", b.Node, cidr)
+	if err != nil {
+		return fmt.Errorf("node %s: spec.podCIDR with %s: %w", b.Node, units.KubeletKubeconfig, err)
+	}
+	fmt.Fprintf(g.stdout, "node: %s spec.podCIDR %s %s\n", b.Node, cidr, map[bool]string{true: "set", false: "unchanged"}[changed])
+	return nil
 }
 
 // runPreflight checks the node for b before anything is installed: the kernel and the ports of

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hardway-dev/hardway/configs"
 	"net/netip"
 	"strings"
 
@@ -24,11 +25,12 @@ const Dir = "/etc/kubernetes/addons"
 // CoreDNSManifest is the node path of the CoreDNS manifest.
 const CoreDNSManifest = Dir + "/coredns.yaml"
 
-// DefaultCoreDNSImage is the CoreDNS image the Deployment runs when CoreDNSParams.Image is empty.
-const DefaultCoreDNSImage = "registry.k8s.io/coredns/coredns:v1.12.0"
+// DefaultCoreDNSImage is the CoreDNS image the Deployment runs when CoreDNSParams.Image is
+// empty: the cluster file's default.
+const DefaultCoreDNSImage = configs.DefaultCoreDNSImage
 
 // DefaultCoreDNSReplicas is kubeadm's replica count.
-const DefaultCoreDNSReplicas = 2
+const DefaultCoreDNSReplicas = configs.DefaultCoreDNSReplicas
 
 // CoreDNSParams are the inputs of CoreDNS. The zero Image, Replicas and PullPolicy mean
 // DefaultCoreDNSImage, DefaultCoreDNSReplicas and IfNotPresent.
