@@ -48,6 +48,11 @@ const (
 func parseContainerdConfig(data []byte) (*containerdConfig, error) {
 	var doc map[string]any
 	if err := toml.Unmarshal(data, &doc); err != nil {
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			line, col := de.Position()
+			return nil, fmt.Errorf("line %d column %d: %w", line, col, err)
+		}
 		return nil, err
 	}
 	cc := &containerdConfig{address: containerdSocket, runtime: "runc", cniBinDirs: []string{defaultCNIBinDir}, cniConfDir: defaultCNIConf}
