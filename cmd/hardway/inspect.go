@@ -19,17 +19,17 @@ import (
 func init() { register(newInspectCmd) }
 
 type inspectFlags struct {
-	pids       []int
-	services   []string
-	socket     string
-	root       string
+	pids             []int
+	services         []string
+	socket           string
+	root             string
 	target           string
 	etcdTarget       string
 	containerdTarget string
-	warnWithin duration.Duration
-	output     string
-	failOn     string
-	fix        bool
+	warnWithin       duration.Duration
+	output           string
+	failOn           string
+	fix              bool
 }
 
 func newInspectCmd(g *globals) *cobra.Command {
