@@ -19,16 +19,17 @@ import (
 func init() { register(newInspectCmd) }
 
 type inspectFlags struct {
-	pids       []int
-	services   []string
-	socket     string
-	root       string
-	target     string
-	etcdTarget string
-	warnWithin duration.Duration
-	output     string
-	failOn     string
-	fix        bool
+	pids             []int
+	services         []string
+	socket           string
+	root             string
+	target           string
+	etcdTarget       string
+	containerdTarget string
+	warnWithin       duration.Duration
+	output           string
+	failOn           string
+	fix              bool
 }
 
 func newInspectCmd(g *globals) *cobra.Command {
@@ -37,14 +38,17 @@ func newInspectCmd(g *globals) *cobra.Command {
 		Use:   "inspect [FILE|DIR|-]... [--pid N] [--service NAME]",
 		Short: "Explain a component's flags and find what is wrong with them",
 		Long: `inspect reads the command line of kube-apiserver, etcd, kube-controller-manager,
-kube-scheduler, kubelet, kube-proxy or 'hardway etcd' from a systemd unit (with its
-<unit>.d/*.conf drop-ins and Environment=/EnvironmentFile= variables), a static-pod manifest, a
-running process (--pid), a loaded unit (--service) or standard input (-). It prints every flag
-with its value, where it was set and what it means, then the findings: flags and admission
-plugins removed or deprecated by --target-version, malformed values, insecure settings (in the
-spirit of the CIS Kubernetes Benchmark), problems with the certificates and keys the flags point
-at, and disagreements between the components given together (a directory inspects every unit and
-manifest in it).
+kube-scheduler, kubelet, kube-proxy, containerd, 'hardway etcd' or 'hardway routes' from a
+systemd unit (with its <unit>.d/*.conf drop-ins and Environment=/EnvironmentFile= variables), a
+static-pod manifest, a running process (--pid), a loaded unit (--service) or standard input (-).
+It prints every flag with its value, where it was set and what it means, and the settings that
+matter from the files some flags name (containerd's config.toml and the CNI network it loads,
+the pod-routes file), then the findings: flags and admission plugins removed or deprecated by
+--target-version, malformed values, insecure settings (in the spirit of the CIS Kubernetes
+Benchmark), deliberate host settings explained (the cgroupfs driver, cgroup v1 allowed,
+restrict_oom_score_adj), problems with the certificates and keys the flags point at, and
+disagreements between the components given together, such as the kubelet's cgroup driver and
+containerd's (a directory inspects every unit and manifest in it).
 
 Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 on a usage or read error.
 With --fix it prints each input migrated to the target version (comments say what changed) and
@@ -53,6 +57,7 @@ exits 0; nothing is written.`,
   hardway inspect --service etcd --service kube-apiserver --warn-within 60d
   hardway inspect /etc/kubernetes/manifests -o json
   hardway inspect --root ./cluster/nodes/cp-1 ./cluster/nodes/cp-1/etc/systemd/system
+  hardway inspect --root / --containerd-target-version 1.6 /etc/systemd/system/containerd.service /etc/systemd/system/kubelet.service
   hardway inspect old.service --target-version 1.30 --fix > new.service
   hardway inspect diff old.service new.service`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -66,6 +71,7 @@ exits 0; nothing is written.`,
 	fl.StringVar(&f.root, "root", "", "resolve the paths in flags (and EnvironmentFile=, --service units) under this directory instead of /")
 	fl.StringVar(&f.target, "target-version", "", "Kubernetes minor version to check against (default: newest known, "+flags.Default().Component("kube-apiserver").Newest.String()+")")
 	fl.StringVar(&f.etcdTarget, "etcd-target-version", "", "etcd minor version to check against (default: newest known, "+flags.Default().Component("etcd").Newest.String()+")")
+	fl.StringVar(&f.containerdTarget, "containerd-target-version", "", "containerd minor version to check against (default: newest known, "+flags.Default().Component("containerd").Newest.String()+"; config.toml's version is then not checked against it)")
 	f.warnWithin = duration.Duration(30 * duration.Day)
 	fl.Var(&f.warnWithin, "warn-within", "warn about certificates expiring within this time (e.g. 30d, 720h)")
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or yaml")
@@ -83,7 +89,11 @@ func (f *inspectFlags) options() (inspect.Options, inspect.Severity, error) {
 	for _, t := range []struct {
 		val, comp, flag string
 		dst             *flags.Version
-	}{{f.target, "kube-apiserver", "--target-version", &opt.Target}, {f.etcdTarget, "etcd", "--etcd-target-version", &opt.EtcdTarget}} {
+	}{
+		{f.target, "kube-apiserver", "--target-version", &opt.Target},
+		{f.etcdTarget, "etcd", "--etcd-target-version", &opt.EtcdTarget},
+		{f.containerdTarget, "containerd", "--containerd-target-version", &opt.ContainerdTarget},
+	} {
 		if t.val == "" {
 			continue
 		}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
+
 	"github.com/hardway-dev/hardway/configs"
 	"github.com/hardway-dev/hardway/units/flags"
 	"github.com/hardway-dev/hardway/units/inspect"
@@ -238,24 +240,109 @@ func TestInspectRenderedUnitsAreClean(t *testing.T) {
 // Every node's bundle from `hardway init`, inspected in place with its files (certificates
 // chained, keys matched, SANs against the addresses, permissions, cross-component checks),
 // has no warning or error: the PKI, the units and the bundles agree with each other.
+// Every example's bundles inspect clean at --fail-on warning: the runtime layer too
+// (containerd, its config.toml and CNI network, pod-routes.service), with the kubelet and
+// containerd agreeing on the cgroup driver.
 func TestInspectInitBundlesAreClean(t *testing.T) {
-	for _, example := range []string{haExample, "../../configs/examples/single.yaml"} {
-		dir := filepath.Join(t.TempDir(), "cluster")
-		mustHardway(t, "init", "--config", example, "--dir", dir)
-		c := mustCluster(t, dir)
-		for _, n := range c.Nodes {
-			root := filepath.Join(dir, "nodes", n.Name)
-			code, out, errs := runInspectCLI(t, "", "--root", root, "--fail-on", "warning", filepath.Join(root, "etc/systemd/system"))
-			if code != 0 || !strings.Contains(out, "0 error(s), 0 warning(s)") {
-				t.Errorf("%s node %s: exit %d\n%s\n%s", example, n.Name, code, out, errs)
+	examples, err := filepath.Glob("../../configs/examples/*.yaml")
+	if err != nil || len(examples) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, example := range examples {
+		t.Run(filepath.Base(example), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "cluster")
+			mustHardway(t, "init", "--config", example, "--dir", dir)
+			c := mustCluster(t, dir)
+			for _, n := range c.Nodes {
+				root := filepath.Join(dir, "nodes", n.Name)
+				code, out, errs := runInspectCLI(t, "", "--root", root, "--fail-on", "warning", filepath.Join(root, "etc/systemd/system"))
+				if code != 0 || !strings.Contains(out, "0 error(s), 0 warning(s)") {
+					t.Errorf("node %s: exit %d\n%s\n%s", n.Name, code, out, errs)
+				}
+				var want []string
+				if n.Has(configs.RoleControlPlane) {
+					want = append(want, "== kube-apiserver.service (kube-apiserver")
+				}
+				if n.Has(configs.RoleWorker) {
+					want = append(want, "== kubelet.service (kubelet", "== containerd.service (containerd", "SystemdCgroup", "ipam subnet")
+				}
+				if _, err := os.Stat(filepath.Join(root, "etc/systemd/system/pod-routes.service")); err == nil {
+					want = append(want, "== pod-routes.service (hardway routes, unit)")
+				}
+				for _, w := range want {
+					if !strings.Contains(out, w) {
+						t.Errorf("node %s: %q not in the report:\n%s", n.Name, w, out)
+					}
+				}
 			}
-			want := "== kubelet.service (kubelet"
-			if n.Has(configs.RoleControlPlane) {
-				want = "== kube-apiserver.service (kube-apiserver"
-			}
-			if !strings.Contains(out, want) {
-				t.Errorf("%s node %s: %q not inspected:\n%s", example, n.Name, want, out)
-			}
+		})
+	}
+}
+
+// A cluster file for hosts without systemd as PID 1, with cgroup v1 and without
+// CAP_SYS_RESOURCE renders bundles whose findings explain each of those choices, none an error.
+func TestInspectConstrainedHostBundles(t *testing.T) {
+	base, err := os.ReadFile("../../configs/examples/single.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "constrained.yaml")
+	extra := "runtime:\n  cgroupDriver: cgroupfs\n  allowCgroupV1: true\n  restrictOOMScoreAdj: true\n"
+	if err := os.WriteFile(cfg, append(base, extra...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "cluster")
+	mustHardway(t, "init", "--config", cfg, "--dir", dir)
+	root := filepath.Join(dir, "nodes", "node1")
+	code, out, errs := runInspectCLI(t, "", "--root", root, filepath.Join(root, "etc/systemd/system"))
+	if code != 0 || !strings.Contains(out, "0 error(s)") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, id := range []string{"kubelet-cgroup-driver-cgroupfs", "kubelet-cgroup-v1-allowed", "containerd-restrict-oom-score-adj"} {
+		if !strings.Contains(out, id) {
+			t.Errorf("%s not explained:\n%s", id, out)
+		}
+	}
+	for _, id := range []string{"cross-cgroup-driver", "containerd-oom-score-inconsistent"} {
+		if strings.Contains(out, id) {
+			t.Errorf("%s reported:\n%s", id, out)
+		}
+	}
+}
+
+// The catalogue's "hardway routes" lists exactly the flags the routes command accepts, with
+// their types, so inspect reads pod-routes.service as hardway itself would.
+func TestRoutesCatalogueMatchesCommand(t *testing.T) {
+	g := &globals{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	root := newRootCmd(g)
+	cmd, _, err := root.Find([]string{"routes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.InitDefaultHelpFlag()
+	comp := flags.Default().ForSubcommand("routes")
+	if comp == nil {
+		t.Fatal("no catalogue entry for hardway routes")
+	}
+	got := map[string]bool{}
+	cmd.Flags().AddFlagSet(cmd.InheritedFlags())
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		got[f.Name] = true
+		cf := comp.Flag(f.Name)
+		if cf == nil {
+			t.Errorf("--%s of hardway routes is not in the catalogue", f.Name)
+			return
+		}
+		if want := f.Value.Type(); string(cf.Type) != want {
+			t.Errorf("--%s: catalogue type %s, command %s", f.Name, cf.Type, want)
+		}
+		if f.Shorthand != "" && comp.Shorthands[f.Shorthand] != f.Name {
+			t.Errorf("-%s: catalogue shorthand %q, command --%s", f.Shorthand, comp.Shorthands[f.Shorthand], f.Name)
+		}
+	})
+	for _, f := range comp.Flags {
+		if !got[f.Name] {
+			t.Errorf("the catalogue lists --%s, which hardway routes does not accept", f.Name)
 		}
 	}
 }

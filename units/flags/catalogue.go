@@ -145,8 +145,9 @@ const (
 	// PFlag is spf13/pflag (Kubernetes): --name=value, --name value, bare --bool, single-dash
 	// letters are shorthands, flags and arguments may be interleaved.
 	PFlag Library = "pflag"
-	// GoFlag is Go's standard flag package (etcd): -name and --name are the same, bools take no
-	// separate value, parsing stops at the first non-flag argument.
+	// GoFlag is Go's standard flag package (etcd, and containerd through urfave/cli): -name and
+	// --name are the same, bools take no separate value, parsing stops at the first non-flag
+	// argument. Shorthands are aliases registered as flags of their own (-c, --c).
 	GoFlag Library = "goflag"
 )
 
@@ -154,8 +155,12 @@ const (
 type Component struct {
 	Name string `json:"name"`
 	// Binaries are the executable base names that identify the component.
-	Binaries []string `json:"binaries"`
-	Library  Library  `json:"library"`
+	Binaries []string `json:"binaries,omitempty"`
+	// Subcommand is set for hardway's own programs, which are hardway subcommands rather than
+	// binaries ("routes" for "hardway routes"). They have no versions of their own (they change
+	// with hardway), so Oldest, Newest and the flags' lifecycles are empty.
+	Subcommand string  `json:"subcommand,omitempty"`
+	Library    Library `json:"library"`
 	// Oldest and Newest bound the versions the catalogue covers for this component.
 	Oldest  Version  `json:"oldest"`
 	Newest  Version  `json:"newest"`
@@ -175,9 +180,10 @@ type Catalogue struct {
 	Components []*Component
 	Plugins    []Plugin
 
-	byName    map[string]*Component
-	byBinary  map[string]*Component
-	pluginIdx map[string]*Plugin
+	byName       map[string]*Component
+	byBinary     map[string]*Component
+	bySubcommand map[string]*Component
+	pluginIdx    map[string]*Plugin
 }
 
 // Component returns the named component ("kube-apiserver", "etcd", ...), or nil.
@@ -185,6 +191,9 @@ func (c *Catalogue) Component(name string) *Component { return c.byName[name] }
 
 // ForBinary returns the component whose executable has the given base name, or nil.
 func (c *Catalogue) ForBinary(base string) *Component { return c.byBinary[base] }
+
+// ForSubcommand returns hardway's own program run as "hardway <sub>", or nil.
+func (c *Catalogue) ForSubcommand(sub string) *Component { return c.bySubcommand[sub] }
 
 // Plugin returns the named admission plugin, or nil.
 func (c *Catalogue) Plugin(name string) *Plugin { return c.pluginIdx[name] }
@@ -221,7 +230,7 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 	sort.Strings(names)
 	shared := map[string][]Flag{}
 	var comps []*componentFile
-	cat := &Catalogue{byName: map[string]*Component{}, byBinary: map[string]*Component{}, pluginIdx: map[string]*Plugin{}}
+	cat := &Catalogue{byName: map[string]*Component{}, byBinary: map[string]*Component{}, bySubcommand: map[string]*Component{}, pluginIdx: map[string]*Plugin{}}
 	for _, n := range names {
 		b, err := fs.ReadFile(fsys, n)
 		if err != nil {
@@ -276,6 +285,12 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 			}
 			cat.byBinary[b] = &c
 		}
+		if c.Subcommand != "" {
+			if other, dup := cat.bySubcommand[c.Subcommand]; dup {
+				return nil, fmt.Errorf("hardway %s belongs to both %s and %s", c.Subcommand, other.Name, c.Name)
+			}
+			cat.bySubcommand[c.Subcommand] = &c
+		}
 	}
 	for i := range cat.Plugins {
 		p := &cat.Plugins[i]
@@ -295,13 +310,20 @@ func (c *Catalogue) Validate() error {
 	var probs []string
 	add := func(format string, a ...any) { probs = append(probs, fmt.Sprintf(format, a...)) }
 	for _, comp := range c.Components {
-		if len(comp.Binaries) == 0 {
+		own := comp.Subcommand != ""
+		switch {
+		case own && len(comp.Binaries) > 0:
+			add("%s: hardway's own program (hardway %s) has binaries %v", comp.Name, comp.Subcommand, comp.Binaries)
+		case !own && len(comp.Binaries) == 0:
 			add("%s: no binaries", comp.Name)
 		}
 		if comp.Library != PFlag && comp.Library != GoFlag {
 			add("%s: library %q is neither pflag nor goflag", comp.Name, comp.Library)
 		}
-		if comp.Oldest.IsZero() || comp.Newest.IsZero() || comp.Oldest.Compare(comp.Newest) > 0 {
+		switch {
+		case own && (!comp.Oldest.IsZero() || !comp.Newest.IsZero()):
+			add("%s: hardway's own program has no versions of its own (oldest/newest)", comp.Name)
+		case !own && (comp.Oldest.IsZero() || comp.Newest.IsZero() || comp.Oldest.Compare(comp.Newest) > 0):
 			add("%s: covered range %s..%s is not a range", comp.Name, comp.Oldest, comp.Newest)
 		}
 		for short, long := range comp.Shorthands {
@@ -323,6 +345,9 @@ func (c *Catalogue) Validate() error {
 			}
 			if strings.TrimSpace(f.Meaning) == "" {
 				add("%s: no meaning", at)
+			}
+			if own && (!f.Added.IsZero() || !f.Deprecated.IsZero() || !f.NoOp.IsZero() || !f.Removed.IsZero()) {
+				add("%s: hardway's own flags have no lifecycle versions (they change with hardway)", at)
 			}
 			checkLifecycle(add, at, comp.Major(), f.Added, f.Deprecated, f.NoOp, f.Removed)
 			if !f.Undeprecated.IsZero() && (f.Deprecated.IsZero() || f.Undeprecated.Compare(f.Deprecated) <= 0) {

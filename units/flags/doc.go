@@ -1,6 +1,7 @@
 // Package flags is the catalogue of command-line flags of the control-plane and node components
-// hardway installs — kube-apiserver, etcd, kube-controller-manager, kube-scheduler, kubelet and
-// kube-proxy — as data: per flag its name, type, default, a one-line meaning and its lifecycle
+// hardway installs — kube-apiserver, etcd, kube-controller-manager, kube-scheduler, kubelet,
+// kube-proxy and containerd, and hardway's own `hardway routes` (a Component with a Subcommand
+// and no versions) — as data: per flag its name, type, default, a one-line meaning and its lifecycle
 // (added, deprecated, no-op and removed in which version, and what replaces it), plus the
 // kube-apiserver admission plugins with their lifecycle.
 //
@@ -9,6 +10,6 @@
 // exist). docs/flags.md says where each fact came from.
 //
 // Versions are minor versions ("1.24", "3.5"). Kubernetes components are covered from 1.20 to
-// 1.37, etcd from 3.4 to 3.6. A flag removed before the covered range is still listed, so that a
+// 1.37, etcd from 3.4 to 3.6, containerd from 1.6 to 2.2. A flag removed before the covered range is still listed, so that a
 // unit written for an older release is recognised and explained rather than reported as unknown.
 package flags

@@ -13,15 +13,18 @@ import (
 // helpFlag matches a flag at the start of a --help line: "  --name", "  -x, --name".
 var helpFlag = regexp.MustCompile(`(?m)^\s+(?:-[a-zA-Z], )?--([a-z0-9][a-z0-9-]*)`)
 
-// flagsInHelp runs prog --help and returns the flag names it lists.
-func flagsInHelp(t *testing.T, prog string) map[string]bool {
+// flagsInHelp runs prog --help and returns the flag names it lists: at least 20, a sign that
+// the help was parsed.
+func flagsInHelp(t *testing.T, prog string) map[string]bool { return flagsInHelpAtLeast(t, prog, 20) }
+
+func flagsInHelpAtLeast(t *testing.T, prog string, least int) map[string]bool {
 	t.Helper()
 	out, _ := exec.Command(prog, "--help").CombinedOutput() // some programs exit non-zero on --help
 	names := map[string]bool{}
 	for _, m := range helpFlag.FindAllStringSubmatch(string(out), -1) {
 		names[m[1]] = true
 	}
-	if len(names) < 20 {
+	if len(names) < least {
 		t.Fatalf("%s --help listed only %d flags:\n%s", prog, len(names), out)
 	}
 	return names
@@ -144,4 +147,21 @@ func dummyValue(f *Flag) string {
 		return f.Default
 	}
 	return "x"
+}
+
+// The real containerd from Debian (1.6), whose daemon flags are few (the rest is config.toml).
+func TestCatalogueMatchesRealContainerd(t *testing.T) {
+	bin := e2e.RequireBinary(t, "containerd")
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`containerd \S+ v?(\d+\.\d+)`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("containerd --version: %s", out)
+	}
+	binaryCheck{
+		component: "containerd", version: MustVersion(m[1]), run: runner(bin),
+		unknown: func(out, flag string) bool { return strings.Contains(out, "flag provided but not defined: -"+flag) },
+	}.check(t, flagsInHelpAtLeast(t, bin, 5))
 }

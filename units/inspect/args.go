@@ -111,6 +111,9 @@ func ParseArgs(comp *flags.Component, args []Word) *Args {
 			continue
 		}
 		name, val, hasVal := strings.Cut(body, "=")
+		if long, ok := comp.Shorthands[name]; goflag && ok && comp.Flag(name) == nil {
+			name = long // an alias registered as a flag of its own (urfave/cli's -c for --config)
+		}
 		st := Setting{Name: name, Dashes: dashes, Words: []Word{w}, Flag: comp.Flag(name)}
 		switch {
 		case hasVal:

@@ -25,6 +25,8 @@ var checks = []func(*checked){
 	checkEtcd,
 	checkControllerManager,
 	checkKubelet,
+	checkContainerd,
+	checkRoutes,
 	checkFiles,
 }
 

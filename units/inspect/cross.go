@@ -19,6 +19,7 @@ func crossChecks(all []*checked, opt *Options) []Finding {
 	add := func(id, flag string, o Origin, fix, format string, a ...any) {
 		out = append(out, Finding{ID: id, Severity: ruleIndex[id].Severity, Flag: flag, Message: fmt.Sprintf(format, a...), Fix: fix, Origin: o})
 	}
+	out = append(out, crossCgroupDriver(by)...)
 	for _, api := range by["kube-apiserver"] {
 		// service range
 		if r, ok := api.args.Value("service-cluster-ip-range"); ok && !api.args.Unresolved("service-cluster-ip-range") {
@@ -151,4 +152,28 @@ func schemeHostPort(s string) (string, string, string) {
 		h = "127.0.0.1"
 	}
 	return u.Scheme, h, p
+}
+
+// crossCgroupDriver compares each kubelet's cgroup driver with the containerd it talks to (the
+// one serving its CRI socket): both must manage the pods' cgroups the same way.
+func crossCgroupDriver(by map[string][]*checked) []Finding {
+	var out []Finding
+	for _, k := range by["kubelet"] {
+		if k.node == nil {
+			continue
+		}
+		for _, ctr := range by["containerd"] {
+			cc := ctr.containerd
+			if cc == nil || socketPath(cc.address) != socketPath(k.node.endpoint) {
+				continue
+			}
+			if want := k.node.cgroupDriver == "systemd"; cc.systemdCgroup != want {
+				out = append(out, Finding{ID: "cross-cgroup-driver", Severity: ruleIndex["cross-cgroup-driver"].Severity, Flag: "cgroupDriver", Origin: cc.origin,
+					Message: fmt.Sprintf("the kubelet (%s) uses cgroupDriver %s but containerd (%s) has SystemdCgroup = %t for runtime %s: the kubelet and the runtime place pod cgroups differently, and pods fail to start (or the node is unstable under pressure)",
+						k.inv.Name, k.node.cgroupDriver, cc.path, cc.systemdCgroup, cc.runtime),
+					Fix: "Make them agree: cgroupDriver: systemd with SystemdCgroup = true, or cgroupfs with false (hardway renders both from runtime.cgroupDriver)."})
+			}
+		}
+	}
+	return out
 }

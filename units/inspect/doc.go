@@ -4,7 +4,10 @@
 // admission plugins removed or deprecated by a target version, malformed values, settings that
 // weaken security (in the spirit of the CIS Kubernetes Benchmark), problems in the files the
 // flags point at (missing, too permissive, expired, mismatched keys, untrusted or
-// wrong-SAN certificates), and disagreements between components. Fix migrates a command line to
+// wrong-SAN certificates), the settings that matter in the configuration files some flags name
+// (containerd's config.toml and the CNI network it loads, hardway's pod-routes file; a node's
+// deliberate host settings such as the cgroupfs driver are explained, not hidden), and
+// disagreements between components (the kubelet's and containerd's cgroup drivers among them). Fix migrates a command line to
 // a target version; Diff compares two.
 //
 // The flow is: read the Inputs (paths, directories, PIDs, services) through Sources into

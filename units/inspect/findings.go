@@ -46,9 +46,12 @@ type Finding struct {
 type Options struct {
 	Catalogue *flags.Catalogue
 	// Target is the Kubernetes minor version to check against; zero means the newest the
-	// catalogue covers. EtcdTarget likewise for etcd.
-	Target     flags.Version
-	EtcdTarget flags.Version
+	// catalogue covers. EtcdTarget likewise for etcd, ContainerdTarget for containerd (whose
+	// releases are its own, not Kubernetes'). hardway's own programs (hardway routes) have no
+	// target: they change with hardway.
+	Target           flags.Version
+	EtcdTarget       flags.Version
+	ContainerdTarget flags.Version
 	// Now is the time certificates are checked at; WarnWithin how close to expiry warns.
 	Now        time.Time
 	WarnWithin time.Duration
@@ -62,7 +65,18 @@ type Result struct {
 	Invocation *Invocation `json:"input"`
 	Target     string      `json:"targetVersion"`
 	Flags      []FlagRow   `json:"flags"`
-	Findings   []Finding   `json:"findings"`
+	// Settings are what inspect read from the component's own configuration files beyond its
+	// flags (containerd's config.toml and the CNI configuration), with what each means.
+	Settings []SettingRow `json:"settings,omitempty"`
+	Findings []Finding    `json:"findings"`
+}
+
+// SettingRow is one setting read from a configuration file.
+type SettingRow struct {
+	File    string `json:"file"`
+	Setting string `json:"setting"`
+	Value   string `json:"value"`
+	Meaning string `json:"meaning"`
 }
 
 // FlagRow is one line of the flag table.
@@ -103,14 +117,18 @@ func (r *Report) Count(sev Severity) int {
 
 // checked is one invocation under inspection.
 type checked struct {
-	inv     *Invocation
-	comp    *flags.Component
-	args    *Args
-	version flags.Version
-	opt     *Options
-	files   *fileCache
-	kubelet *kubeletConfig
-	out     []Finding
+	inv        *Invocation
+	comp       *flags.Component
+	args       *Args
+	version    flags.Version
+	opt        *Options
+	files      *fileCache
+	kubelet    *kubeletConfig
+	containerd *containerdConfig
+	// node is the kubelet's effective cgroup driver and CRI socket, for the cross checks.
+	node *kubeletNode
+	rows []SettingRow
+	out  []Finding
 }
 
 func (c *checked) add(id string, flag string, origin Origin, fix string, format string, a ...any) {
@@ -151,13 +169,7 @@ func Inspect(invs []*Invocation, opt Options) *Report {
 		c := &checked{inv: inv, opt: &opt, files: fc, comp: opt.Catalogue.Component(inv.Component)}
 		c.args = ParseArgs(c.comp, inv.Args)
 		if c.comp != nil {
-			c.version = opt.Target
-			if c.comp.Library == flags.GoFlag {
-				c.version = opt.EtcdTarget
-			}
-			if c.version.IsZero() || c.version.Major() != c.comp.Newest.Major() {
-				c.version = c.comp.Newest
-			}
+			c.version = opt.targetFor(c.comp)
 		}
 		for _, p := range append(append([]Finding{}, inv.Problems...), c.args.Problems...) {
 			c.add(p.ID, "", p.Origin, problemFix[p.ID], "%s", p.Message)
@@ -168,12 +180,32 @@ func Inspect(invs []*Invocation, opt Options) *Report {
 			}
 		}
 		sortFindings(c.out)
-		rep.Results = append(rep.Results, &Result{Invocation: inv, Target: c.version.String(), Flags: flagRows(c), Findings: c.out})
+		rep.Results = append(rep.Results, &Result{Invocation: inv, Target: c.version.String(), Flags: flagRows(c), Settings: c.rows, Findings: c.out})
 		all = append(all, c)
 	}
 	rep.Cross = crossChecks(all, &opt)
 	sortFindings(rep.Cross)
 	return rep
+}
+
+// targetFor is the version comp is checked against: the target of its release line, or the
+// newest the catalogue covers when none is set or the target belongs to another line; zero for
+// hardway's own programs.
+func (o *Options) targetFor(comp *flags.Component) flags.Version {
+	if comp.Subcommand != "" {
+		return flags.Version{}
+	}
+	v := o.Target
+	switch comp.Name {
+	case "etcd":
+		v = o.EtcdTarget
+	case "containerd":
+		v = o.ContainerdTarget
+	}
+	if v.IsZero() || v.Major() < comp.Oldest.Major() || v.Major() > comp.Newest.Major() {
+		return comp.Newest
+	}
+	return v
 }
 
 var problemFix = map[string]string{

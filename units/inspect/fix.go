@@ -46,13 +46,7 @@ func Fix(inv *Invocation, opt Options) (*Fixed, error) {
 	if comp == nil {
 		return nil, fmt.Errorf("%s: cannot fix an unknown component", inv.Name)
 	}
-	version := opt.Target
-	if comp.Library == flags.GoFlag {
-		version = opt.EtcdTarget
-	}
-	if version.IsZero() || version.Major() != comp.Newest.Major() {
-		version = comp.Newest
-	}
+	version := opt.targetFor(comp)
 	args := ParseArgs(comp, inv.Args)
 	var out []fixArg
 	var changes []Change

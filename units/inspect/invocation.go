@@ -56,15 +56,22 @@ type Invocation struct {
 	Source File `json:"-"`
 }
 
-// hardwayComponents are hardway's own implementations, which take the upstream flag names.
+// hardwayComponents are hardway's own implementations of upstream components, which take the
+// upstream flag names. hardway's own programs, which have no upstream (hardway routes), are in
+// the catalogue with their subcommand.
 var hardwayComponents = map[string]string{"etcd": "etcd"}
 
 // Recognize returns the component a command line runs, and how many leading arguments belong
-// to the binary rather than to the component (1 for "hardway etcd").
+// to the binary rather than to the component (1 for "hardway etcd" and "hardway routes").
 func Recognize(cat *flags.Catalogue, binary string, args []string) (component string, skip int) {
 	base := path.Base(binary)
-	if base == "hardway" && len(args) > 0 && hardwayComponents[args[0]] != "" {
-		return hardwayComponents[args[0]], 1
+	if base == "hardway" && len(args) > 0 {
+		if c := hardwayComponents[args[0]]; c != "" {
+			return c, 1
+		}
+		if c := cat.ForSubcommand(args[0]); c != nil {
+			return c.Name, 1
+		}
 	}
 	if base == "hyperkube" && len(args) > 0 { // hyperkube kube-apiserver --flags
 		if c := cat.ForBinary(args[0]); c != nil {
@@ -104,7 +111,7 @@ func newInvocation(cat *flags.Catalogue, name string, kind Kind, argv []Word) *I
 func knownComponents(cat *flags.Catalogue) string {
 	var names []string
 	for _, c := range cat.Components {
-		names = append(names, c.Name)
+		names = append(names, c.Name) // hardway's own programs are named "hardway <sub>"
 	}
 	for _, sub := range slices.Sorted(maps.Keys(hardwayComponents)) {
 		names = append(names, "hardway "+sub)

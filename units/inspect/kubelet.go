@@ -119,6 +119,7 @@ func checkKubelet(c *checked) {
 		c.add("kubelet-read-only-port", "read-only-port", origin("read-only-port"), "Set readOnlyPort: 0.",
 			"the read-only port %d serves pod and node data without authentication (CIS 4.2.4)", port)
 	}
+	checkKubeletHost(c, origin)
 	if cfg != nil {
 		if v := cfg.cfg.TLSMinVersion; v == "VersionTLS10" || v == "VersionTLS11" {
 			c.add("tls-min-version-weak", "tlsMinVersion", cfg.origin, "Set tlsMinVersion: VersionTLS12.", "tlsMinVersion %s accepts deprecated TLS versions", v)
@@ -132,5 +133,58 @@ func checkKubelet(c *checked) {
 		if len(weak) > 0 {
 			c.add("tls-cipher-weak", "tlsCipherSuites", cfg.origin, "Remove them.", "tlsCipherSuites accepts insecure suites: %v", weak)
 		}
+	}
+}
+
+// kubeletNode is what the kubelet expects of the node's container runtime.
+type kubeletNode struct {
+	cgroupDriver string
+	driverOrigin Origin
+	endpoint     string // the CRI socket
+}
+
+// checkKubeletHost explains the kubelet's host settings that are deliberate departures from the
+// defaults, so that none is a silent weakening: a cgroupfs driver and cgroup v1 allowed. It
+// records the driver and CRI socket for the cross check with containerd.
+func checkKubeletHost(c *checked, origin func(string) Origin) {
+	cfg := c.kubelet
+	n := &kubeletNode{cgroupDriver: "cgroupfs", endpoint: "unix:///run/containerd/containerd.sock"} // both defaults
+	explicit := false
+	if cfg != nil && cfg.cfg.CgroupDriver != "" {
+		n.cgroupDriver, explicit = cfg.cfg.CgroupDriver, true
+	}
+	if v, ok := c.args.Value("cgroup-driver"); ok && !c.args.Unresolved("cgroup-driver") {
+		n.cgroupDriver, explicit = v, true
+	}
+	n.driverOrigin = origin("cgroup-driver")
+	if cfg != nil && cfg.cfg.ContainerRuntimeEndpoint != "" {
+		n.endpoint = cfg.cfg.ContainerRuntimeEndpoint
+	}
+	if v, ok := c.args.Value("container-runtime-endpoint"); ok && !c.args.Unresolved("container-runtime-endpoint") {
+		n.endpoint = v
+	}
+	c.node = n
+	if explicit && n.cgroupDriver == "cgroupfs" {
+		field := "cgroupDriver"
+		if c.args.Has("cgroup-driver") {
+			field = "cgroup-driver"
+		}
+		c.add("kubelet-cgroup-driver-cgroupfs", field, origin("cgroup-driver"), "On a host booted by systemd use cgroupDriver: systemd, with SystemdCgroup = true in containerd (hardway: runtime.cgroupDriver: systemd).",
+			"cgroupDriver cgroupfs: the kubelet and the runtime write the pods' cgroups under /sys/fs/cgroup themselves. It is meant for hosts where systemd is not PID 1 (containers, other init systems); where systemd manages the cgroup tree, a second manager beside it is unstable under resource pressure")
+	}
+	failV1, set := true, false
+	if cfg != nil && cfg.cfg.FailCgroupV1 != nil {
+		failV1, set = *cfg.cfg.FailCgroupV1, true
+	}
+	if c.args.Has("fail-cgroupv1") && !c.args.Unresolved("fail-cgroupv1") {
+		failV1, set = c.args.Bool("fail-cgroupv1", failV1), true
+	}
+	if set && !failV1 {
+		field := "failCgroupV1"
+		if c.args.Has("fail-cgroupv1") {
+			field = "fail-cgroupv1"
+		}
+		c.add("kubelet-cgroup-v1-allowed", field, origin("fail-cgroupv1"), "Move the host to cgroup v2 (the unified hierarchy, systemd.unified_cgroup_hierarchy=1) and set failCgroupV1: true (hardway: runtime.allowCgroupV1: false).",
+			"failCgroupV1: false lets the kubelet start on a host whose cgroup controllers are v1 (a hybrid or legacy layout). Kubernetes put cgroup v1 in maintenance mode in 1.31 and refuses it by default since 1.35: keep this only for hosts that cannot move to cgroup v2, and plan the move")
 	}
 }

@@ -20,7 +20,11 @@ func WriteTable(w io.Writer, r *Report) error {
 		if comp == "" {
 			comp = "unknown component"
 		}
-		fmt.Fprintf(ew, "== %s (%s, %s, target %s)\n", inv.Name, comp, inv.Kind, res.Target)
+		target := ""
+		if res.Target != "" {
+			target = ", target " + res.Target
+		}
+		fmt.Fprintf(ew, "== %s (%s, %s%s)\n", inv.Name, comp, inv.Kind, target)
 		if len(res.Flags) > 0 {
 			tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "FLAG\tVALUE\tSTATE\tFROM\tMEANING")
@@ -30,6 +34,14 @@ func WriteTable(w io.Writer, r *Report) error {
 					v += " (unresolved: " + strings.Join(f.Unresolved, ", ") + ")"
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Flag, clip(v, 60), f.State, f.Origin, f.Meaning)
+			}
+			tw.Flush()
+		}
+		if len(res.Settings) > 0 {
+			tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "SETTING\tVALUE\tFROM\tMEANING")
+			for _, s := range res.Settings {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Setting, clip(s.Value, 60), s.File, s.Meaning)
 			}
 			tw.Flush()
 		}

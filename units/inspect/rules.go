@@ -73,6 +73,19 @@ var Rules = []Rule{
 	{"kubelet-client-ca-missing", Error, "the kubelet does not verify client certificates"},
 	{"kubelet-read-only-port", Warning, "the kubelet's unauthenticated read-only port is open"},
 	{"kubelet-config-unreadable", Error, "the kubelet's --config file cannot be read or parsed"},
+	// node runtime: the kubelet's host settings, containerd, CNI, hardway routes
+	{"kubelet-cgroup-v1-allowed", Warning, "failCgroupV1: false lets the kubelet run on deprecated cgroup v1 hosts"},
+	{"kubelet-cgroup-driver-cgroupfs", Info, "the kubelet manages pod cgroups itself (cgroupfs), for hosts without systemd as PID 1"},
+	{"containerd-config-unreadable", Error, "containerd's config.toml cannot be read or parsed"},
+	{"containerd-config-version-old", Warning, "a config.toml without version = 2 or 3 (containerd reads it as deprecated version 1)"},
+	{"containerd-config-version-unsupported", Error, "a config.toml version the target containerd refuses"},
+	{"containerd-config-migrated", Info, "a version 2 config.toml that containerd 2.x migrates at every start"},
+	{"containerd-restrict-oom-score-adj", Info, "restrict_oom_score_adj = true: pods lose their OOM-killer protection, for hosts without CAP_SYS_RESOURCE"},
+	{"containerd-oom-score-inconsistent", Warning, "a negative OOMScoreAdjust= in the unit with restrict_oom_score_adj = true"},
+	{"cni-config-missing", Info, "no CNI configuration where containerd looks: the node stays NotReady until one is written"},
+	{"cni-config-unreadable", Error, "the CNI configuration containerd would load cannot be parsed"},
+	{"routes-config-or-remove", Error, "hardway routes without exactly one of --config and --remove"},
+	{"routes-config-unreadable", Error, "hardway routes' --config file is not a pod-routes file"},
 	// files behind the flags
 	{"file-missing", Error, "a file a flag names does not exist"},
 	{"file-unreadable", Error, "a file a flag names cannot be read or parsed"},
@@ -90,6 +103,7 @@ var Rules = []Rule{
 	{"cross-etcd-endpoints", Error, "--etcd-servers names no endpoint an inspected etcd serves"},
 	{"cross-client-ca", Error, "a client certificate one component presents is not trusted by the component it talks to"},
 	{"cross-kubeconfig-ca", Error, "a kubeconfig's CA does not verify the apiserver's serving certificate"},
+	{"cross-cgroup-driver", Error, "the kubelet's cgroupDriver and containerd's SystemdCgroup disagree"},
 }
 
 var ruleIndex = func() map[string]Rule {
