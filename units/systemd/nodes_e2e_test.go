@@ -368,7 +368,7 @@ func (c *nodeCluster) apiserverToKubelet(t *testing.T, podNode string) {
 func (c *nodeCluster) foreignServingCert(t *testing.T) {
 	w2 := c.nodes[2]
 	c.admin(t, "run", "on-w2", "--image="+images.ProgramRef, "--image-pull-policy=Never", "--overrides",
-		`{"spec":{"nodeName":"w2"}}`, "--", images.ProgramPath, "serve")
+		`{"spec":{"nodeName":"w2"}}`, "--", "serve")
 	waitFor(t, 2*time.Minute, "pod on-w2 Running", func() bool {
 		out, err := c.kubectlRun("admin", "get", "pod", "on-w2", "-o", "jsonpath={.status.phase}")
 		return err == nil && out == "Running"
@@ -472,8 +472,8 @@ func (c *nodeCluster) servicesAndDNS(t *testing.T, podIP string) {
 		}
 	}
 	// Pods on the two workers reach each other across nodes, by address and by Service name.
-	c.admin(t, "run", "client-w1", "--image="+images.ProgramRef, "--image-pull-policy=Never", "--overrides", `{"spec":{"nodeName":"w1"}}`, "--", images.ProgramPath, "serve")
-	c.admin(t, "run", "client-w2", "--image="+images.ProgramRef, "--image-pull-policy=Never", "--overrides", `{"spec":{"nodeName":"w2"}}`, "--", images.ProgramPath, "serve")
+	c.admin(t, "run", "client-w1", "--image="+images.ProgramRef, "--image-pull-policy=Never", "--overrides", `{"spec":{"nodeName":"w1"}}`, "--", "serve")
+	c.admin(t, "run", "client-w2", "--image="+images.ProgramRef, "--image-pull-policy=Never", "--overrides", `{"spec":{"nodeName":"w2"}}`, "--", "serve")
 	for _, p := range []string{"client-w1", "client-w2"} {
 		waitFor(t, 2*time.Minute, p+" Running", func() bool {
 			out, err := c.kubectlRun("admin", "get", "pod", p, "-o", "jsonpath={.status.phase}")
