@@ -11,8 +11,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
-	sigsyaml "sigs.k8s.io/yaml"
 	"sigs.k8s.io/json"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // APIVersion and Kind name the file's format.
