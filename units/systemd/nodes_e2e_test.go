@@ -43,6 +43,9 @@ type nodeCluster struct {
 	hardway, kubectl, dir string
 	nodes                 []*node
 	cfg                   *configs.Cluster // the resolved cluster.yaml init wrote
+	// launched is when `hardway launch` started on each node, and launchTook how long it ran.
+	launched, launchTook map[string]time.Duration
+	epoch                time.Time // launched counts from here
 }
 
 // kubectl runs the real kubectl with the cluster directory's kubeconfig name, in the first
@@ -151,7 +154,9 @@ nodes:
 	if err := yaml.Unmarshal(mustRead(t, filepath.Join(dir, "cluster.yaml")), &resolved); err != nil {
 		t.Fatal(err)
 	}
-	c := &nodeCluster{hardway: hardway, kubectl: kubectl, dir: dir, cfg: resolved}
+	c := &nodeCluster{hardway: hardway, kubectl: kubectl, dir: dir, cfg: resolved,
+		launched: map[string]time.Duration{}, launchTook: map[string]time.Duration{}, epoch: time.Now()}
+	var mu sync.Mutex
 
 	// One sandbox per node; the control-plane node first, then the workers side by side.
 	for i, h := range network.Hosts {
@@ -181,7 +186,11 @@ nodes:
 			t.Errorf("hardway launch on %s: %v\n%s", n.name, err, out)
 			return
 		}
-		t.Logf("hardway launch on %s (%s):\n%s", n.name, time.Since(start).Round(time.Millisecond), out)
+		took := time.Since(start)
+		mu.Lock()
+		c.launched[n.name], c.launchTook[n.name] = start.Sub(c.epoch), took
+		mu.Unlock()
+		t.Logf("hardway launch on %s (%s):\n%s", n.name, took.Round(time.Millisecond), out)
 		// The images, into the node's containerd, which launch started.
 		if err := images.Import(context.Background(), "ctr", units.ContainerdSocket, archive); err != nil {
 			// ctr runs in the host's mount namespace: go through the sandbox's.
