@@ -103,6 +103,7 @@ func TestLaunchRealKubeAPIServer(t *testing.T) {
 		"start   etcd.service", "start   kube-apiserver.service", "healthy: etcd.service, kube-apiserver.service",
 		"rbac: clusterrolebinding hardway:cluster-admins created",
 		"rbac: clusterrolebinding hardway:apiserver-kubelet-client created",
+		"addon: deployment kube-system/coredns created", "addon: service kube-system/kube-dns created",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("first launch: no %q in\n%s", want, out)
@@ -132,6 +133,7 @@ func TestLaunchRealKubeAPIServer(t *testing.T) {
 		"nothing to do",
 		"rbac: clusterrolebinding hardway:cluster-admins unchanged",
 		"rbac: clusterrolebinding hardway:apiserver-kubelet-client unchanged",
+		"addon: deployment kube-system/coredns unchanged",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("second launch: no %q in\n%s", want, out)
@@ -162,8 +164,7 @@ func TestLaunchRealKubeAPIServer(t *testing.T) {
 	cl.checkEncryption(t, kubectl, configs.ProviderSecretbox)
 	// Where and how objects are stored in etcd: the layout hardway's API server will use.
 	cl.checkLayout(t, kubectl)
-	// The CoreDNS add-on and a Node's pod CIDR (after checkLayout: its Endpoints without a
-	// Service are the controller-manager's to delete once it runs).
+	// The CoreDNS add-on and a Node's pod CIDR.
 	cl.checkAddonsAndPodCIDR(t, kubectl, server)
 
 	// The real controller-manager and scheduler, from their rendered units, config files and
@@ -506,7 +507,7 @@ spec:
 ---
 apiVersion: v1
 kind: Endpoints
-metadata: {name: ep, namespace: hw-layout}
+metadata: {name: svc, namespace: hw-layout}
 subsets: [{addresses: [{ip: 10.1.2.3}], ports: [{port: 80}]}]
 ---
 apiVersion: apps/v1
@@ -590,7 +591,7 @@ func (c *realCluster) checkLayout(t *testing.T, kubectl string) {
 		{gr("", "configmaps"), false, "hw-layout", "cm"},
 		{gr("", "services"), false, "hw-layout", "svc"},
 		{gr("", "services"), false, "default", "kubernetes"},
-		{gr("", "endpoints"), false, "hw-layout", "ep"},
+		{gr("", "endpoints"), false, "hw-layout", "svc"}, // the selector-less Service's: the controller-manager keeps them
 		{gr("apps", "deployments"), false, "hw-layout", "web"},
 		{gr("networking.k8s.io", "ingresses"), false, "hw-layout", "ing"},
 		{gr("rbac.authorization.k8s.io", "clusterroles"), false, "", "hw-layout-reader"},
@@ -628,15 +629,31 @@ func (c *realCluster) checkAddonsAndPodCIDR(t *testing.T, kubectl, server string
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []hwaddons.Action{hwaddons.Created, hwaddons.Unchanged} {
+	// launch applied the bundle's CoreDNS (pull policy IfNotPresent): this one differs in the
+	// Deployment only, which is configured; then nothing changes.
+	for i, want := range []map[string]hwaddons.Action{
+		{"deployment": hwaddons.Configured, "": hwaddons.Unchanged},
+		{"": hwaddons.Unchanged},
+	} {
 		rep, err := ac.Apply(ctx, hwaddons.Manifest{Path: addons.CoreDNSManifest, Data: manifest})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var out strings.Builder
 		rep.Describe(&out)
-		if len(rep.Results) != 6 || strings.Count(out.String(), " "+string(want)+"\n") != 6 {
-			t.Errorf("applying CoreDNS, want every object %s:\n%s", want, out.String())
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		if len(rep.Results) != 6 || len(lines) != 6 {
+			t.Errorf("apply %d: %d results:\n%s", i+1, len(rep.Results), out.String())
+		}
+		for _, l := range lines {
+			kind, _, _ := strings.Cut(strings.TrimPrefix(l, "addon: "), " ")
+			action, ok := want[kind]
+			if !ok {
+				action = want[""]
+			}
+			if !strings.HasSuffix(l, " "+string(action)) {
+				t.Errorf("apply %d: %q, want %s", i+1, l, action)
+			}
 		}
 	}
 	admin := filepath.Join(c.dir, "kubeconfigs", "admin.kubeconfig")
