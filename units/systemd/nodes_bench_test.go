@@ -25,7 +25,17 @@ import (
 //
 // It asserts nothing about the figures; it fails only when the cluster does not work.
 func TestNodeFigures(t *testing.T) {
-	c := startNodeCluster(t)
+	t.Run("control plane alone", func(t *testing.T) {
+		c := startNodeCluster(t, "[control-plane, etcd]")
+		t.Logf("FIGURE control plane alone: launch took %s", c.launchTook["cp1"].Round(time.Millisecond))
+		time.Sleep(time.Minute)
+		c.logMemory(t)
+	})
+	t.Run("three nodes", func(t *testing.T) { nodeFigures(t) })
+}
+
+func nodeFigures(t *testing.T) {
+	c := startNodeCluster(t, "[control-plane, etcd, worker]", "[worker]", "[worker]")
 	// Ready: the Node's Ready condition's lastTransitionTime (second resolution) against the
 	// moment launch started on the node.
 	c.nodesReady(t)
@@ -53,8 +63,13 @@ func TestNodeFigures(t *testing.T) {
 	t.Logf("FIGURE pod POST to Running, 20 pods: median %s, min %s, max %s (each includes two kubectl runs, about 0.1 s each)",
 		took[len(took)/2].Round(time.Millisecond), took[0].Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond))
 
-	// Memory at rest: after a minute without changes, each unit's main process's VmRSS.
+	// Memory at rest: after a minute without changes.
 	time.Sleep(time.Minute)
+	c.logMemory(t)
+}
+
+// logMemory logs each unit's main process's VmRSS on each node.
+func (c *nodeCluster) logMemory(t *testing.T) {
 	for _, n := range c.nodes {
 		mgr := n.sb.Connect(t)
 		var line []string

@@ -93,7 +93,7 @@ func (c *nodeCluster) curl(args ...string) (string, error) {
 // containerd (no registry is reachable).
 func TestNodesEndToEnd(t *testing.T) {
 	e2e.SkipIfShort(t)
-	c := startNodeCluster(t)
+	c := startNodeCluster(t, "[control-plane, etcd, worker]", "[worker]", "[worker]")
 
 	t.Run("nodes Ready", c.nodesReady)
 	podIP, podNode := c.seedRequest(t)
@@ -104,7 +104,9 @@ func TestNodesEndToEnd(t *testing.T) {
 	t.Run("services and DNS across nodes", func(t *testing.T) { c.servicesAndDNS(t, podIP) })
 }
 
-func startNodeCluster(t *testing.T) *nodeCluster {
+// startNodeCluster starts one node per roles entry ("[control-plane, etcd, worker]"), the
+// first named cp1, the others w1, w2 ...; the first must have the control-plane role.
+func startNodeCluster(t *testing.T, roles ...string) *nodeCluster {
 	t.Helper()
 	bins := map[string]string{}
 	for _, name := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"} {
@@ -116,18 +118,17 @@ func startNodeCluster(t *testing.T) *nodeCluster {
 	kubectl := e2e.RequireBinary(t, "kubectl")
 	hardway := buildHardway(t)
 	archive := images.NodeArchive(t, images.PauseRef)
-	network := netns.New(t, 3)
-	names := []string{"cp1", "w1", "w2"}
+	network := netns.New(t, len(roles))
+	names := []string{"cp1"}
+	for i := 1; i < len(roles); i++ {
+		names = append(names, fmt.Sprintf("w%d", i))
+	}
 
 	work := t.TempDir()
 	cfg := filepath.Join(work, "cluster.yaml")
 	var nodes strings.Builder
 	for i, h := range network.Hosts {
-		roles := "[worker]"
-		if i == 0 {
-			roles = "[control-plane, etcd, worker]"
-		}
-		fmt.Fprintf(&nodes, "  - name: %s\n    addresses: [%s]\n    roles: %s\n", names[i], h.IP(), roles)
+		fmt.Fprintf(&nodes, "  - name: %s\n    addresses: [%s]\n    roles: %s\n", names[i], h.IP(), roles[i])
 	}
 	// This machine's host settings: systemd is not PID 1 (cgroupfs), the controllers are
 	// cgroup v1, and the process lacks CAP_SYS_RESOURCE.
@@ -192,6 +193,9 @@ nodes:
 		mu.Unlock()
 		t.Logf("hardway launch on %s (%s):\n%s", n.name, took.Round(time.Millisecond), out)
 		// The images, into the node's containerd, which launch started.
+		if cn, _ := resolved.Node(n.name); !cn.Has(configs.RoleWorker) {
+			return
+		}
 		if err := images.Import(context.Background(), "ctr", units.ContainerdSocket, archive); err != nil {
 			// ctr runs in the host's mount namespace: go through the sandbox's.
 			if out, err := n.sb.Command("ctr", "--address", units.ContainerdSocket, "--namespace", "k8s.io", "images", "import", "--snapshotter", "overlayfs", archive).CombinedOutput(); err != nil {
