@@ -2,10 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hardway-dev/hardway/internal/rootfs"
 	"github.com/hardway-dev/hardway/units/routes"
 )
 
@@ -39,7 +40,7 @@ every route hardway installed: pod-routes.service runs it when it stops.`,
 					return err
 				}
 			default:
-				data, err := readBounded(config, maxRoutesFile)
+				data, err := readRoutesFile(config)
 				if err != nil {
 					return err
 				}
@@ -62,21 +63,20 @@ every route hardway installed: pod-routes.service runs it when it stops.`,
 	return cmd
 }
 
-// readBounded reads a regular file of at most limit bytes.
-func readBounded(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
+// readRoutesFile reads the pod-routes file through internal/rootfs: bounded, a regular file,
+// no link followed on the way (the file is root's, and `hardway routes` runs as root).
+func readRoutesFile(name string) ([]byte, error) {
+	if !filepath.IsAbs(name) {
+		abs, err := filepath.Abs(name)
+		if err != nil {
+			return nil, err
+		}
+		name = abs
+	}
+	root, err := rootfs.Open("/")
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() || st.Size() > limit {
-		return nil, fmt.Errorf("%s: not a regular file of at most %d bytes", name, limit)
-	}
-	buf := make([]byte, st.Size())
-	_, err = f.ReadAt(buf, 0)
-	return buf, err
+	defer root.Close()
+	return root.ReadFile(filepath.Clean(name), maxRoutesFile)
 }
