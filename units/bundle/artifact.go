@@ -51,7 +51,7 @@ func (s *Store) Open(a Artifact) (*os.File, error) {
 	}
 	root, err := rootfs.Open(s.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("artifact %s: no artifact store at %s (%w); copy the cluster directory's %s/ beside the bundle, or give its place", a, s.Dir, err, ArtifactsDir)
+		return nil, fmt.Errorf("artifact %s: no artifact store at %s (%w); copy the cluster directory's %s/ beside the bundle, or give it with --artifacts", a, s.Dir, err, ArtifactsDir)
 	}
 	defer root.Close()
 	f, err := root.Open(a.name())

@@ -196,6 +196,8 @@ func (l *Launcher) Launch(ctx context.Context, b *bundle.Bundle) (*Report, error
 					return rep, err
 				}
 			}
+		}
+		for _, f := range b.Files {
 			rep.Files = append(rep.Files, FileChange{Path: f.Path, Action: Create, Mode: f.Mode})
 		}
 	default:
