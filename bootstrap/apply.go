@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"github.com/hardway-dev/hardway/internal/fslock"
 	"github.com/hardway-dev/hardway/internal/rootfs"
 	"github.com/hardway-dev/hardway/pki"
+	"github.com/hardway-dev/hardway/units/bundle"
 )
 
 // LockFile keeps two hardway runs off one cluster directory.
@@ -85,6 +87,26 @@ func Apply(dir string, p *Plan, opt ApplyOptions) (Result, error) {
 	}
 	defer root.Close()
 	a := &applier{dir: dir, root: root, made: map[string]bool{}, stamp: opt.Now.UTC().Format("20060102T150405Z")}
+	// The artifacts first: a manifest written below may name them.
+	if len(p.Artifacts) > 0 {
+		if err := a.mkdirs(path.Join(bundle.ArtifactsDir, "sha256")); err != nil {
+			return res, err
+		}
+	}
+	for _, c := range p.Artifacts {
+		if opt.BeforeWrite != nil {
+			if err := opt.BeforeWrite(c.Path()); err != nil {
+				return res, err
+			}
+		}
+		wrote, err := bundle.StoreFor(dir).Add(context.Background(), c.Source, c.Artifact)
+		if err != nil {
+			return res, fmt.Errorf("--with-binaries: %s: %w", c.Program, err)
+		}
+		if wrote {
+			res.Written = append(res.Written, c.Path())
+		}
+	}
 	rel := func(target string) string {
 		r, _ := filepath.Rel(dir, target)
 		return filepath.ToSlash(r)

@@ -31,11 +31,11 @@ type nodeBundle struct {
 // the credentials its units read (their inputs and health probes), no more. read returns the
 // final content of a cluster-directory file (what the plan will write, else what is on disk).
 // Nodes are rendered in parallel and join the plan in file order.
-func (p *Plan) addBundles(fsys fs.FS, c *configs.Cluster, read func(string) ([]byte, error), s *signer) error {
+func (p *Plan) addBundles(fsys fs.FS, c *configs.Cluster, read func(string) ([]byte, error), s *signer, bins map[string]bundle.Artifact) error {
 	bundles := make([]nodeBundle, len(c.Nodes))
 	errs := make([]error, len(c.Nodes))
 	parallel.Do(len(c.Nodes), runtime.GOMAXPROCS(0), func(i int) {
-		bundles[i], errs[i] = renderBundle(c, c.Nodes[i], read, s)
+		bundles[i], errs[i] = renderBundle(c, c.Nodes[i], read, s, bins)
 	})
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -47,8 +47,8 @@ func (p *Plan) addBundles(fsys fs.FS, c *configs.Cluster, read func(string) ([]b
 }
 
 // renderBundle renders one node's bundle: composed, signed and packed.
-func renderBundle(c *configs.Cluster, node configs.Node, read func(string) ([]byte, error), s *signer) (nodeBundle, error) {
-	nb, err := composeBundle(c, node, read)
+func renderBundle(c *configs.Cluster, node configs.Node, read func(string) ([]byte, error), s *signer, bins map[string]bundle.Artifact) (nodeBundle, error) {
+	nb, err := composeBundle(c, node, read, bins)
 	if err != nil {
 		return nodeBundle{}, err
 	}
@@ -65,15 +65,19 @@ func renderBundle(c *configs.Cluster, node configs.Node, read func(string) ([]by
 	return out, nil
 }
 
-// composeBundle is the bundle init writes for node: its rendered units and files, and the
-// copies of the cluster-directory files they read (read returns a file's content), validated.
-func composeBundle(c *configs.Cluster, node configs.Node, read func(string) ([]byte, error)) (*bundle.Bundle, error) {
+// composeBundle is the bundle init writes for node: its rendered units and files, the
+// copies of the cluster-directory files they read (read returns a file's content), and the
+// programs its units run that bins has (by name), referenced as artifacts; validated.
+func composeBundle(c *configs.Cluster, node configs.Node, read func(string) ([]byte, error), bins map[string]bundle.Artifact) (*bundle.Bundle, error) {
 	r, err := units.RenderNode(c, node, units.OptionsFor(c))
 	if err != nil {
 		return nil, err
 	}
 	files := map[string]bundle.File{}
 	for _, f := range r.Files {
+		files[f.Path] = f
+	}
+	for _, f := range programFiles(r, bins) {
 		files[f.Path] = f
 	}
 	// Where each cluster-directory file goes on this node, from the catalogue.
@@ -145,8 +149,8 @@ func (b nodeBundle) clusterFiles(node string) []atomicfile.File {
 	base := path.Join(BundleDir, node)
 	var out []atomicfile.File
 	for _, f := range b.files {
-		if f.Kind == bundle.KindDirectory {
-			continue // the manifest lists it; there is nothing to copy
+		if f.Kind == bundle.KindDirectory || f.Artifact != nil {
+			continue // the manifest lists it; there is nothing to copy (an artifact is in the store)
 		}
 		out = append(out, atomicfile.File{Path: base + f.Path, Data: f.Data, Mode: f.Mode})
 	}

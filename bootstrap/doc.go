@@ -6,7 +6,8 @@
 // left); Verify's caller holds it shared (LockShared), so it never reads a run half done.
 //
 // The plan holds the PKI (pki.Reconcile), the resolved cluster file, the bundle signing key and
-// the per-node bundles, and restores the modes of the files and folders it keeps when they
+// the per-node bundles (with `init --with-binaries`, the programs they carry, copied once into
+// the artifact store before anything else is written, and ArtifactsIndex), and restores the modes of the files and folders it keeps when they
 // drifted wider. A cluster directory that holds a symbolic link is refused, never followed.
 // Verify checks all of it: the PKI (pki.Verify), the modes, and every bundle against the files
 // it copies.

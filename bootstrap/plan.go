@@ -26,12 +26,15 @@ type Plan struct {
 	Changes   []pki.Change
 	Unchanged int
 	Notes     []string
+	// Artifacts are the programs Apply copies into the artifact store (init --with-binaries),
+	// before it writes anything else, so no manifest names an artifact the store lacks.
+	Artifacts []ArtifactCopy
 	// managed is every file the plan keeps, with its mode, written or not.
 	managed []pki.ManagedFile
 }
 
 // Empty reports whether the plan writes nothing.
-func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+func (p *Plan) Empty() bool { return len(p.Changes) == 0 && len(p.Artifacts) == 0 }
 
 // Options for Build.
 type Options struct {
@@ -45,6 +48,10 @@ type Options struct {
 	// RotateSigningKey replaces the bundle signing key with a new one that the old one endorses,
 	// so nodes that trust the old key accept bundles signed by the new.
 	RotateSigningKey bool
+	// WithBinaries is a directory of programs the bundles carry (kube-apiserver, kubelet ...
+	// by those names): each is kept once in the artifact store and referenced by hash from the
+	// bundles of the nodes whose units run it. Empty keeps what ArtifactsIndex records.
+	WithBinaries string
 }
 
 // Build plans what the cluster directory fsys needs for cluster c.
@@ -77,8 +84,18 @@ func Build(fsys fs.FS, c *configs.Cluster, opt Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.addBundles(fsys, c, p.finalContent(fsys), s); err != nil {
+	bins, err := p.planBinaries(fsys, opt.WithBinaries)
+	if err != nil {
 		return nil, err
+	}
+	if err := p.addBundles(fsys, c, p.finalContent(fsys), s, bins); err != nil {
+		return nil, err
+	}
+	if bins != nil {
+		p.managed = append(p.managed, pki.ManagedFile{Path: ArtifactsIndex, Mode: pki.ModePublic})
+	}
+	for _, a := range bins {
+		p.managed = append(p.managed, pki.ManagedFile{Path: storePath(a), Mode: pki.ModePublic})
 	}
 	p.Changes = append(p.Changes, pp.Finally...)
 	p.managed = append(p.managed, pki.Managed(c)...)
@@ -147,6 +164,7 @@ func RenderCluster(c *configs.Cluster) ([]byte, error) {
 
 // Describe writes the plan for a person: one line per file with its action and reason.
 func (p *Plan) Describe(w io.Writer) {
+	p.describeArtifacts(w)
 	for _, ch := range p.Changes {
 		fmt.Fprintf(w, "%-6s %s (%s)\n", ch.Action, ch.Path, ch.Reason)
 	}
@@ -162,6 +180,7 @@ func (p *Plan) Summarize(w io.Writer) {
 		action pki.Action
 		reason string
 	}
+	p.describeArtifacts(w)
 	counts := map[key]int{}
 	var order []key
 	for _, ch := range p.Changes {
@@ -180,6 +199,12 @@ func (p *Plan) Summarize(w io.Writer) {
 	}
 	for _, n := range p.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
+func (p *Plan) describeArtifacts(w io.Writer) {
+	for _, a := range p.Artifacts {
+		fmt.Fprintf(w, "%-6s %s (%s from %s, %d bytes)\n", pki.Create, a.Path(), a.Program, a.Source, a.Artifact.Size)
 	}
 }
 

@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/hardway-dev/hardway/configs"
@@ -53,6 +55,14 @@ func Verify(ctx context.Context, dir string, c *configs.Cluster, now time.Time) 
 		out = append(out, problem.Errorf(p, fixInit, "a temporary file a killed run left behind (it may hold a key)"))
 	}
 	managed := append(pki.Managed(c), ownFiles...)
+	// The programs the bundles reference, each whole in the store.
+	if bins, err := readBinaries(fsys); err == nil {
+		for _, name := range slices.Sorted(maps.Keys(bins)) {
+			if err := checkStored(fsys, bins[name]); err != nil {
+				out = append(out, problem.Errorf(storePath(bins[name]), "run `hardway init --with-binaries DIR` again", "%s: %v", name, err))
+			}
+		}
+	}
 	for _, node := range c.Nodes {
 		ps, files := verifyBundle(ctx, dir, fsys, c, node)
 		out = append(out, ps...)
@@ -72,7 +82,11 @@ func Verify(ctx context.Context, dir string, c *configs.Cluster, now time.Time) 
 // now, and returns the bundle's files in the cluster directory with their modes.
 func verifyBundle(ctx context.Context, dir string, fsys fs.FS, c *configs.Cluster, node configs.Node) (problem.List, []pki.ManagedFile) {
 	base := path.Join(BundleDir, node.Name)
-	want, err := composeBundle(c, node, func(rel string) ([]byte, error) { return fs.ReadFile(fsys, rel) })
+	bins, err := readBinaries(fsys)
+	if err != nil {
+		return problem.List{problem.Errorf(ArtifactsIndex, fixInit, "%v", err)}, nil
+	}
+	want, err := composeBundle(c, node, func(rel string) ([]byte, error) { return fs.ReadFile(fsys, rel) }, bins)
 	if err != nil {
 		return problem.List{problem.Errorf(base, fixInit, "the bundle for %s cannot be checked: %v", node.Name, err)}, nil
 	}
@@ -139,6 +153,10 @@ func (b bundleCheck) against(got *bundle.Bundle, where func(nodePath string) str
 			continue
 		case g.Kind != w.Kind || g.Mode != w.Mode:
 			add(w.Path, "a %s %04o, init writes a %s %04o", g.Kind, g.Mode, w.Kind, w.Mode)
+		}
+		if (g.Artifact == nil) != (w.Artifact == nil) || g.Artifact != nil && *g.Artifact != *w.Artifact {
+			add(w.Path, "not the program %s records", ArtifactsIndex)
+			continue
 		}
 		if bytes.Equal(g.Data, w.Data) {
 			continue

@@ -21,7 +21,11 @@
 #   1. copy: DIR/nodes/NODE.tar.gz to the node's -r DIR (mode 0600: it holds the node's keys),
 #      with DIR/signing/bundle.pub (the key the bundle's signature is checked with: copied over
 #      the same ssh channel you trust to reach the node), and the hardway binary to /usr/local/bin/hardway (the path the units run `hardway etcd`
-#      from when the cluster uses hardway's etcd).
+#      from when the cluster uses hardway's etcd). When the bundles carry programs
+#      (`hardway init --with-binaries`), the artifacts the node's manifest references, and only
+#      those (a worker gets kubelet and kube-proxy), go to -r DIR/artifacts/sha256/<hash>, beside
+#      the archive, where launch looks for them; one the node already holds whole is not copied
+#      again.
 #   2. launch: `hardway launch --node NODE --bundle -r DIR/NODE.tar.gz --trust -r DIR/bundle.pub`
 #      on the node, which checks the bundle's signature,
 #      installs the files that changed and starts or restarts only the units that need it.
@@ -140,15 +144,41 @@ target() {
   if [ -n "$user" ]; then echo "$user@$1"; else echo "$1"; fi
 }
 
-# copy_to copies node's bundle and the binary to dest (see the header).
+# artifacts_of prints the sha256 of every artifact node's manifest references (the entries
+# with "artifact": true; hardway writes each field on a line of its own, sha256 before it).
+artifacts_of() {
+  awk '/"sha256":/ { gsub(/[",]/, "", $2); sum = $2 } /"artifact": true/ { print sum }' "$dir/nodes/$1/manifest.json"
+}
+
+# copy_to copies node's bundle, the artifacts it references and the binary to dest (see the
+# header).
 copy_to() {
-  local node=$1 dest=$2 rd staging
+  local node=$1 dest=$2 rd staging sums=() missing=() files=() h check=true install_artifacts=true
   rd=$(q "$remote_dir")
   staging=$(q "$remote_dir/.incoming")
+  mapfile -t sums < <(artifacts_of "$node")
   # A staging directory the ssh user owns, so scp can write there even when the user is not root.
-  run ssh "${ssh_opts[@]}" "$dest" "$sudo install -d -m 0700 $rd && $sudo install -d -m 0700 -o \$(id -u) $staging" &&
-    run scp -q "${ssh_opts[@]}" "$dir/nodes/$node.tar.gz" "$dir/signing/bundle.pub" "$binary" "$dest:$remote_dir/.incoming/" &&
-    run ssh "${ssh_opts[@]}" "$dest" "$sudo install -m 0600 $staging/$(q "$node.tar.gz") $rd/$(q "$node.tar.gz") && $sudo install -m 0644 $staging/bundle.pub $rd/bundle.pub && $sudo install -m 0755 $staging/$(q "$(basename "$binary")") /usr/local/bin/hardway && $sudo rm -rf $staging"
+  run ssh "${ssh_opts[@]}" "$dest" "$sudo install -d -m 0700 $rd && $sudo install -d -m 0700 -o \$(id -u) $staging" || return 1
+  if [ ${#sums[@]} -gt 0 ]; then
+    # The artifacts the node lacks, or holds damaged: print each hash that does not check out.
+    check="for h in ${sums[*]}; do echo \"\$h  $rd/artifacts/sha256/\$h\" | $sudo sha256sum -c --status 2>/dev/null || echo \$h; done"
+    if [ -n "$dry_run" ]; then
+      echo "+ ssh $dest <check $rd/artifacts/sha256/ for ${#sums[@]} artifact(s)>"
+      missing=("${sums[@]}")
+    else
+      mapfile -t missing < <(ssh "${ssh_opts[@]}" "$dest" "$check") || return 1
+    fi
+    for h in "${missing[@]}"; do
+      [ -f "$dir/artifacts/sha256/$h" ] || { echo "$prog: $dir/artifacts/sha256/$h (in $node's manifest) does not exist; run \`hardway init --with-binaries DIR\` again" >&2; return 1; }
+      files+=("$dir/artifacts/sha256/$h")
+    done
+    install_artifacts="$sudo install -d -m 0755 $rd/artifacts $rd/artifacts/sha256"
+    for h in "${missing[@]}"; do
+      install_artifacts+=" && $sudo install -m 0644 $staging/$h $rd/artifacts/sha256/$h"
+    done
+  fi
+  run scp -q "${ssh_opts[@]}" "$dir/nodes/$node.tar.gz" "$dir/signing/bundle.pub" "$binary" "${files[@]}" "$dest:$remote_dir/.incoming/" &&
+    run ssh "${ssh_opts[@]}" "$dest" "$install_artifacts && $sudo install -m 0600 $staging/$(q "$node.tar.gz") $rd/$(q "$node.tar.gz") && $sudo install -m 0644 $staging/bundle.pub $rd/bundle.pub && $sudo install -m 0755 $staging/$(q "$(basename "$binary")") /usr/local/bin/hardway && $sudo rm -rf $staging"
 }
 
 # 1. copy, every node before any launch: stop at the first node that cannot be reached.

@@ -1,6 +1,7 @@
 package units
 
 import (
+	"io/fs"
 	"path"
 	"slices"
 
@@ -47,6 +48,26 @@ func Installable() (*bundle.Policy, error) {
 	return p, nil
 }
 
+// ProgramMode is the mode of a program a bundle carries.
+const ProgramMode fs.FileMode = 0o755
+
+// BundledPrograms are the programs a bundle may carry (`init --with-binaries`), by node path:
+// every unit's program in BinDir, as Installable allows them.
+func BundledPrograms() ([]string, error) {
+	p, err := Installable()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for path, a := range p.Files {
+		if a.Kind == bundle.KindBinary {
+			out = append(out, path)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 // movable are the components whose program the cluster file may move (binaries.containerd):
 // their program may be any file of that name.
 var movable = map[Component]bool{Containerd: true}
@@ -62,6 +83,11 @@ func allow(p *bundle.Policy, r *Rendered) {
 	}
 	for _, u := range r.Units {
 		cmd := u.Command
+		if prog := cmd[0]; path.Dir(prog) == BinDir {
+			// A bundle may carry the program a unit runs from hardway's BinDir
+			// (`init --with-binaries`); a movable one (a distribution's package) it does not.
+			p.Files[prog] = bundle.Allowed{Kind: bundle.KindBinary, Mode: ProgramMode, Owner: bundle.DefaultOwner}
+		}
 		if movable[u.Component] {
 			cmd = append([]string{bundle.AnyDir + path.Base(cmd[0])}, cmd[1:]...)
 		}

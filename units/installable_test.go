@@ -2,6 +2,8 @@ package units
 
 import (
 	"io/fs"
+	"path"
+	"slices"
 	"strings"
 	"testing"
 
@@ -146,3 +148,22 @@ func addFile(p string, kind bundle.Kind, mode uint32) func(b *bundle.Bundle) {
 }
 
 func fsMode(m uint32) fs.FileMode { return fs.FileMode(m) }
+
+// A bundle may carry the Kubernetes programs and etcd from BinDir, and nothing a distribution
+// package installs (containerd).
+func TestBundledPrograms(t *testing.T) {
+	got, err := BundledPrograms()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"/usr/local/bin/etcd", "/usr/local/bin/kube-apiserver", "/usr/local/bin/kube-controller-manager", "/usr/local/bin/kube-proxy", "/usr/local/bin/kube-scheduler", "/usr/local/bin/kubelet"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("%s is not a program a bundle may carry: %v", want, got)
+		}
+	}
+	for _, p := range got {
+		if path.Dir(p) != BinDir {
+			t.Errorf("%s: outside %s", p, BinDir)
+		}
+	}
+}

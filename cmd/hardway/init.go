@@ -16,6 +16,7 @@ func init() { register(newInitCmd) }
 
 func newInitCmd(g *globals) *cobra.Command {
 	var dryRun, force, rotate bool
+	var withBinaries string
 	cmd := &cobra.Command{
 		Use:   "init --config FILE [--dir DIR]",
 		Short: "Create or bring up to date a cluster directory: PKI, kubeconfigs, encryption config",
@@ -24,6 +25,13 @@ component certificate (DIR/pki, kubeadm's file names), a kubeconfig per componen
 (DIR/kubeconfigs), an encryption configuration for secrets at rest, and a bundle per node
 (DIR/nodes), signed with the cluster's bundle signing key (DIR/signing/bundle.key; nodes trust
 DIR/signing/bundle.pub, given once to 'hardway launch --trust').
+
+With --with-binaries BINDIR (such as the directory 'hardway binaries fetch' prints), the bundles
+carry the programs their units run (kube-apiserver, kubelet ... by those names in BINDIR): each
+is kept once in DIR/artifacts/sha256/<hash> and each node's manifest references, by hash, only
+the ones its units run (a worker gets kubelet and kube-proxy), so the signature covers them.
+'hardway launch' streams them to /usr/local/bin/<name>, checking the hash. Later runs keep
+them (DIR/artifacts/binaries.json records them); remove that file to build bundles without.
 
 Running it again writes nothing when nothing changed. When the cluster file changed, it reissues
 only what drifted (a new node, a new SAN, a changed subject), saying why, and keeps the files it
@@ -44,6 +52,7 @@ replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced wit
 			progress := newProgress(g, "issuing certificates")
 			plan, err := bootstrap.Build(os.DirFS(g.dir), c, bootstrap.Options{
 				Now: now, Rand: rand.Reader, Force: force, Progress: progress.update, RotateSigningKey: rotate,
+				WithBinaries: withBinaries,
 			})
 			progress.done()
 			if err != nil {
@@ -55,6 +64,7 @@ replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced wit
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and write nothing")
 	cmd.Flags().BoolVar(&force, "force", false, "replace CAs and keys that no longer match the configuration, and reissue certificates signed by another CA")
+	cmd.Flags().StringVar(&withBinaries, "with-binaries", "", "a directory of the programs the bundles carry (kube-apiserver, kubelet ...), kept once in DIR/artifacts and referenced by hash")
 	cmd.Flags().BoolVar(&rotate, "rotate-signing-key", false, "replace the bundle signing key with a new one that the old one endorses, so nodes that trust the old key accept the new bundles (the old key goes to backup/)")
 	addConfigFlags(cmd.Flags())
 	return cmd

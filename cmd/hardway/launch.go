@@ -40,6 +40,7 @@ type launchOptions struct {
 	socket  string
 
 	trust            string
+	artifacts        string
 	insecureUnsigned bool
 	rollback         bool
 	ignorePreflight  []string
@@ -56,7 +57,9 @@ func newLaunchCmd(g *globals) *cobra.Command {
 		Short: "On a node: install its bundle and start or restart its units over D-Bus, waiting for health",
 		Long: `hardway launch runs on a node. It installs the node's bundle (NAME.tar.gz or
 BUNDLE/nodes/NAME/, as 'hardway init' writes them; the archive is read in memory, never
-unpacked) under --root, atomically and only the files that changed; then, over D-Bus, reloads systemd only if a unit file changed, enables the units, starts those not running,
+unpacked) under --root, atomically and only the files that changed; the programs a bundle
+references by hash ('init --with-binaries') are streamed from the artifact store beside it
+(artifacts/sha256/<hash>, or --artifacts) to their node paths and checked on the way; then, over D-Bus, reloads systemd only if a unit file changed, enables the units, starts those not running,
 restarts only those whose unit file or inputs changed, in dependency order (etcd, the API server,
 the controllers, the kubelet and kube-proxy), and waits until each is healthy (etcd /health and
 the API server's /readyz over mutual TLS, the kubelet's /healthz).
@@ -92,6 +95,7 @@ and every preflight check, and exits 0 even when a check fails.`,
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would change; write nothing, start nothing")
 	f.DurationVar(&o.timeout, "timeout", 2*time.Minute, "how long each tier of units may take to become healthy")
 	f.StringVar(&o.trust, "trust", "", "the cluster's bundle signing key (CLUSTER/"+bootstrap.SigningPub+"), trusted from now on; needed on a node's first launch")
+	f.StringVar(&o.artifacts, "artifacts", "", "the artifact store of the programs the bundle references (default: artifacts/ beside the archive, or the cluster directory's)")
 	f.BoolVar(&o.insecureUnsigned, "insecure-unsigned", false, "install a bundle without checking its signature (anyone who can hand this node a bundle gets root on it)")
 	f.BoolVar(&o.rollback, "rollback", false, "reinstall the bundle this node ran before the current one (kept in "+systemd.PreviousBundle+")")
 	f.StringSliceVar(&o.ignorePreflight, "ignore-preflight-errors", nil, "preflight checks whose errors are only warnings, by the names launch prints (Port-2379,Swap,...), or all")
@@ -141,7 +145,7 @@ func runLaunch(ctx context.Context, g *globals, o *launchOptions) error {
 	}
 	var signer ed25519.PublicKey
 	warn := func(msg string) { g.log.Warn(msg) }
-	opts := bundle.Options{Verify: systemd.SignatureCheck(trusted, o.insecureUnsigned, &signer, warn), Policy: policy}
+	opts := bundle.Options{Verify: systemd.SignatureCheck(trusted, o.insecureUnsigned, &signer, warn), Policy: policy, Artifacts: o.artifacts}
 	location := o.bundle
 	switch {
 	case o.rollback && o.bundle != "":

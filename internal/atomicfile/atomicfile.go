@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -41,20 +42,49 @@ func Write(path string, data []byte, mode fs.FileMode) error {
 // It is the one write primitive: Write and every root-confined installer go through it. Like
 // Write, it refuses to replace anything but a regular file.
 func WriteAt(dir *os.File, name string, data []byte, mode fs.FileMode) error {
+	_, err := writeAt(dir, name, mode, func(f *os.File) (int64, error) {
+		n, err := f.Write(data)
+		return int64(n), err
+	}, nil)
+	return err
+}
+
+// WriteStream is Write for content read from r, so a file of any size is written without
+// holding it in memory: the bytes go to the temporary file as they arrive. commit, when not
+// nil, runs once the last byte is written and fsynced and before the rename; its error (a
+// checksum that does not match what was read) leaves path as it was and removes the
+// temporary file, as does an error reading r. It returns the number of bytes read from r.
+func WriteStream(path string, r io.Reader, mode fs.FileMode, commit func() error) (int64, error) {
+	dir, err := os.OpenFile(filepath.Dir(path), os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	defer dir.Close()
+	return WriteStreamAt(dir, filepath.Base(path), r, mode, commit)
+}
+
+// WriteStreamAt is WriteAt for content read from r, with WriteStream's commit check.
+func WriteStreamAt(dir *os.File, name string, r io.Reader, mode fs.FileMode, commit func() error) (int64, error) {
+	return writeAt(dir, name, mode, func(f *os.File) (int64, error) { return io.Copy(f, r) }, commit)
+}
+
+// writeAt is WriteAt and WriteStreamAt: fill writes the content to the temporary file, commit
+// (optional) approves it before the rename.
+func writeAt(dir *os.File, name string, mode fs.FileMode, fill func(*os.File) (int64, error), commit func() error) (int64, error) {
 	display := filepath.Join(dir.Name(), name)
 	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') {
-		return fmt.Errorf("%s: not a file name", display)
+		return 0, fmt.Errorf("%s: not a file name", display)
 	}
 	dfd := int(dir.Fd())
 	var st unix.Stat_t
 	if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return fmt.Errorf("%s: refusing to replace a %s; move it away and run again", display, describe(fileMode(st.Mode)))
+		return 0, fmt.Errorf("%s: refusing to replace a %s; move it away and run again", display, describe(fileMode(st.Mode)))
 	} else if err != nil && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("%s: %w", display, err)
+		return 0, fmt.Errorf("%s: %w", display, err)
 	}
 	tmp, fd, err := createTemp(dfd, name)
 	if err != nil {
-		return fmt.Errorf("%s: creating a temporary file: %w", display, err)
+		return 0, fmt.Errorf("%s: creating a temporary file: %w", display, err)
 	}
 	f := os.NewFile(uintptr(fd), filepath.Join(dir.Name(), tmp))
 	ok := false
@@ -66,27 +96,33 @@ func WriteAt(dir *os.File, name string, data []byte, mode fs.FileMode) error {
 	}()
 	// chmod before any byte is written: a secret is never readable by others, not even briefly.
 	if err := f.Chmod(mode); err != nil {
-		return fmt.Errorf("%s: %w", display, err)
+		return 0, fmt.Errorf("%s: %w", display, err)
 	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("%s: %w", display, err)
+	n, err := fill(f)
+	if err != nil {
+		return n, fmt.Errorf("%s: %w", display, err)
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("%s: fsync: %w", display, err)
+		return n, fmt.Errorf("%s: fsync: %w", display, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("%s: %w", display, err)
+		return n, fmt.Errorf("%s: %w", display, err)
+	}
+	if commit != nil {
+		if err := commit(); err != nil {
+			return n, err
+		}
 	}
 	step(BeforeRename, display)
 	if err := unix.Renameat(dfd, tmp, dfd, name); err != nil {
-		return fmt.Errorf("%s: %w", display, err)
+		return n, fmt.Errorf("%s: %w", display, err)
 	}
 	ok = true
 	step(AfterRename, display)
 	if err := dir.Sync(); err != nil {
-		return fmt.Errorf("%s: fsync directory: %w", dir.Name(), err)
+		return n, fmt.Errorf("%s: fsync directory: %w", dir.Name(), err)
 	}
-	return nil
+	return n, nil
 }
 
 // createTemp creates ".<name>.tmp-<digits>" in the directory dfd, exclusively and not through

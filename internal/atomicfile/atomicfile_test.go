@@ -2,11 +2,13 @@ package atomicfile
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestWriteModeAndContent(t *testing.T) {
@@ -145,5 +147,44 @@ func TestRemoveStale(t *testing.T) {
 		if !IsTemp(filepath.Base(n)) {
 			t.Errorf("IsTemp(%s) is false", n)
 		}
+	}
+}
+
+// WriteStream writes what it reads; a commit check that refuses, or a reader that fails
+// midway, leaves the target as it was and no temporary file.
+func TestWriteStream(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "kubelet")
+	os.WriteFile(p, []byte("old"), 0o755)
+	refuse := errors.New("checksum mismatch")
+	cut := errors.New("connection reset")
+	for _, tc := range []struct {
+		name    string
+		r       io.Reader
+		commit  func() error
+		wantErr error
+		want    string
+	}{
+		{"refused by the commit check", strings.NewReader("tampered"), func() error { return refuse }, refuse, "old"},
+		{"the reader fails midway", io.MultiReader(strings.NewReader("half"), iotest.ErrReader(cut)), nil, cut, "old"},
+		{"accepted", strings.NewReader("new program"), func() error { return nil }, nil, "new program"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n, err := WriteStream(p, tc.r, ModeExec, tc.commit)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if got, _ := os.ReadFile(p); string(got) != tc.want {
+				t.Errorf("%s = %q, want %q", p, got, tc.want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+				t.Errorf("temporary files left: %v", entries)
+			}
+			if err == nil {
+				if fi, _ := os.Stat(p); fi.Mode().Perm() != ModeExec || n != int64(len(tc.want)) {
+					t.Errorf("mode %04o, %d bytes", fi.Mode().Perm(), n)
+				}
+			}
+		})
 	}
 }

@@ -315,3 +315,33 @@ func (r *Root) WriteFile(p string, data []byte, mode fs.FileMode) error {
 	defer dir.Close()
 	return atomicfile.WriteAt(dir, path.Base(p), data, mode)
 }
+
+// Open opens the regular file p beneath the root for reading, for a caller that streams it (a
+// program too large to read in memory); links, FIFOs and devices are refused.
+func (r *Root) Open(p string) (*os.File, error) {
+	f, err := r.open(p, unix.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s: not a regular file (%s)", r.HostPath(p), fi.Mode().Type())
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// WriteFileFrom is WriteFile for content read from src as it arrives
+// (internal/atomicfile.WriteStreamAt): commit, when not nil, approves the whole content before
+// it replaces p, and its error leaves p as it was.
+func (r *Root) WriteFileFrom(p string, src io.Reader, mode fs.FileMode, commit func() error) (int64, error) {
+	dir, err := r.OpenDir(path.Dir("/" + strings.TrimPrefix(p, "/")))
+	if err != nil {
+		return 0, err
+	}
+	defer dir.Close()
+	return atomicfile.WriteStreamAt(dir, path.Base(p), src, mode, commit)
+}

@@ -22,7 +22,7 @@ var gzipWriters = sync.Pool{New: func() any {
 }}
 
 // Archive packs b as <node>.tar.gz: manifest.json first (manifest is b.Manifest().Marshal()'s
-// bytes), its signature next when sig is not nil, then every entry by its path relative to /,
+// bytes), its signature next when sig is not nil, then every entry but the artifacts by its path relative to /,
 // parents before children, owned by root, modes kept. `tar -xzpf <node>.tar.gz -C /` unpacks it by hand; `hardway launch` reads it
 // without unpacking.
 func (b *Bundle) Archive(manifest, sig []byte) ([]byte, error) {
@@ -65,6 +65,9 @@ func (b *Bundle) Archive(manifest, sig []byte) ([]byte, error) {
 		}
 	}
 	for _, f := range b.Files {
+		if f.Artifact != nil {
+			continue // kept in the artifact store, not in the archive
+		}
 		if f.Kind == KindDirectory {
 			if err := addParents(f.Path); err != nil {
 				return nil, err

@@ -17,6 +17,9 @@ type File struct {
 	Mode  fs.FileMode
 	Owner string // "user:group"; "" is DefaultOwner
 	Data  []byte
+	// Artifact, when set, is the content of a binary the bundle references instead of
+	// carrying it (Data is nil): the artifact of the bundle's Store.
+	Artifact *Artifact
 }
 
 // owner is f's owner with the default applied.
@@ -30,7 +33,10 @@ func (f File) owner() string {
 // Entry is f's manifest entry.
 func (f File) Entry() Entry {
 	e := Entry{Path: f.Path, Kind: f.Kind, Mode: fmt.Sprintf("%04o", f.Mode.Perm()), Owner: f.owner()}
-	if f.Kind != KindDirectory {
+	switch {
+	case f.Artifact != nil:
+		e.Size, e.SHA256, e.Artifact = f.Artifact.Size, f.Artifact.SHA256, true
+	case f.Kind != KindDirectory:
 		sum := sha256.Sum256(f.Data)
 		e.Size, e.SHA256 = int64(len(f.Data)), hex.EncodeToString(sum[:])
 	}
@@ -42,6 +48,9 @@ type Bundle struct {
 	Node  string
 	Files []File // sorted by path
 	Units []Unit // in start order
+	// Artifacts is where the content of the artifacts the bundle references is (see
+	// Artifact): set by the reader, nil when the bundle references none or none was found.
+	Artifacts *Store
 	// RawManifest and Signature are the bytes a reader read (manifest.json and
 	// manifest.json.sig, nil when unsigned), so the bundle can be kept exactly as it came.
 	RawManifest, Signature []byte

@@ -15,10 +15,18 @@
 //	  "node": "cp-1",
 //	  "files": [
 //	    {"path": "/etc/kubernetes/pki/ca.crt", "kind": "certificate", "mode": "0644", "owner": "root:root", "size": 712, "sha256": "<64 hex>"},
+//	    {"path": "/usr/local/bin/kubelet", "kind": "binary", "mode": "0755", "owner": "root:root", "size": 81236120, "sha256": "<64 hex>", "artifact": true},
 //	    {"path": "/var/lib/etcd", "kind": "directory", "mode": "0700", "owner": "root:root", "size": 0}
 //	  ],
 //	  "units": [{"name": "etcd.service", "inputs": ["/..."], "after": [], "health": {"kind": "etcd", "url": "https://...", "ca": "/...", "cert": "/...", "key": "/..."}, "version": "3.6"}]
 //	}
+//
+// A binary (a Kubernetes program, a hundred megabytes the same on every node) may be an
+// artifact instead: its entry says "artifact": true, and its content is not in the node's
+// folder or archive but kept once, by its sha256, in an artifact store (Store): the cluster
+// directory's artifacts/sha256/<hex>, or an artifacts/ directory beside a node's archive. The
+// manifest's signature covers the hash; a launcher streams the artifact to its node path and
+// checks it on the way (Verifying), so it never sits in memory.
 //
 // Reading is strict: sigs.k8s.io/json refuses unknown, duplicate and wrongly cased fields, and
 // Validate reports, each with its field path (files[3].mode), what decoding cannot: missing

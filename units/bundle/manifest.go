@@ -124,6 +124,9 @@ type Entry struct {
 	Owner  string `json:"owner"` // "user:group"
 	Size   int64  `json:"size"`  // 0 for a directory
 	SHA256 string `json:"sha256,omitempty"`
+	// Artifact says the file is not in the bundle: it is the artifact of that sha256 and size
+	// in the store beside it (ArtifactsDir). Only a binary may be one.
+	Artifact bool `json:"artifact,omitempty"`
 }
 
 // Perm is the entry's mode; call it on a validated manifest.
@@ -211,8 +214,8 @@ func (m *Manifest) problems() problems {
 			ps.add(f+".owner", "%q is not user:group", e.Owner)
 		}
 		if e.Kind == KindDirectory {
-			if e.Size != 0 || e.SHA256 != "" {
-				ps.add(f, "a directory has no size or sha256")
+			if e.Size != 0 || e.SHA256 != "" || e.Artifact {
+				ps.add(f, "a directory has no size, sha256 or artifact")
 			}
 			continue
 		}
@@ -221,6 +224,9 @@ func (m *Manifest) problems() problems {
 		}
 		if !hexSHA256.MatchString(e.SHA256) {
 			ps.add(f+".sha256", "%q is not 64 lowercase hex digits", e.SHA256)
+		}
+		if e.Artifact && e.Kind != KindBinary {
+			ps.add(f+".artifact", "a %s is carried in the bundle; only a %s may be an artifact", e.Kind, KindBinary)
 		}
 	}
 	// A path that is a file cannot also be the parent of another entry.

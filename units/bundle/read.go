@@ -37,6 +37,11 @@ type Options struct {
 	Verify Verifier
 	// Policy, when set, is what the bundle may install; anything else refuses it.
 	Policy *Policy
+	// Artifacts is the artifact store of the bundle's artifacts (Bundle.Artifacts); when
+	// empty, the one beside it: DIR/artifacts for a cluster directory DIR, and for an archive
+	// the artifacts/ directory beside it, else the cluster directory's when the archive is in
+	// its nodes/.
+	Artifacts string
 }
 
 // Open reads node's bundle from location, which is one of: the node's archive (<node>.tar.gz,
@@ -94,6 +99,9 @@ func ReadDir(ctx context.Context, dir, node string, opt Options) (*Bundle, error
 	if err != nil {
 		return nil, err
 	}
+	if opt.Artifacts == "" {
+		opt.Artifacts = filepath.Join(dir, ArtifactsDir)
+	}
 	return files(ctx, mpath, m, data, sig, opt, func(e Entry) ([]byte, error) {
 		return root.ReadFile(e.Path, e.Size)
 	})
@@ -143,7 +151,7 @@ func ReadArchive(ctx context.Context, p, node string, opt Options) (*Bundle, err
 				return nil, err
 			}
 			for j, e := range m.Files {
-				if e.Kind != KindDirectory {
+				if e.Kind != KindDirectory && !e.Artifact {
 					listed[e.Path] = j
 				}
 			}
@@ -199,6 +207,9 @@ func ReadArchive(ctx context.Context, p, node string, opt Options) (*Bundle, err
 			return nil, err
 		}
 	}
+	if opt.Artifacts == "" {
+		opt.Artifacts = archiveArtifacts(p)
+	}
 	return files(ctx, p+":"+ManifestName, m, manifest, sig, opt, func(e Entry) ([]byte, error) {
 		data, ok := entries[e.Path]
 		if !ok {
@@ -206,6 +217,17 @@ func ReadArchive(ctx context.Context, p, node string, opt Options) (*Bundle, err
 		}
 		return data, nil
 	})
+}
+
+// archiveArtifacts is the artifact store of the archive at p: artifacts/ beside it, else,
+// when there is none and p is in a cluster directory's nodes/, the cluster directory's.
+func archiveArtifacts(p string) string {
+	dir := filepath.Dir(p)
+	beside := filepath.Join(dir, ArtifactsDir)
+	if _, err := os.Lstat(beside); err != nil && filepath.Base(dir) == Dir {
+		return filepath.Join(filepath.Dir(dir), ArtifactsDir)
+	}
+	return beside
 }
 
 // maxEntryName bounds an archive entry's name (PATH_MAX).
@@ -229,7 +251,9 @@ func verifyAndDecode(where string, manifest, sig []byte, node string, opt Option
 	}
 	var total int64
 	for _, e := range m.Files {
-		total += e.Size
+		if !e.Artifact {
+			total += e.Size
+		}
 	}
 	if total > MaxArchiveBytes {
 		return nil, fmt.Errorf("%s: its files add up to %d bytes, more than the %d a node bundle may hold", mpath, total, MaxArchiveBytes)
@@ -260,7 +284,10 @@ func files(ctx context.Context, mpath string, m *Manifest, manifest, sig []byte,
 			return nil, err
 		}
 		f := File{Path: e.Path, Kind: e.Kind, Mode: e.Perm(), Owner: e.Owner}
-		if e.Kind != KindDirectory {
+		if e.Artifact {
+			f.Artifact = &Artifact{SHA256: e.SHA256, Size: e.Size}
+			b.Artifacts = &Store{Dir: opt.Artifacts}
+		} else if e.Kind != KindDirectory {
 			data, err := read(e)
 			if err != nil {
 				ps.add(fmt.Sprintf("files[%d] (%s)", i, e.Path), "%v", err)

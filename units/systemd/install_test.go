@@ -45,7 +45,7 @@ func TestInstallFollowsNoLink(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer root.Close()
-			_, err = Install(context.Background(), root, files)
+			_, err = Install(context.Background(), root, files, nil)
 			if err == nil || !strings.Contains(err.Error(), "symbolic link") {
 				t.Errorf("install: %v", err)
 			}
@@ -65,13 +65,13 @@ func TestInstallFollowsNoLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer root.Close()
-	if changed, err := Install(context.Background(), root, files); err != nil || len(changed) != 2 {
+	if changed, err := Install(context.Background(), root, files, nil); err != nil || len(changed) != 2 {
 		t.Fatalf("install: %v, %v", changed, err)
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "var/lib/etcd")); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("data directory: %v, %v", fi, err)
 	}
-	if changed, err := Install(context.Background(), root, files); err != nil || len(changed) != 0 {
+	if changed, err := Install(context.Background(), root, files, nil); err != nil || len(changed) != 0 {
 		t.Errorf("second install: %v, %v", changed, err)
 	}
 }

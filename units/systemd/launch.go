@@ -186,10 +186,17 @@ func (l *Launcher) Launch(ctx context.Context, b *bundle.Bundle) (*Report, error
 	switch {
 	case err == nil:
 		defer root.Close()
-		if rep.Files, err = PlanFiles(root, b.Files); err != nil {
+		if rep.Files, err = PlanFiles(ctx, root, b.Files, b.Artifacts); err != nil {
 			return rep, err
 		}
 	case l.DryRun && errors.Is(err, fs.ErrNotExist): // a fresh root: everything would be created
+		for _, f := range b.Files {
+			if f.Artifact != nil {
+				if err := checkArtifact(ctx, b.Artifacts, f); err != nil {
+					return rep, err
+				}
+			}
+		}
 		for _, f := range b.Files {
 			rep.Files = append(rep.Files, FileChange{Path: f.Path, Action: Create, Mode: f.Mode})
 		}
@@ -200,7 +207,7 @@ func (l *Launcher) Launch(ctx context.Context, b *bundle.Bundle) (*Report, error
 		if l.Manager == nil {
 			return rep, errors.New("launch: no systemd manager")
 		}
-		if _, err := installPlanned(ctx, root, b.Files, rep.Files); err != nil {
+		if _, err := installPlanned(ctx, root, b.Files, b.Artifacts, rep.Files); err != nil {
 			return rep, err
 		}
 	}
