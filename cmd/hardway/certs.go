@@ -182,9 +182,9 @@ stays valid; with --new-key every certificate it signed is reissued too.
 			if err != nil {
 				return err
 			}
-			renew, err := pki.Select(pki.Instances(c), args)
+			renew, err := selectCerts(pki.Instances(c), args)
 			if err != nil {
-				return usagef("%v", err)
+				return err
 			}
 			lock, err := lockForWriting(g)
 			if err != nil {
@@ -206,6 +206,45 @@ stays valid; with --new-key every certificate it signed is reissued too.
 	cmd.Flags().BoolVar(&newKey, "new-key", false, "generate new keys instead of keeping the existing ones")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and write nothing")
 	return cmd
+}
+
+// selectCerts resolves the names 'certs renew' takes (pki.Select); an unknown name is a usage
+// error that suggests the certificate names close to it.
+func selectCerts(all []pki.Instance, names []string) (map[string]bool, error) {
+	for _, n := range names {
+		if n == "all" {
+			continue
+		}
+		if _, err := pki.Find(all, n); err != nil {
+			return nil, usagef("no certificate called %q%s ('hardway certs list' shows the names, 'hardway certs renew --help' the catalogue)", n, didYouMean(n, certNames(all), asIs))
+		}
+	}
+	ids, err := pki.Select(all, names)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return ids, nil
+}
+
+// certNames are the names 'certs renew' takes: "all", the catalogue's, every instance's and
+// every kubeconfig's, in catalogue order.
+func certNames(all []pki.Instance) []string {
+	names := []string{"all"}
+	seen := map[string]bool{"all": true}
+	add := func(n string) {
+		if n != "" && !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	for _, s := range pki.Catalogue {
+		add(s.Name)
+	}
+	for _, in := range all {
+		add(in.ID)
+		add(in.Kubeconfig)
+	}
+	return names
 }
 
 func newCertsVerifyCmd(g *globals) *cobra.Command {

@@ -91,9 +91,7 @@ It keeps the credentials healthy afterwards: renew, verify, check expiry.`,
 			g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
 		},
 	}
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
-	})
+	root.SetFlagErrorFunc(flagError)
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.dir, "dir", "./cluster", "the cluster directory hardway writes and reads")
 	pf.StringVar(&g.configFile, "config", "", "the cluster configuration file (YAML); see configs/examples")
@@ -106,6 +104,7 @@ It keeps the credentials healthy afterwards: renew, verify, check expiry.`,
 	for _, sub := range subcommands {
 		root.AddCommand(sub(g))
 	}
+	checkSubcommands(root)
 	markArgErrorsAsUsage(root)
 	return root
 }
