@@ -186,11 +186,11 @@ stays valid; with --new-key every certificate it signed is reissued too.
 			if err != nil {
 				return err
 			}
-			lock, err := lockForWriting(g)
+			unlock, err := lockUnlessDryRun(g, dryRun)
 			if err != nil {
 				return err
 			}
-			defer lock.Unlock()
+			defer unlock()
 			now := time.Now()
 			progress := newProgress(g, "renewing certificates")
 			plan, err := bootstrap.Build(os.DirFS(g.dir), c, bootstrap.Options{

@@ -35,11 +35,11 @@ replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced wit
 			if err != nil {
 				return err
 			}
-			lock, err := lockForWriting(g)
+			unlock, err := lockUnlessDryRun(g, dryRun)
 			if err != nil {
 				return err
 			}
-			defer lock.Unlock()
+			defer unlock()
 			now := time.Now()
 			progress := newProgress(g, "issuing certificates")
 			plan, err := bootstrap.Build(os.DirFS(g.dir), c, bootstrap.Options{
@@ -58,6 +58,21 @@ replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced wit
 	cmd.Flags().BoolVar(&rotate, "rotate-signing-key", false, "replace the bundle signing key with a new one that the old one endorses, so nodes that trust the old key accept the new bundles (the old key goes to backup/)")
 	addConfigFlags(cmd.Flags())
 	return cmd
+}
+
+// lockUnlessDryRun takes the cluster directory's lock for a run that writes it; a dry run writes
+// nothing, so it takes no lock (creating the lock file would be a write, and a dry run must not be
+// refused while another run holds the lock). The plan it prints reads files that are each written
+// whole, but may be stale if that other run is still writing.
+func lockUnlessDryRun(g *globals, dryRun bool) (unlock func(), err error) {
+	if dryRun {
+		return func() {}, nil
+	}
+	lock, err := lockForWriting(g)
+	if err != nil {
+		return nil, err
+	}
+	return func() { lock.Unlock() }, nil
 }
 
 // lockForWriting takes the cluster directory's lock for a run that writes it and says how many
