@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,7 +18,7 @@ func init() { register(newInitCmd) }
 func newInitCmd(g *globals) *cobra.Command {
 	var dryRun, force, rotate bool
 	cmd := &cobra.Command{
-		Use:   "init --config FILE [--dir DIR]",
+		Use:   "init [--config FILE] [--dir DIR]",
 		Short: "Create or bring up to date a cluster directory: PKI, kubeconfigs, encryption config",
 		Long: `init reads the cluster file and makes DIR hold everything the cluster needs: the CAs, every
 component certificate (DIR/pki, kubeadm's file names), a kubeconfig per component
@@ -27,10 +28,16 @@ DIR/signing/bundle.pub, given once to 'hardway launch --trust').
 
 Running it again writes nothing when nothing changed. When the cluster file changed, it reissues
 only what drifted (a new node, a new SAN, a changed subject), saying why, and keeps the files it
-replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced without --force.`,
+replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced without --force.
+
+Without --config, init reads DIR/cluster.yaml, the resolved cluster file an earlier init kept;
+a first run needs --config.`,
 		Example: "  hardway init --config configs/examples/ha.yaml --dir ./cluster\n  hardway init --config cluster.yaml --dry-run",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := useKeptClusterFile(g); err != nil {
+				return err
+			}
 			c, err := loadCluster(g, cmd.Flags())
 			if err != nil {
 				return err
@@ -58,6 +65,21 @@ replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced wit
 	cmd.Flags().BoolVar(&rotate, "rotate-signing-key", false, "replace the bundle signing key with a new one that the old one endorses, so nodes that trust the old key accept the new bundles (the old key goes to backup/)")
 	addConfigFlags(cmd.Flags())
 	return cmd
+}
+
+// useKeptClusterFile makes init without --config read DIR/cluster.yaml, the resolved cluster
+// model an earlier init kept there; on a first run, with no such file, --config is required.
+func useKeptClusterFile(g *globals) error {
+	if g.configFile != "" {
+		return nil
+	}
+	kept := filepath.Join(g.dir, bootstrap.ClusterFile)
+	if _, err := os.Stat(kept); err != nil {
+		return usagef("--config is required: the cluster file, e.g. --config configs/examples/single.yaml (without it, init reads %s, which an earlier init keeps, and there is none)", kept)
+	}
+	g.configFile = kept
+	fmt.Fprintf(g.stderr, "note: no --config: using %s, the cluster file an earlier init kept\n", kept)
+	return nil
 }
 
 // lockUnlessDryRun takes the cluster directory's lock for a run that writes it; a dry run writes

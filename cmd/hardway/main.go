@@ -6,15 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
 )
-
-// version is set at build time with -ldflags "-X main.version=..."; otherwise it comes from the
-// module's build info.
-var version = ""
 
 // exitError carries a process exit code through cobra without printing twice.
 type exitError struct {
@@ -97,6 +92,7 @@ It keeps the credentials healthy afterwards: renew, verify, check expiry.`,
 	pf.StringVar(&g.configFile, "config", "", "the cluster configuration file (YAML); see configs/examples")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "log in detail to stderr")
 
+	addVersionFlag(root)
 	root.AddCommand(
 		newVersionCmd(g),
 		newCompletionCmd(),
@@ -141,24 +137,6 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Errorf(forma
 func isUsageError(err error) bool {
 	var ue *usageError
 	return errors.As(err, &ue)
-}
-
-func newVersionCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print hardway's version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			v := version
-			if v == "" {
-				v = "(devel)"
-				if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-					v = bi.Main.Version
-				}
-			}
-			fmt.Fprintf(g.stdout, "hardway %s\n", v)
-		},
-	}
 }
 
 func newCompletionCmd() *cobra.Command {
