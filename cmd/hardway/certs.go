@@ -163,6 +163,7 @@ func printExpiry(w io.Writer, i pki.CertInfo, now time.Time, window time.Duratio
 
 func newCertsRenewCmd(g *globals) *cobra.Command {
 	var newKey, dryRun bool
+	var output string
 	cmd := &cobra.Command{
 		Use:   "renew NAME...|all",
 		Short: "Reissue certificates with the same subject and SANs from the same CA",
@@ -176,8 +177,12 @@ leaf certificate. Renewing a CA (ca, etcd-ca, front-proxy-ca) keeps its key, so 
 stays valid; with --new-key every certificate it signed is reissued too.
 
 ` + catalogueHelp(),
-		Args: cobra.MinimumNArgs(1),
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: completeCertNames(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
 			c, err := clusterForDir(g, nil)
 			if err != nil {
 				return err
@@ -200,11 +205,15 @@ stays valid; with --new-key every certificate it signed is reissued too.
 			if err != nil {
 				return err
 			}
+			if output != "table" {
+				return applyPlanAs(g, output, plan, now, dryRun)
+			}
 			return applyPlan(g, plan, now, dryRun)
 		},
 	}
 	cmd.Flags().BoolVar(&newKey, "new-key", false, "generate new keys instead of keeping the existing ones")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and write nothing")
+	addOutputFlag(cmd, &output)
 	return cmd
 }
 

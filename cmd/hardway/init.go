@@ -17,6 +17,7 @@ func init() { register(newInitCmd) }
 
 func newInitCmd(g *globals) *cobra.Command {
 	var dryRun, force, rotate bool
+	var output string
 	cmd := &cobra.Command{
 		Use:   "init [--config FILE] [--dir DIR]",
 		Short: "Create or bring up to date a cluster directory: PKI, kubeconfigs, encryption config",
@@ -35,6 +36,9 @@ a first run needs --config.`,
 		Example: "  hardway init --config configs/examples/ha.yaml --dir ./cluster\n  hardway init --config cluster.yaml --dry-run",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
 			if err := useKeptClusterFile(g); err != nil {
 				return err
 			}
@@ -57,6 +61,9 @@ a first run needs --config.`,
 				return err
 			}
 			g.log.Debug("planned", "changes", len(plan.Changes), "unchanged", plan.Unchanged, "took", time.Since(now))
+			if output != "table" {
+				return applyPlanAs(g, output, plan, now, dryRun)
+			}
 			return applyPlan(g, plan, now, dryRun)
 		},
 	}
@@ -64,6 +71,7 @@ a first run needs --config.`,
 	cmd.Flags().BoolVar(&force, "force", false, "replace CAs and keys that no longer match the configuration, and reissue certificates signed by another CA")
 	cmd.Flags().BoolVar(&rotate, "rotate-signing-key", false, "replace the bundle signing key with a new one that the old one endorses, so nodes that trust the old key accept the new bundles (the old key goes to backup/)")
 	addConfigFlags(cmd.Flags())
+	addOutputFlag(cmd, &output)
 	return cmd
 }
 

@@ -101,6 +101,7 @@ It keeps the credentials healthy afterwards: renew, verify, check expiry.`,
 		root.AddCommand(sub(g))
 	}
 	checkSubcommands(root)
+	registerCompletions(root, g)
 	markArgErrorsAsUsage(root)
 	return root
 }
