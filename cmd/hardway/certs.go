@@ -163,6 +163,7 @@ func printExpiry(w io.Writer, i pki.CertInfo, now time.Time, window time.Duratio
 
 func newCertsRenewCmd(g *globals) *cobra.Command {
 	var newKey, dryRun bool
+	var output string
 	cmd := &cobra.Command{
 		Use:   "renew NAME...|all",
 		Short: "Reissue certificates with the same subject and SANs from the same CA",
@@ -176,21 +177,25 @@ leaf certificate. Renewing a CA (ca, etcd-ca, front-proxy-ca) keeps its key, so 
 stays valid; with --new-key every certificate it signed is reissued too.
 
 ` + catalogueHelp(),
-		Args: cobra.MinimumNArgs(1),
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: completeCertNames(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
 			c, err := clusterForDir(g, nil)
 			if err != nil {
 				return err
 			}
-			renew, err := pki.Select(pki.Instances(c), args)
-			if err != nil {
-				return usagef("%v", err)
-			}
-			lock, err := lockForWriting(g)
+			renew, err := selectCerts(pki.Instances(c), args)
 			if err != nil {
 				return err
 			}
-			defer lock.Unlock()
+			unlock, err := lockUnlessDryRun(g, dryRun)
+			if err != nil {
+				return err
+			}
+			defer unlock()
 			now := time.Now()
 			progress := newProgress(g, "renewing certificates")
 			plan, err := bootstrap.Build(os.DirFS(g.dir), c, bootstrap.Options{
@@ -200,12 +205,55 @@ stays valid; with --new-key every certificate it signed is reissued too.
 			if err != nil {
 				return err
 			}
+			if output != "table" {
+				return applyPlanAs(g, output, plan, now, dryRun)
+			}
 			return applyPlan(g, plan, now, dryRun)
 		},
 	}
 	cmd.Flags().BoolVar(&newKey, "new-key", false, "generate new keys instead of keeping the existing ones")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and write nothing")
+	addOutputFlag(cmd, &output)
 	return cmd
+}
+
+// selectCerts resolves the names 'certs renew' takes (pki.Select); an unknown name is a usage
+// error that suggests the certificate names close to it.
+func selectCerts(all []pki.Instance, names []string) (map[string]bool, error) {
+	for _, n := range names {
+		if n == "all" {
+			continue
+		}
+		if _, err := pki.Find(all, n); err != nil {
+			return nil, usagef("no certificate called %q%s ('hardway certs list' shows the names, 'hardway certs renew --help' the catalogue)", n, didYouMean(n, certNames(all), asIs))
+		}
+	}
+	ids, err := pki.Select(all, names)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return ids, nil
+}
+
+// certNames are the names 'certs renew' takes: "all", the catalogue's, every instance's and
+// every kubeconfig's, in catalogue order.
+func certNames(all []pki.Instance) []string {
+	names := []string{"all"}
+	seen := map[string]bool{"all": true}
+	add := func(n string) {
+		if n != "" && !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	for _, s := range pki.Catalogue {
+		add(s.Name)
+	}
+	for _, in := range all {
+		add(in.ID)
+		add(in.Kubeconfig)
+	}
+	return names
 }
 
 func newCertsVerifyCmd(g *globals) *cobra.Command {

@@ -58,7 +58,8 @@ func loadCluster(g *globals, fs *pflag.FlagSet) (*configs.Cluster, error) {
 }
 
 func decodeCluster(file string, fs *pflag.FlagSet, environ []string) (*configs.Cluster, error) {
-	v := viper.NewWithOptions(viper.WithDecoderRegistry(clusterFileDecoders{}))
+	dec := &yamlDecoder{}
+	v := viper.NewWithOptions(viper.WithDecoderRegistry(clusterFileDecoders{dec}))
 	v.SetConfigFile(file)
 	v.SetConfigType("yaml")
 	if err := v.ReadInConfig(); err != nil {
@@ -88,15 +89,136 @@ func decodeCluster(file string, fs *pflag.FlagSet, environ []string) (*configs.C
 			}
 		}
 	}
+	// viper folds keys to lower case and mapstructure matches them in any case, so the file's
+	// keys are checked as written first: serviceCidr is not serviceCIDR.
+	ps := checkKeys(dec.doc, reflect.TypeFor[configs.Cluster](), "")
 	var c configs.Cluster
 	err := v.UnmarshalExact(&c, func(dc *mapstructure.DecoderConfig) {
 		dc.ErrorUnused = true
 		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(durationHook, wholeNumberHook, mapstructure.StringToSliceHookFunc(","))
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, decodeProblems(err).Err())
+		for _, p := range decodeProblems(err) {
+			// checkKeys reported the unknown keys, as written.
+			if !(len(ps) > 0 && strings.HasPrefix(p.Message, "unknown key(s): ")) {
+				ps = append(ps, p)
+			}
+		}
+	}
+	if err := ps.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return &c, nil
+}
+
+// checkKeys walks the cluster file's YAML (n) against the type it decodes into (t, at path)
+// and reports what viper cannot: a key that names no field exactly as written (viper folds
+// case), with the field it was probably meant to be, and a plain scalar that YAML reads as
+// a number or a boolean where a string goes and that would not read back as written
+// (kubernetesVersion: 1.30 is the number 1.3). Maps' keys are free; their values are checked.
+func checkKeys(n *yaml.Node, t reflect.Type, path string) problem.List {
+	if n == nil {
+		return nil
+	}
+	for n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	join := func(key string) string {
+		if path == "" {
+			return key
+		}
+		return path + "." + key
+	}
+	var ps problem.List
+	switch {
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode && !reflect.PointerTo(t).Implements(reflect.TypeFor[interface{ UnmarshalText([]byte) error }]()):
+		fields := map[string]reflect.StructField{}
+		var names []string
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if tag, _, _ := strings.Cut(f.Tag.Get("mapstructure"), ","); tag != "" && tag != "-" {
+				fields[tag] = f
+				names = append(names, tag)
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			if k.Value == "<<" { // a merge key: its mapping's keys are this one's
+				ps = append(ps, checkKeys(val, t, path)...)
+				continue
+			}
+			f, ok := fields[k.Value]
+			if !ok {
+				fix := "check the key names against 'hardway config print-defaults' or configs/examples"
+				if hint := didYouMean(k.Value, names, asIs); hint != "" {
+					fix = strings.TrimPrefix(hint, "; ")
+				}
+				ps = append(ps, problem.Errorf(join(k.Value), fix, "unknown key (line %d)", k.Line))
+				continue
+			}
+			ps = append(ps, checkKeys(val, f.Type, join(k.Value))...)
+		}
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for i, item := range n.Content {
+			ps = append(ps, checkKeys(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
+		}
+	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			ps = append(ps, checkKeys(n.Content[i+1], t.Elem(), join(n.Content[i].Value))...)
+		}
+	case t.Kind() == reflect.String && n.Kind == yaml.ScalarNode && n.Style == 0:
+		if read, changed := readAsString(n); changed {
+			ps = append(ps, problem.Errorf(path, fmt.Sprintf("quote it: %s: %q", lastKey(path), n.Value),
+				"%s is read as the %s %s, not as written (line %d)", n.Value, map[string]string{"!!float": "number", "!!int": "number", "!!bool": "boolean"}[n.ShortTag()], read, n.Line))
+		}
+	}
+	return ps
+}
+
+// readAsString is the string a plain YAML scalar becomes in a string field (mapstructure's weak
+// conversion of the number or boolean YAML reads), and whether that differs from the text.
+func readAsString(n *yaml.Node) (string, bool) {
+	var read string
+	switch n.ShortTag() {
+	case "!!float":
+		var f float64
+		if n.Decode(&f) != nil {
+			return "", false
+		}
+		read = strconv.FormatFloat(f, 'f', -1, 64)
+	case "!!int":
+		var i int64
+		if n.Decode(&i) != nil {
+			return "", false
+		}
+		read = strconv.FormatInt(i, 10)
+	case "!!bool":
+		var b bool
+		if n.Decode(&b) != nil {
+			return "", false
+		}
+		read = map[bool]string{true: "1", false: "0"}[b]
+	default:
+		return "", false
+	}
+	return read, read != n.Value
+}
+
+// lastKey is the last key of a dotted path: "nodes[0].podCIDR" -> "podCIDR".
+func lastKey(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		path = path[i+1:]
+	}
+	if i := strings.IndexByte(path, '['); i >= 0 {
+		path = path[:i]
+	}
+	return path
 }
 
 // durationHook reads every duration of the cluster file with the one parser, internal/duration
@@ -152,24 +274,25 @@ func wholeNumberHook(_, to reflect.Type, data any) (any, error) {
 }
 
 // clusterFileDecoders gives viper the one YAML decoder of the cluster file, yamlDecoder.
-type clusterFileDecoders struct{}
+type clusterFileDecoders struct{ dec *yamlDecoder }
 
-func (clusterFileDecoders) Decoder(format string) (viper.Decoder, error) {
+func (d clusterFileDecoders) Decoder(format string) (viper.Decoder, error) {
 	if format != "yaml" {
 		return nil, fmt.Errorf("the cluster file is YAML, not %s", format)
 	}
-	return yamlDecoder{}, nil
+	return d.dec, nil
 }
 
 // yamlDecoder decodes as viper's own YAML decoder does (go.yaml.in/yaml/v3 into a map), but
 // keeps an integer too long for 64 bits as the digits written: YAML would make it a float
-// (99999999999999999999 becomes 1e+20), and an error could no longer quote it.
-type yamlDecoder struct{}
+// (99999999999999999999 becomes 1e+20), and an error could no longer quote it. It keeps the
+// document it decoded, with the keys as written, for checkKeys.
+type yamlDecoder struct{ doc *yaml.Node }
 
 // bigIntegerLiteral is a plain integer; YAML resolves it as a float only when it is too long.
 var bigIntegerLiteral = regexp.MustCompile(`^[-+]?[0-9]+$`)
 
-func (yamlDecoder) Decode(b []byte, v map[string]any) error {
+func (d *yamlDecoder) Decode(b []byte, v map[string]any) error {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return err
@@ -187,6 +310,7 @@ func (yamlDecoder) Decode(b []byte, v map[string]any) error {
 		}
 	}
 	keep(&doc)
+	d.doc = &doc
 	return doc.Decode(&v)
 }
 

@@ -90,6 +90,31 @@ func TestDecodeCluster(t *testing.T) {
 		{name: "unknown top-level key", yaml: base + "nmae: x\n", wantErr: "nmae"},
 		{name: "unknown nested key", yaml: base + "validity:\n  leef: 1h\n", wantErr: "leef"},
 		{name: "unknown node key", yaml: strings.Replace(base, "roles:", "role: [x]\n    roles:", 1), wantErr: "role"},
+		// Keys are reported as written, with the field meant: viper folds case, mapstructure
+		// ignores it, and serviceCidr was silently taken for serviceCIDR.
+		{name: "key in the wrong case", yaml: base + "serviceCidr: 10.0.0.0/16\n", wantErr: "serviceCidr: unknown key (line 6); did you mean serviceCIDR?"},
+		{name: "nested key in the wrong case", yaml: base + "runtime:\n  sandboximage: x\n", wantErr: "runtime.sandboximage: unknown key (line 7); did you mean sandboxImage?"},
+		{name: "node key in the wrong case", yaml: base + "    podCidr: 10.244.1.0/24\n", wantErr: "nodes[0].podCidr: unknown key (line 6); did you mean podCIDR?"},
+		{name: "capitalized key", yaml: base + "Name: x\n", wantErr: "Name: unknown key (line 6); did you mean name?"},
+		{name: "unknown key far from any", yaml: base + "zzzzzz: 1\n", wantErr: "zzzzzz: unknown key (line 6); check the key names against 'hardway config print-defaults'"},
+		{name: "every unknown key at once", yaml: base + "serviceCidr: x\napiEndpoint:\n  hots: x\n", wantErr: "2 problem(s)"},
+		// A version YAML reads as a number that does not read back as written.
+		{name: "unquoted version", yaml: base + "kubernetesVersion: 1.30\n", wantErr: `kubernetesVersion: 1.30 is read as the number 1.3, not as written (line 6); quote it: kubernetesVersion: "1.30"`},
+		{name: "unquoted version in a map", yaml: base + "versions:\n  kubelet: 1.20\n", wantErr: `versions.kubelet: 1.20 is read as the number 1.2`},
+		{name: "boolean where a string goes", yaml: base + "dnsDomain: true\n", wantErr: `dnsDomain: true is read as the boolean 1`},
+		{name: "unquoted version that reads back", yaml: base + "kubernetesVersion: 1.36\n", check: func(c *configs.Cluster) string {
+			if c.KubernetesVersion != "1.36" {
+				return "kubernetesVersion " + c.KubernetesVersion
+			}
+			return ""
+		}},
+		{name: "merge key", yaml: base + "apiEndpoint:\n  <<: {port: 7443}\n", check: func(c *configs.Cluster) string {
+			if c.APIEndpoint.Port != 7443 {
+				return fmt.Sprintf("port %d", c.APIEndpoint.Port)
+			}
+			return ""
+		}},
+		{name: "unknown key in a merge", yaml: base + "apiEndpoint:\n  <<: {prot: 7443}\n", wantErr: "apiEndpoint.prot: unknown key (line 7); did you mean port?"},
 		{name: "malformed yaml names the line", yaml: "name: t\nnodes:\n  - name: [unclosed\n", wantErr: "line"},
 		{name: "wrong type", yaml: base + "apiEndpoint:\n  port: many\n", wantErr: "port"},
 		// Numbers too large for an int are reported as written, not wrapped or rounded.

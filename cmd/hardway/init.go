@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,9 +17,9 @@ func init() { register(newInitCmd) }
 
 func newInitCmd(g *globals) *cobra.Command {
 	var dryRun, force, rotate bool
-	var withBinaries string
+	var withBinaries, output string
 	cmd := &cobra.Command{
-		Use:   "init --config FILE [--dir DIR]",
+		Use:   "init [--config FILE] [--dir DIR]",
 		Short: "Create or bring up to date a cluster directory: PKI, kubeconfigs, encryption config",
 		Long: `init reads the cluster file and makes DIR hold everything the cluster needs: the CAs, every
 component certificate (DIR/pki, kubeadm's file names), a kubeconfig per component
@@ -35,19 +36,28 @@ them (DIR/artifacts/binaries.json records them); remove that file to build bundl
 
 Running it again writes nothing when nothing changed. When the cluster file changed, it reissues
 only what drifted (a new node, a new SAN, a changed subject), saying why, and keeps the files it
-replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced without --force.`,
+replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced without --force.
+
+Without --config, init reads DIR/cluster.yaml, the resolved cluster file an earlier init kept;
+a first run needs --config.`,
 		Example: "  hardway init --config configs/examples/ha.yaml --dir ./cluster\n  hardway init --config cluster.yaml --dry-run",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			if err := useKeptClusterFile(g); err != nil {
+				return err
+			}
 			c, err := loadCluster(g, cmd.Flags())
 			if err != nil {
 				return err
 			}
-			lock, err := lockForWriting(g)
+			unlock, err := lockUnlessDryRun(g, dryRun)
 			if err != nil {
 				return err
 			}
-			defer lock.Unlock()
+			defer unlock()
 			now := time.Now()
 			progress := newProgress(g, "issuing certificates")
 			plan, err := bootstrap.Build(os.DirFS(g.dir), c, bootstrap.Options{
@@ -59,6 +69,9 @@ replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced wit
 				return err
 			}
 			g.log.Debug("planned", "changes", len(plan.Changes), "unchanged", plan.Unchanged, "took", time.Since(now))
+			if output != "table" {
+				return applyPlanAs(g, output, plan, now, dryRun)
+			}
 			return applyPlan(g, plan, now, dryRun)
 		},
 	}
@@ -67,7 +80,38 @@ replaces in DIR/backup/<timestamp>/. An existing CA or key is never replaced wit
 	cmd.Flags().StringVar(&withBinaries, "with-binaries", "", "a directory of the programs the bundles carry (kube-apiserver, kubelet ...), kept once in DIR/artifacts and referenced by hash")
 	cmd.Flags().BoolVar(&rotate, "rotate-signing-key", false, "replace the bundle signing key with a new one that the old one endorses, so nodes that trust the old key accept the new bundles (the old key goes to backup/)")
 	addConfigFlags(cmd.Flags())
+	addOutputFlag(cmd, &output)
 	return cmd
+}
+
+// useKeptClusterFile makes init without --config read DIR/cluster.yaml, the resolved cluster
+// model an earlier init kept there; on a first run, with no such file, --config is required.
+func useKeptClusterFile(g *globals) error {
+	if g.configFile != "" {
+		return nil
+	}
+	kept := filepath.Join(g.dir, bootstrap.ClusterFile)
+	if _, err := os.Stat(kept); err != nil {
+		return usagef("--config is required: the cluster file, e.g. --config configs/examples/single.yaml (without it, init reads %s, which an earlier init keeps, and there is none)", kept)
+	}
+	g.configFile = kept
+	fmt.Fprintf(g.stderr, "note: no --config: using %s, the cluster file an earlier init kept\n", kept)
+	return nil
+}
+
+// lockUnlessDryRun takes the cluster directory's lock for a run that writes it; a dry run writes
+// nothing, so it takes no lock (creating the lock file would be a write, and a dry run must not be
+// refused while another run holds the lock). The plan it prints reads files that are each written
+// whole, but may be stale if that other run is still writing.
+func lockUnlessDryRun(g *globals, dryRun bool) (unlock func(), err error) {
+	if dryRun {
+		return func() {}, nil
+	}
+	lock, err := lockForWriting(g)
+	if err != nil {
+		return nil, err
+	}
+	return func() { lock.Unlock() }, nil
 }
 
 // lockForWriting takes the cluster directory's lock for a run that writes it and says how many

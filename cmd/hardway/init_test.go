@@ -8,10 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hardway-dev/hardway/bootstrap"
 	"github.com/hardway-dev/hardway/internal/e2e"
 	"github.com/hardway-dev/hardway/pki"
 )
@@ -77,8 +79,50 @@ func TestInitDryRunWritesNothing(t *testing.T) {
 	if !strings.Contains(out, "create pki/ca.key") || !strings.Contains(out, "dry run") {
 		t.Errorf("dry run output: %s", out)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "pki")); err == nil {
-		t.Error("dry run wrote pki/")
+	if _, err := os.Stat(dir); err == nil {
+		t.Error("dry run created the cluster directory")
+	}
+}
+
+// A dry run writes nothing, not even the lock file, and is not refused while another run holds
+// the lock; the real run is.
+func TestDryRunTakesNoLock(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cluster")
+	mustHardway(t, "init", "--config", haExample, "--dir", dir)
+	lockPath := filepath.Join(dir, bootstrap.LockFile)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"init", []string{"init", "--config", haExample, "--dir", dir, "--dry-run"}},
+		{"renew", []string{"certs", "renew", "--dir", dir, "--dry-run", "all"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.Remove(lockPath); err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			before := modTimes(t, dir)
+			mustHardway(t, tc.args...)
+			if _, err := os.Stat(lockPath); err == nil {
+				t.Error("the dry run created the lock file")
+			}
+			if after := modTimes(t, dir); !reflect.DeepEqual(before, after) {
+				t.Errorf("the dry run changed the directory: %d files before, %d after", len(before), len(after))
+			}
+
+			lock, _, err := bootstrap.Lock(dir) // another run holds the lock
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer lock.Unlock()
+			if out, errs, code := hardway(t, tc.args...); code != 0 {
+				t.Errorf("dry run while the lock is held: exit %d\n%s%s", code, out, errs)
+			}
+			real := slices.DeleteFunc(slices.Clone(tc.args), func(a string) bool { return a == "--dry-run" })
+			if _, errs, code := hardway(t, real...); code == 0 {
+				t.Errorf("%s ran while the lock is held:\n%s", strings.Join(real, " "), errs)
+			}
+		})
 	}
 }
 

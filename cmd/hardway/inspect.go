@@ -215,7 +215,7 @@ func unitFilesOverDBus(socket string) func(context.Context, string) (string, []s
 }
 
 func newInspectDiffCmd(g *globals, f *inspectFlags) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "diff A B",
 		Short: "Show, flag by flag, how two command lines differ",
 		Long: `diff reads two inputs (unit files with their drop-ins, manifests, or '-' for one of them)
@@ -271,6 +271,8 @@ status: 0 when they are the same, 1 when they differ, 2 on a usage or read error
 			return nil
 		},
 	}
+	addOutputFlag(cmd, &f.output) // inspect's own -o is not inherited
+	return cmd
 }
 
 func orDash(s string, absent bool) string {

@@ -6,15 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
 )
-
-// version is set at build time with -ldflags "-X main.version=..."; otherwise it comes from the
-// module's build info.
-var version = ""
 
 // exitError carries a process exit code through cobra without printing twice.
 type exitError struct {
@@ -91,14 +86,13 @@ It keeps the credentials healthy afterwards: renew, verify, check expiry.`,
 			g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
 		},
 	}
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
-	})
+	root.SetFlagErrorFunc(flagError)
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.dir, "dir", "./cluster", "the cluster directory hardway writes and reads")
 	pf.StringVar(&g.configFile, "config", "", "the cluster configuration file (YAML); see configs/examples")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "log in detail to stderr")
 
+	addVersionFlag(root)
 	root.AddCommand(
 		newVersionCmd(g),
 		newCompletionCmd(),
@@ -106,6 +100,8 @@ It keeps the credentials healthy afterwards: renew, verify, check expiry.`,
 	for _, sub := range subcommands {
 		root.AddCommand(sub(g))
 	}
+	checkSubcommands(root)
+	registerCompletions(root, g)
 	markArgErrorsAsUsage(root)
 	return root
 }
@@ -142,24 +138,6 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Errorf(forma
 func isUsageError(err error) bool {
 	var ue *usageError
 	return errors.As(err, &ue)
-}
-
-func newVersionCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print hardway's version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			v := version
-			if v == "" {
-				v = "(devel)"
-				if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-					v = bi.Main.Version
-				}
-			}
-			fmt.Fprintf(g.stdout, "hardway %s\n", v)
-		},
-	}
 }
 
 func newCompletionCmd() *cobra.Command {

@@ -27,6 +27,7 @@ func newUnitsCmd(g *globals) *cobra.Command {
 
 func newUnitsShowCmd(g *globals) *cobra.Command {
 	var impls map[string]string
+	var output string
 	cmd := &cobra.Command{
 		Use:   "show NODE [--config FILE]",
 		Short: "Print every unit and config file rendered for NODE, with its path on the node",
@@ -43,7 +44,11 @@ Certificates, keys and kubeconfigs are not shown: the units only name their path
 			}
 			return nil
 		},
+		ValidArgsFunction: completeNodeNames(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
 			c, err := clusterForDir(g, cmd.Flags())
 			if err != nil {
 				return err
@@ -67,6 +72,13 @@ Certificates, keys and kubeconfigs are not shown: the units only name their path
 			if err != nil {
 				return err
 			}
+			if output != "table" {
+				files := []unitFileView{}
+				for _, f := range r.Files {
+					files = append(files, unitFileView{Path: f.Path, Mode: fmt.Sprintf("%04o", f.Mode.Perm()), Content: string(f.Data)})
+				}
+				return printOutput(g.stdout, output, unitsView{Node: node.Name, Files: files}, nil)
+			}
 			w := g.stdout
 			for i, f := range r.Files {
 				if i > 0 {
@@ -84,7 +96,20 @@ Certificates, keys and kubeconfigs are not shown: the units only name their path
 	cmd.Flags().StringToStringVar(&impls, "implementation", nil,
 		"COMPONENT=IMPL pairs choosing the program a unit runs, over the cluster file's implementations: upstream (default) or hardway (etcd)")
 	addConfigFlags(cmd.Flags())
+	addOutputFlag(cmd, &output)
 	return cmd
+}
+
+// unitsView is 'units show -o json|yaml': each file's path on the node, mode and content.
+type unitsView struct {
+	Node  string         `json:"node"`
+	Files []unitFileView `json:"files"`
+}
+
+type unitFileView struct {
+	Path    string `json:"path"`
+	Mode    string `json:"mode"`
+	Content string `json:"content"`
 }
 
 func nodeNames(c *configs.Cluster) string {
