@@ -116,11 +116,12 @@ func (s *Supervisor) Run(ctx context.Context) error {
 				break
 			}
 			c := &child{Process: p, log: log, done: make(chan struct{})}
+			s.procs = append(s.procs, c)
 			if err := s.startChild(c); err != nil {
+				close(c.done)
 				runErr = err
 				break
 			}
-			s.procs = append(s.procs, c)
 			inTier = append(inTier, c)
 			go s.monitor(wctx, c)
 		}
