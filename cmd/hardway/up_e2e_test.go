@@ -264,6 +264,10 @@ func TestUpEndToEnd(t *testing.T) {
 	if err := os.WriteFile(podFile, []byte(upPod), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	eventually(t, time.Minute, "service account demo/default", func() bool {
+		_, err := u.kubectlRun("-n", "demo", "get", "serviceaccount", "default")
+		return err == nil
+	})
 	u.kubectl1(t, "apply", "-f", podFile)
 	eventually(t, 3*time.Minute, "pod demo/web Running", func() bool {
 		out, err := u.kubectlRun("-n", "demo", "get", "pod", "web", "-o", "jsonpath={.status.phase}")
