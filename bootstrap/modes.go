@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/hardway-dev/hardway/internal/atomicfile"
@@ -43,8 +44,13 @@ type tree struct {
 // link is a symbolic link found in the cluster directory.
 type link struct{ Path, Target string }
 
-// inspectTree walks the cluster directory fsys without following links. A directory that does
-// not exist yet is empty.
+// Unmanaged are the top-level directories of a cluster directory that init neither reads nor
+// writes: `hardway up`'s node root (its components' state: containerd's snapshots hold links
+// and modes of their own), its run files and the components' logs.
+var Unmanaged = []string{"root", "run", "logs"}
+
+// inspectTree walks the cluster directory fsys without following links, except the Unmanaged
+// directories. A directory that does not exist yet is empty.
 func inspectTree(fsys fs.FS) (tree, error) {
 	var t tree
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -53,6 +59,9 @@ func inspectTree(fsys fs.FS) (tree, error) {
 				return fs.SkipAll
 			}
 			return err
+		}
+		if d.IsDir() && slices.Contains(Unmanaged, p) {
+			return fs.SkipDir
 		}
 		switch {
 		case d.Type()&fs.ModeSymlink != 0:

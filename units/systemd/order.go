@@ -81,3 +81,8 @@ func tiers(units []bundle.Unit) ([][]bundle.Unit, error) {
 	}
 	return out, nil
 }
+
+// Tiers groups units into start tiers as Launch does: a unit's tier is at least its rank
+// (etcd, the API server, the controllers, the node agents) and above every unit it comes
+// after; units of one tier start together. A cycle in After is an error.
+func Tiers(units []bundle.Unit) ([][]bundle.Unit, error) { return tiers(units) }
