@@ -283,7 +283,7 @@ func prepareUpRoot(ctx context.Context, dir string, b *bundle.Bundle, programs m
 		return err
 	}
 	defer root.Close()
-	if _, err := systemd.Install(ctx, root, b.Files); err != nil {
+	if _, err := systemd.Install(ctx, root, b.Files, b.Artifacts); err != nil {
 		return fmt.Errorf("installing the node's bundle under %s: %w", rootDir, err)
 	}
 	for _, d := range supervise.RuntimeDirs {
