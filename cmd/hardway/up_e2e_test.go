@@ -222,6 +222,14 @@ func TestUpEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Whatever happens, undo what up did to this machine (the kubelet's cgroups, the bridge's
+	// rules in the test's namespace): hardway down, as a user would.
+	t.Cleanup(func() {
+		if _, err := os.Stat(u.dir); err == nil {
+			out, err := exec.Command("nsenter", "--net="+u.host.Path, u.hardway, "down", "--dir", u.dir).CombinedOutput()
+			t.Logf("cleanup: hardway down: %v\n%s", err, out)
+		}
+	})
 	u.start(t)
 	if out := u.output(); !strings.Contains(out, "export KUBECONFIG="+filepath.Join(u.dir, "kubeconfigs", "admin.kubeconfig")) ||
 		!strings.Contains(out, "host: cgroup") {
@@ -337,4 +345,24 @@ func TestUpEndToEnd(t *testing.T) {
 		}
 		return true
 	})
+
+	// hardway down undoes what up did to the host: the bridge, the kubelet's cgroups; --purge
+	// --yes deletes DIR.
+	down, err := exec.Command("nsenter", "--net="+u.host.Path, u.hardway, "down", "--dir", u.dir, "--purge", "--yes").CombinedOutput()
+	if err != nil {
+		t.Fatalf("hardway down --purge: %v\n%s", err, down)
+	}
+	t.Logf("hardway down --purge:\n%s", down)
+	if out, err := u.host.Command("ip", "link", "show", units.CNIBridge).CombinedOutput(); err == nil {
+		t.Errorf("the CNI bridge survived hardway down:\n%s", out)
+	}
+	if out, err := u.host.Command("iptables-save").CombinedOutput(); err != nil || strings.Contains(string(out), "KUBE-") || strings.Contains(string(out), "CNI-") {
+		t.Errorf("kube-proxy's or the CNI plugins' rules survived hardway down (%v):\n%s", err, out)
+	}
+	if _, err := os.Stat("/sys/fs/cgroup/memory/kubepods"); err == nil {
+		t.Errorf("the kubelet's cgroups survived hardway down")
+	}
+	if _, err := os.Stat(u.dir); err == nil {
+		t.Errorf("%s survived hardway down --purge --yes", u.dir)
+	}
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/vishvananda/netlink"
 )
 
 // Stop sends SIGTERM to the `hardway up` holding dir's run lock and waits until the lock is
@@ -62,9 +64,11 @@ var chainPrefixes = []string{"KUBE-", "CNI-", "HOSTPORT"}
 func CleanHost(ctx context.Context, bridge, cgroupRoot string) (Cleanup, error) {
 	var c Cleanup
 	var errs []error
-	if _, err := os.Stat("/sys/class/net/" + bridge); err == nil {
-		if out, err := exec.CommandContext(ctx, "ip", "link", "delete", bridge).CombinedOutput(); err != nil {
-			errs = append(errs, fmt.Errorf("ip link delete %s: %v: %s", bridge, err, bytes.TrimSpace(out)))
+	// Over netlink, in this process's network namespace: /sys/class/net shows the namespace
+	// /sys was mounted in, which is not this one under `nsenter --net`.
+	if link, err := netlink.LinkByName(bridge); err == nil {
+		if err := netlink.LinkDel(link); err != nil {
+			errs = append(errs, fmt.Errorf("delete the bridge %s: %w", bridge, err))
 		} else {
 			c.Done = append(c.Done, "deleted the bridge "+bridge)
 		}
