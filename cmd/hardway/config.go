@@ -96,7 +96,57 @@ func decodeCluster(file string, fs *pflag.FlagSet, environ []string) (*configs.C
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, decodeProblems(err).Err())
 	}
+	if err := keepCase(file, &c); err != nil {
+		return nil, err
+	}
 	return &c, nil
+}
+
+// keepCase reads again, from the cluster file itself, the settings whose keys are
+// case-sensitive, which viper lower-cases (feature gates such as InPlacePodVerticalScaling, label
+// keys), and the extra flags' values as written (viper would turn a YAML true into "1").
+func keepCase(file string, c *configs.Cluster) error {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var doc struct {
+		ExtraArgs             map[string]map[string]yaml.Node `yaml:"extraArgs"`
+		FeatureGates          map[string]bool                 `yaml:"featureGates"`
+		ComponentFeatureGates map[string]map[string]bool      `yaml:"componentFeatureGates"`
+		Nodes                 []struct {
+			Labels map[string]string `yaml:"labels"`
+		} `yaml:"nodes"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if doc.ExtraArgs != nil {
+		c.ExtraArgs = map[string]map[string]string{}
+		for comp, args := range doc.ExtraArgs {
+			c.ExtraArgs[comp] = map[string]string{}
+			for name, v := range args {
+				if v.Kind != yaml.ScalarNode {
+					return fmt.Errorf("%s: extraArgs.%s.%s: line %d: a flag's value is one word, not a list or a map; write a list as a,b,c", file, comp, name, v.Line)
+				}
+				c.ExtraArgs[comp][name] = v.Value
+			}
+		}
+	}
+	if doc.FeatureGates != nil {
+		c.FeatureGates = doc.FeatureGates
+	}
+	if doc.ComponentFeatureGates != nil {
+		c.ComponentFeatureGates = doc.ComponentFeatureGates
+	}
+	if len(doc.Nodes) == len(c.Nodes) {
+		for i, n := range doc.Nodes {
+			if n.Labels != nil {
+				c.Nodes[i].Labels = n.Labels
+			}
+		}
+	}
+	return nil
 }
 
 // durationHook reads every duration of the cluster file with the one parser, internal/duration
