@@ -123,11 +123,11 @@ func TestInstallablePolicy(t *testing.T) {
 		}
 	}
 	for name, change := range map[string]func(b *bundle.Bundle){
-		"containerd moved by binaries.containerd": editContainerd("ExecStart=/usr/bin/containerd", "ExecStart=/opt/containerd/bin/containerd"),
-		"a kubelet flag hardway does not set":     editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet --max-pods=50"),
+		"containerd moved by binaries.containerd":  editContainerd("ExecStart=/usr/bin/containerd", "ExecStart=/opt/containerd/bin/containerd"),
+		"a kubelet flag hardway does not set":      editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet --max-pods=50"),
 		"a weakening kubelet flag (inspect warns)": editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet --anonymous-auth=true"),
-		"an extra file":                          addFile("/etc/kubernetes/extra/kubelet/credential-provider.yaml", bundle.KindConfig, 0o644),
-		"a private extra file":                   addFile("/etc/kubernetes/extra/kube-apiserver/admission.yaml", bundle.KindConfig, 0o600),
+		"an extra file":        addFile("/etc/kubernetes/extra/kubelet/credential-provider.yaml", bundle.KindConfig, 0o644),
+		"a private extra file": addFile("/etc/kubernetes/extra/kube-apiserver/admission.yaml", bundle.KindConfig, 0o600),
 	} {
 		b := nodeBundle(t, "ha", "worker-1", Options{})
 		change(b)
