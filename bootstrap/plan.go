@@ -26,6 +26,9 @@ type Plan struct {
 	Changes   []pki.Change
 	Unchanged int
 	Notes     []string
+	// HandEdits are the files of the bundle folders that someone changed since hardway wrote
+	// them; the plan replaces them, and Apply keeps the edited copies in its backup folder.
+	HandEdits []HandEdit
 	// managed is every file the plan keeps, with its mode, written or not.
 	managed []pki.ManagedFile
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/hardway-dev/hardway/configs"
 	"github.com/hardway-dev/hardway/internal/duration"
 	"github.com/hardway-dev/hardway/internal/problem"
+	"github.com/hardway-dev/hardway/units"
 )
 
 // configFlags are the cluster settings that can also be given on the command line; each maps
@@ -48,6 +49,10 @@ func loadCluster(g *globals, fs *pflag.FlagSet) (*configs.Cluster, error) {
 	}
 	c.SetDefaults()
 	ps := c.Validate()
+	if ps.Err() == nil {
+		// The extra flags against the flag catalogue and what hardway sets itself.
+		ps = append(ps, units.CheckExtras(c)...)
+	}
 	for _, w := range ps.Warnings() {
 		g.log.Warn(w.String(), "file", g.configFile)
 	}
