@@ -245,11 +245,14 @@ func ExtraSources(c *configs.Cluster) []string {
 	return out
 }
 
-// CheckExtras renders every node of c and returns what its extra flags and files would be
+// CheckExtras renders a node of each kind of c (set of roles, loopback address or not) and returns what its extra flags and files would be
 // refused or warned about (see applyExtras), each once: a flag hardway sets itself, a flag the
 // catalogue does not know or that the target version does not take, a value that weakens a
 // hardened default. c must be defaulted and valid (configs.Cluster.Validate).
 func CheckExtras(c *configs.Cluster) problem.List {
+	if len(c.ExtraArgs) == 0 {
+		return nil // nothing else has a problem only the renderer sees
+	}
 	opt := OptionsFor(c)
 	opt.Sources = map[string][]byte{}
 	for _, s := range ExtraSources(c) {
@@ -257,7 +260,14 @@ func CheckExtras(c *configs.Cluster) problem.List {
 	}
 	var out problem.List
 	seen := map[string]bool{}
+	kinds := map[string]bool{} // one node of each set of roles, on a loopback address or not
 	for _, n := range c.Nodes {
+		roles := slices.Sorted(slices.Values(n.Roles))
+		kind := strings.Join(roles, ",") + strconv.FormatBool(strings.HasPrefix(n.InternalIP(), "127."))
+		if kinds[kind] {
+			continue
+		}
+		kinds[kind] = true
 		_, ps, err := renderWithProblems(c, n, opt)
 		if err != nil && len(ps) == 0 {
 			out = append(out, problem.Errorf("nodes", "", "node %s: %v", n.Name, err))
