@@ -69,7 +69,11 @@ func renderBundle(c *configs.Cluster, node configs.Node, read func(string) ([]by
 // copies of the cluster-directory files they read (read returns a file's content), and the
 // programs its units run that bins has (by name), referenced as artifacts; validated.
 func composeBundle(c *configs.Cluster, node configs.Node, read func(string) ([]byte, error), bins map[string]bundle.Artifact) (*bundle.Bundle, error) {
-	r, err := units.RenderNode(c, node, units.OptionsFor(c))
+	opt, err := renderOptions(c, read)
+	if err != nil {
+		return nil, err
+	}
+	r, err := units.RenderNode(c, node, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -134,11 +138,42 @@ func composeBundle(c *configs.Cluster, node configs.Node, read func(string) ([]b
 	return nb, nil
 }
 
+// RenderOptions are the options units.RenderNode renders the cluster's nodes with: its
+// implementations, and the cluster directory fsys's files its extra files copy.
+func RenderOptions(fsys fs.FS, c *configs.Cluster) (units.Options, error) {
+	return renderOptions(c, func(rel string) ([]byte, error) { return fs.ReadFile(fsys, rel) })
+}
+
+func renderOptions(c *configs.Cluster, read func(string) ([]byte, error)) (units.Options, error) {
+	opt := units.OptionsFor(c)
+	for _, src := range units.ExtraSources(c) {
+		if opt.Sources == nil {
+			opt.Sources = map[string][]byte{}
+		}
+		data, err := read(src)
+		if err != nil {
+			return opt, fmt.Errorf("an extra file of the cluster file (extraFiles[].source): %w; put it in the cluster directory's %s/ folder", err, configs.ExtraSourceDir)
+		}
+		opt.Sources[src] = data
+	}
+	return opt, nil
+}
+
 func (p *Plan) addBundle(fsys fs.FS, node string, b nodeBundle) {
 	reason := "bundle for " + node
-	for _, f := range b.clusterFiles(node) {
+	files := b.clusterFiles(node)
+	edited := map[string]HandEdit{}
+	for _, h := range handEdits(fsys, node, files) {
+		edited[h.Path] = h
+		p.HandEdits = append(p.HandEdits, h)
+	}
+	for _, f := range files {
 		p.managed = append(p.managed, pki.ManagedFile{Path: f.Path, Mode: f.Mode})
-		p.addIfChanged(fsys, pki.Change{File: f, Reason: reason, ID: "bundle/" + node})
+		ch := pki.Change{File: f, Reason: reason, ID: "bundle/" + node}
+		if _, ok := edited[f.Path]; ok {
+			ch.Reason = reason + "; hand-edited, your copy goes to backup/"
+		}
+		p.addIfChanged(fsys, ch)
 	}
 }
 

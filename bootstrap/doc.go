@@ -11,4 +11,8 @@
 // drifted wider. A cluster directory that holds a symbolic link is refused, never followed.
 // Verify checks all of it: the PKI (pki.Verify), the modes, and every bundle against the files
 // it copies.
+//
+// A node's bundle folder is what hardway wrote, and its manifest.json the record of it: a file
+// there that differs from the record and from what a run renders is a hand edit (handedit.go),
+// which the plan lists (Plan.HandEdits), Apply backs up as it replaces it, and Verify reports.
 package bootstrap

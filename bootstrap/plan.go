@@ -29,6 +29,9 @@ type Plan struct {
 	// Artifacts are the programs Apply copies into the artifact store (init --with-binaries),
 	// before it writes anything else, so no manifest names an artifact the store lacks.
 	Artifacts []ArtifactCopy
+	// HandEdits are the files of the bundle folders that someone changed since hardway wrote
+	// them; the plan replaces them, and Apply keeps the edited copies in its backup folder.
+	HandEdits []HandEdit
 	// managed is every file the plan keeps, with its mode, written or not.
 	managed []pki.ManagedFile
 }

@@ -37,7 +37,9 @@ func LockShared(ctx context.Context, dir string, waiting func()) (*fslock.Lock, 
 // killed run left; that no file or folder it keeps has a mode wider than init writes; and every
 // node's bundle, its folder and its archive, each read through units/bundle (which checks the
 // manifest's checksums), against what init would write now from the cluster directory's files:
-// the same CA, leaf, key and kubeconfig bytes, the same units. Each problem names the file; a
+// the same CA, leaf, key and kubeconfig bytes, the same units; a file of a bundle folder that
+// differs from what hardway recorded writing there is reported as hand-edited (see HandEdit).
+// Each problem names the file; a
 // bundle's, the node too. Each bundle's signature is checked against signing/bundle.pub. Take the directory's lock (LockShared) first: a run that writes
 // leaves it inconsistent until it ends.
 func Verify(ctx context.Context, dir string, c *configs.Cluster, now time.Time) problem.List {
@@ -91,8 +93,14 @@ func verifyBundle(ctx context.Context, dir string, fsys fs.FS, c *configs.Cluste
 		return problem.List{problem.Errorf(base, fixInit, "the bundle for %s cannot be checked: %v", node.Name, err)}, nil
 	}
 	var managed []pki.ManagedFile
-	for _, f := range (nodeBundle{files: want.Files}).clusterFiles(node.Name) {
+	files := (nodeBundle{files: want.Files}).clusterFiles(node.Name)
+	for _, f := range files {
 		managed = append(managed, pki.ManagedFile{Path: f.Path, Mode: f.Mode})
+	}
+	var out problem.List
+	for _, h := range handEdits(fsys, node.Name, files) {
+		out = append(out, problem.Errorf(h.Path, "say the change in the cluster file (extraArgs, extraFiles, featureGates, nodes[].labels, nodes[].taints) and run hardway init, which replaces the file and keeps your copy in backup/",
+			"hand-edited: differs from what hardway wrote on %s and from what init renders now", h.Written.UTC().Format("2006-01-02 15:04 MST")))
 	}
 	manifest, err := want.Manifest().Marshal()
 	if err != nil {
@@ -103,7 +111,6 @@ func verifyBundle(ctx context.Context, dir string, fsys fs.FS, c *configs.Cluste
 		sources[nf.NodePath] = nf.Source
 	}
 	cmp := bundleCheck{node: node.Name, want: want, manifest: manifest, sources: sources}
-	var out problem.List
 	// Each bundle must be signed by the cluster's current signing key, as nodes will check.
 	opts := bundle.Options{}
 	if data, err := fs.ReadFile(fsys, SigningPub); err != nil {

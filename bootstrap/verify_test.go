@@ -93,7 +93,9 @@ func TestVerifyReadsBundlesStrictly(t *testing.T) {
 	ps := verify(t, dir)
 	findProblem(t, ps, "nodes/worker-1/manifest.json", "files[6].sha256 (/etc/kubernetes/pki/ca.crt)", "does not match")
 	findProblem(t, ps, "nodes/worker-2.tar.gz", "no bundle archive")
-	if len(ps) != 2 {
+	// A change nobody but a person makes: not what the record says hardway wrote.
+	findProblem(t, ps, "nodes/worker-1/etc/kubernetes/pki/ca.crt", "hand-edited: differs from what hardway wrote on")
+	if len(ps) != 3 {
 		t.Errorf("%d problems: %v", len(ps), ps)
 	}
 	os.WriteFile(f, data, 0o644)
@@ -101,6 +103,11 @@ func TestVerifyReadsBundlesStrictly(t *testing.T) {
 	ps = Verify(context.Background(), dir, c, now)
 	findProblem(t, ps, "nodes/worker-1/var/lib/kube-proxy/config.yaml", "not what init renders for the node now")
 	findProblem(t, ps, "nodes/worker-1.tar.gz", "/var/lib/kube-proxy/config.yaml: not what init renders")
+	for _, p := range ps {
+		if strings.Contains(p.Message, "hand-edited") {
+			t.Errorf("a file as hardway wrote it, stale since the cluster file changed, is reported as a hand edit: %v", p)
+		}
+	}
 }
 
 // Two mutating runs in the same second get backup folders of their own: no backup replaces

@@ -125,8 +125,82 @@ type Cluster struct {
 	Binaries map[string]string `mapstructure:"binaries" json:"binaries,omitempty"`
 	// DNS is the cluster DNS addon.
 	DNS DNS `mapstructure:"dns" json:"dns"`
+	// ExtraArgs are more flags per component, kubeadm's extraArgs, by component and flag name
+	// (without "--"): {kube-apiserver: {oidc-issuer-url: "https://issuer.example"}}. Each is
+	// checked against the flag catalogue; see units.CheckExtras for the flags hardway sets itself.
+	ExtraArgs map[string]map[string]string `mapstructure:"extraArgs" json:"extraArgs,omitempty"`
+	// ExtraFiles are files the extra flags read (an OIDC CA, an admission configuration),
+	// kubeadm's extraVolumes: installed on every node that runs their component, under
+	// ExtraDir/<component>/.
+	ExtraFiles []ExtraFile `mapstructure:"extraFiles" json:"extraFiles,omitempty"`
+	// FeatureGates are set on every Kubernetes component (not etcd or containerd): --feature-gates,
+	// or featureGates in the kubelet's and kube-proxy's configuration files.
+	FeatureGates map[string]bool `mapstructure:"featureGates" json:"featureGates,omitempty"`
+	// ComponentFeatureGates are feature gates of one component, over FeatureGates:
+	// {kubelet: {KubeletInUserNamespace: true}}.
+	ComponentFeatureGates map[string]map[string]bool `mapstructure:"componentFeatureGates" json:"componentFeatureGates,omitempty"`
 	// Nodes of the cluster.
 	Nodes []Node `mapstructure:"nodes" json:"nodes"`
+}
+
+// ExtraDir is where extra files live on a node: ExtraDir/<component>/<name>.
+const ExtraDir = "/etc/kubernetes/extra"
+
+// ExtraFile is one file a component's extra flags read. Its content is inline (Content) or a
+// file of the cluster directory (Source, a relative path such as "extra/oidc-ca.crt").
+type ExtraFile struct {
+	// Component is the component that reads the file; it goes to every node that runs it.
+	Component string `mapstructure:"component" json:"component"`
+	// Path is the file on the node: ExtraDir/<component>/<name>.
+	Path string `mapstructure:"path" json:"path"`
+	// Source is a file of the cluster directory whose bytes are installed; "" with Content.
+	Source string `mapstructure:"source" json:"source,omitempty"`
+	// Content is the file's text; "" with Source.
+	Content string `mapstructure:"content" json:"content,omitempty"`
+	// Mode is "0644" (the default) or "0600", quoted.
+	Mode string `mapstructure:"mode" json:"mode,omitempty"`
+}
+
+// ExtraFileModes are the modes an extra file may have.
+var ExtraFileModes = []string{"0644", "0600"}
+
+// DefaultExtraFileMode is an extra file's mode unless it says otherwise.
+const DefaultExtraFileMode = "0644"
+
+// Taint is one taint a kubelet registers its node with (registerWithTaints).
+type Taint struct {
+	Key    string `mapstructure:"key" json:"key"`
+	Value  string `mapstructure:"value" json:"value,omitempty"`
+	Effect string `mapstructure:"effect" json:"effect"`
+}
+
+// TaintEffects are the effects a taint may have.
+var TaintEffects = []string{"NoSchedule", "PreferNoSchedule", "NoExecute"}
+
+// FeatureGatesOf is the feature gates of component: FeatureGates, overridden by its entry of
+// ComponentFeatureGates. It is nil when there are none.
+func (c *Cluster) FeatureGatesOf(component string) map[string]bool {
+	var out map[string]bool
+	for _, m := range []map[string]bool{c.FeatureGates, c.ComponentFeatureGates[component]} {
+		for k, v := range m {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// ExtraFilesOf returns the extra files of component, in file order.
+func (c *Cluster) ExtraFilesOf(component string) []ExtraFile {
+	var out []ExtraFile
+	for _, f := range c.ExtraFiles {
+		if f.Component == component {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Runtime configures containerd and the kubelet's host settings. The defaults fit a host whose
@@ -200,6 +274,11 @@ type Node struct {
 	// run pods (the worker role) get the next free range of NodePodCIDRSize in file order
 	// unless it is set here.
 	PodCIDR string `mapstructure:"podCIDR" json:"podCIDR,omitempty"`
+	// Labels are the labels the node's kubelet registers it with (--node-labels). NodeRestriction
+	// lets a kubelet set only some labels under kubernetes.io and k8s.io: see ValidateNodeLabel.
+	Labels map[string]string `mapstructure:"labels" json:"labels,omitempty"`
+	// Taints are the taints the node's kubelet registers it with (registerWithTaints).
+	Taints []Taint `mapstructure:"taints" json:"taints,omitempty"`
 }
 
 // Has reports whether the node has role.
@@ -291,6 +370,9 @@ func (c *Cluster) SetDefaults() {
 	def(&c.DNS.Image, DefaultCoreDNSImage)
 	if c.DNS.Replicas == 0 {
 		c.DNS.Replicas = DefaultCoreDNSReplicas
+	}
+	for i := range c.ExtraFiles {
+		def(&c.ExtraFiles[i].Mode, DefaultExtraFileMode)
 	}
 	c.assignPodCIDRs()
 }

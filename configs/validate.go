@@ -149,6 +149,7 @@ func (c *Cluster) Validate() problem.List {
 
 	c.validateNodes(&ps)
 	c.validateNodeHalf(&ps, pod, podOK, svc, svcOK)
+	c.validateExtras(&ps)
 	return ps
 }
 

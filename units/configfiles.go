@@ -58,6 +58,8 @@ var kubeletExplicit = map[string]any{"readOnlyPort": 0, "rotateCertificates": fa
 
 func kubeletConfigFile(x *renderContext) (bundle.File, []string, error) {
 	cfg := KubeletConfiguration(x.c, x.clusterDNS)
+	cfg.FeatureGates = x.c.FeatureGatesOf(string(Kubelet))
+	cfg.RegisterWithTaints = registerWithTaints(x.node.Taints)
 	data, err := marshalConfig(Kubelet, x.node.Name, cfg, kubeletExplicit)
 	if err != nil {
 		return bundle.File{}, nil, err
@@ -78,7 +80,9 @@ func KubeProxyConfiguration(c *configs.Cluster, nodeName string) *kubeproxyconfi
 }
 
 func kubeProxyConfigFile(x *renderContext) (bundle.File, []string, error) {
-	data, err := marshalConfig(KubeProxy, x.node.Name, KubeProxyConfiguration(x.c, x.node.Name), nil)
+	cfg := KubeProxyConfiguration(x.c, x.node.Name)
+	cfg.FeatureGates = x.c.FeatureGatesOf(string(KubeProxy))
+	data, err := marshalConfig(KubeProxy, x.node.Name, cfg, nil)
 	if err != nil {
 		return bundle.File{}, nil, err
 	}

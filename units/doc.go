@@ -16,4 +16,10 @@
 // typed structs (k8s.io/kubelet, k8s.io/kube-proxy, k8s.io/kube-scheduler, audit.k8s.io/v1)
 // serialized with sigs.k8s.io/yaml, keeping only what hardway sets. Options choose for etcd
 // the upstream binary or hardway's own embedded member ("hardway etcd") with the same flags.
+//
+// The cluster file's extras (extras.go) change the rendering the supported way: extra flags
+// merged into a unit by what hardway lets each change (CheckExtras reports a flag hardway sets
+// itself, one the catalogue does not know, one that weakens a hardened default), extra files
+// under ExtraDir/<component>/ (their cluster-directory sources come in Options.Sources), feature
+// gates, and each node's labels and taints.
 package units

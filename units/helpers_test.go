@@ -15,7 +15,7 @@ import (
 )
 
 // examples are the cluster files under configs/examples whose rendering is kept as golden files.
-var examples = []string{"ha", "single", "hard-way"}
+var examples = []string{"ha", "single", "hard-way", "extras"}
 
 // loadExample reads configs/examples/NAME.yaml into a defaulted, valid cluster; every key must
 // be a field of configs.Cluster.

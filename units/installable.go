@@ -8,15 +8,23 @@ import (
 	"github.com/hardway-dev/hardway/configs"
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/units/bundle"
+	"github.com/hardway-dev/hardway/units/flags"
 )
 
 // Installable is the policy `hardway launch` holds bundles to: every node path the renderer
 // writes for any node, with its kind and mode, every credential the catalogue places on a node,
 // and every unit with the programs and options its file may have. It is read off the renderer
 // itself, rendering one node of every role with every implementation, so a file a later
-// renderer writes is allowed with it and nothing else is.
+// renderer writes is allowed with it and nothing else is. What the cluster file may add is
+// allowed by rule: a unit may pass any flag the catalogue knows for its component (extraArgs;
+// values plain, as every flag's), and a bundle may hold config files of mode 0644 or narrower
+// directly in ExtraDir/<component>/ (extraFiles).
 func Installable() (*bundle.Policy, error) {
-	p := &bundle.Policy{Files: map[string]bundle.Allowed{}, Units: map[string]bundle.UnitAllowance{}}
+	p := &bundle.Policy{Files: map[string]bundle.Allowed{}, Dirs: map[string]bundle.Allowed{}, Units: map[string]bundle.UnitAllowance{}}
+	// The cluster file's extra files (configs.ExtraFile), each in its component's folder.
+	for _, comp := range configs.Components {
+		p.Dirs[ExtraDir+"/"+comp] = bundle.Allowed{Kind: bundle.KindConfig, Mode: bundle.Kinds[bundle.KindConfig], Owner: bundle.DefaultOwner}
+	}
 	roleSets := [][]string{
 		{configs.RoleControlPlane, configs.RoleEtcd, configs.RoleWorker},
 		{configs.RoleControlPlane, configs.RoleEtcd},
@@ -100,6 +108,13 @@ func allow(p *bundle.Policy, r *Rendered) {
 		}
 		for _, f := range u.Flags {
 			a.Flags[f.Name] = true
+		}
+		// The cluster file's extra flags (extraArgs): any flag the catalogue knows for the
+		// component, its value plain like every other.
+		if comp := flags.Default().Component(string(u.Component)); comp != nil && u.Component != PodRoutes {
+			for _, f := range comp.Flags {
+				a.Flags[f.Name] = true
+			}
 		}
 		for _, o := range u.Options {
 			key := o.Section + "." + o.Name

@@ -83,7 +83,19 @@ func TestInstallablePolicy(t *testing.T) {
 			editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet --version ; /x")(b)
 		}, "Service.Type=oneshot is not a value hardway renders"},
 		{"a semicolon in ExecStart", editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet ; /x"), `ExecStart passes ";"`},
-		{"a flag hardway does not pass", editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet --anonymous-auth=true"), `ExecStart passes "--anonymous-auth=true"`},
+		// extraArgs: any flag the catalogue knows for the component, nothing else, values plain.
+		{"a flag no kubelet has", editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet --exec-on-start=/x"), `ExecStart passes "--exec-on-start=/x"`},
+		{"another component's flag", editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet --oidc-issuer-url=https://x"), `ExecStart passes "--oidc-issuer-url=https://x"`},
+		{"a catalogue flag with a command in its value", editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet --node-labels=$(id)"), `--node-labels: "$(id)" holds a character systemd would interpret`},
+		{"a flag without a value", editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet --anonymous-auth"), `ExecStart passes "--anonymous-auth"`},
+		// extraFiles: config files directly in /etc/kubernetes/extra/<component>/, 0644 at most.
+		{"an extra file in a subfolder", addFile("/etc/kubernetes/extra/kubelet/a/b.yaml", bundle.KindConfig, 0o644), "/etc/kubernetes/extra/kubelet/a/b.yaml is not a path hardway renders"},
+		{"an extra file of no component", addFile("/etc/kubernetes/extra/sshd/authorized_keys", bundle.KindConfig, 0o644), "/etc/kubernetes/extra/sshd/authorized_keys is not a path"},
+		{"a hidden extra file", addFile("/etc/kubernetes/extra/kubelet/.x", bundle.KindConfig, 0o644), "/etc/kubernetes/extra/kubelet/.x is not a path"},
+		{"an extra file climbing out", addFile("/etc/kubernetes/extra/kubelet/../../../etc/ld.so.preload", bundle.KindConfig, 0o644), "is not a path"},
+		{"an executable extra file", addFile("/etc/kubernetes/extra/kubelet/x.sh", bundle.KindConfig, 0o755), "x.sh: 0755 is wider than its 0644"},
+		{"an extra unit", addFile("/etc/kubernetes/extra/kubelet/x.service", bundle.KindUnit, 0o644), "x.service is a config, not a unit"},
+		{"an extra binary", addFile("/etc/kubernetes/extra/kubelet/x", bundle.KindBinary, 0o755), "x is a config, not a binary"},
 		{"another unit wanted", editUnit("Wants=network-online.target containerd.service", "Wants=debug-shell.service"), "Unit.Wants=debug-shell.service is not a value"},
 		{"another owner", func(b *bundle.Bundle) { unitOf(b, "kubelet.service").Owner = "nobody:nogroup" }, "owner nobody:nogroup, not root:root"},
 		{"a readable key", func(b *bundle.Bundle) {
@@ -112,10 +124,18 @@ func TestInstallablePolicy(t *testing.T) {
 			t.Errorf("%s: %v\nwant %q", tc.name, err, tc.want)
 		}
 	}
-	b := nodeBundle(t, "ha", "worker-1", Options{})
-	editContainerd("ExecStart=/usr/bin/containerd", "ExecStart=/opt/containerd/bin/containerd")(b)
-	if err := pol.Check(b); err != nil {
-		t.Errorf("containerd moved by binaries.containerd: %v", err)
+	for name, change := range map[string]func(b *bundle.Bundle){
+		"containerd moved by binaries.containerd":  editContainerd("ExecStart=/usr/bin/containerd", "ExecStart=/opt/containerd/bin/containerd"),
+		"a kubelet flag hardway does not set":      editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet --max-pods=50"),
+		"a weakening kubelet flag (inspect warns)": editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet --anonymous-auth=true"),
+		"an extra file":        addFile("/etc/kubernetes/extra/kubelet/credential-provider.yaml", bundle.KindConfig, 0o644),
+		"a private extra file": addFile("/etc/kubernetes/extra/kube-apiserver/admission.yaml", bundle.KindConfig, 0o600),
+	} {
+		b := nodeBundle(t, "ha", "worker-1", Options{})
+		change(b)
+		if err := pol.Check(b); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
 

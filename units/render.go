@@ -12,6 +12,7 @@ import (
 	"github.com/coreos/go-systemd/v22/unit"
 
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/internal/problem"
 	"github.com/hardway-dev/hardway/units/bundle"
 )
 
@@ -69,6 +70,9 @@ type Options struct {
 	// Implementation chooses the program per component; a component not in the map uses
 	// Upstream.
 	Implementation map[Component]Implementation
+	// Sources are the cluster-directory files the cluster's extra files copy, by the name
+	// extraFiles[].source gives (see ExtraSources); the caller reads them.
+	Sources map[string][]byte
 }
 
 // OptionsFor returns the options the cluster model asks for: its implementations per component.
@@ -156,6 +160,9 @@ type Rendered struct {
 	Units []Unit
 	// Files are the unit files, configuration files and directories, sorted by path.
 	Files []bundle.File
+	// Warnings are about the cluster file's extras (extraArgs that replace a hardened default,
+	// flags the catalogue does not know): rendered as asked, but worth a look.
+	Warnings problem.List
 }
 
 // Render returns the unit and configuration files for node, sorted by path. It is pure: no
@@ -172,18 +179,31 @@ func Render(c *configs.Cluster, node configs.Node, opt Options) ([]bundle.File, 
 // RenderNode returns the units of node with their metadata and files. c must have its defaults
 // set (configs.Cluster.SetDefaults) and be valid.
 func RenderNode(c *configs.Cluster, node configs.Node, opt Options) (*Rendered, error) {
-	if err := opt.validate(); err != nil {
-		return nil, err
-	}
-	ctx, err := newRenderContext(c, node)
+	r, ps, err := renderWithProblems(c, node, opt)
 	if err != nil {
 		return nil, err
 	}
+	r.Warnings = ps.Warnings()
+	return r, nil
+}
+
+// renderWithProblems is RenderNode, with every problem the cluster file's extras have; an error among
+// them fails the rendering.
+func renderWithProblems(c *configs.Cluster, node configs.Node, opt Options) (*Rendered, problem.List, error) {
+	if err := opt.validate(); err != nil {
+		return nil, nil, err
+	}
+	ctx, err := newRenderContext(c, node)
+	if err != nil {
+		return nil, nil, err
+	}
 	r := &Rendered{Node: node.Name}
+	var ps problem.List
 	add := func(s *service, err error) error {
 		if err != nil {
 			return err
 		}
+		ps = append(ps, ctx.applyExtras(s, opt.Sources)...)
 		u, f, err := s.build(opt)
 		if err != nil {
 			return err
@@ -210,30 +230,33 @@ func RenderNode(c *configs.Cluster, node configs.Node, opt Options) (*Rendered, 
 		}
 	}
 	if len(steps) == 0 {
-		return nil, fmt.Errorf("node %s: no role with services (roles %v; want %s, %s or %s)",
+		return nil, nil, fmt.Errorf("node %s: no role with services (roles %v; want %s, %s or %s)",
 			node.Name, node.Roles, configs.RoleControlPlane, configs.RoleEtcd, configs.RoleWorker)
 	}
 	for _, step := range steps {
 		if err := add(step()); err != nil {
-			return nil, fmt.Errorf("node %s: %w", node.Name, err)
+			return nil, ps, fmt.Errorf("node %s: %w", node.Name, err)
 		}
+	}
+	if err := ps.Err(); err != nil {
+		return nil, ps, fmt.Errorf("node %s: the cluster file's extras: %w", node.Name, err)
 	}
 	if cps := c.NodesWith(configs.RoleControlPlane); len(cps) > 0 && cps[0].Name == node.Name {
 		// The add-ons go with the super-admin credentials that apply them: the first
 		// control-plane node's bundle.
 		f, err := coreDNSAddon(c)
 		if err != nil {
-			return nil, fmt.Errorf("node %s: %w", node.Name, err)
+			return nil, ps, fmt.Errorf("node %s: %w", node.Name, err)
 		}
 		r.Files = append(r.Files, f)
 	}
 	slices.SortFunc(r.Files, func(a, b bundle.File) int { return strings.Compare(a.Path, b.Path) })
 	for i := 1; i < len(r.Files); i++ {
 		if r.Files[i].Path == r.Files[i-1].Path {
-			return nil, fmt.Errorf("node %s: %s rendered twice", node.Name, r.Files[i].Path)
+			return nil, ps, fmt.Errorf("node %s: %s rendered twice", node.Name, r.Files[i].Path)
 		}
 	}
-	return r, nil
+	return r, ps, nil
 }
 
 // RenderAll renders every node of the cluster, in file order.

@@ -18,6 +18,7 @@ import (
 	"github.com/hardway-dev/hardway/configs"
 	"github.com/hardway-dev/hardway/internal/duration"
 	"github.com/hardway-dev/hardway/internal/problem"
+	"github.com/hardway-dev/hardway/units"
 )
 
 // configFlags are the cluster settings that can also be given on the command line; each maps
@@ -48,6 +49,10 @@ func loadCluster(g *globals, fs *pflag.FlagSet) (*configs.Cluster, error) {
 	}
 	c.SetDefaults()
 	ps := c.Validate()
+	if ps.Err() == nil {
+		// The extra flags against the flag catalogue and what hardway sets itself.
+		ps = append(ps, units.CheckExtras(c)...)
+	}
 	for _, w := range ps.Warnings() {
 		g.log.Warn(w.String(), "file", g.configFile)
 	}
@@ -107,6 +112,9 @@ func decodeCluster(file string, fs *pflag.FlagSet, environ []string) (*configs.C
 	}
 	if err := ps.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if err := keepCase(file, &c); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
@@ -172,7 +180,8 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string) problem.List {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			ps = append(ps, checkKeys(n.Content[i+1], t.Elem(), join(n.Content[i].Value))...)
 		}
-	case t.Kind() == reflect.String && n.Kind == yaml.ScalarNode && n.Style == 0:
+	case t.Kind() == reflect.String && n.Kind == yaml.ScalarNode && n.Style == 0 && !strings.HasPrefix(path, "extraArgs."):
+		// (extraArgs' values are flag values, read again as written by keepCase.)
 		if read, changed := readAsString(n); changed {
 			ps = append(ps, problem.Errorf(path, fmt.Sprintf("quote it: %s: %q", lastKey(path), n.Value),
 				"%s is read as the %s %s, not as written (line %d)", n.Value, map[string]string{"!!float": "number", "!!int": "number", "!!bool": "boolean"}[n.ShortTag()], read, n.Line))
@@ -219,6 +228,53 @@ func lastKey(path string) string {
 		path = path[:i]
 	}
 	return path
+}
+
+// keepCase reads again, from the cluster file itself, the settings whose keys are
+// case-sensitive, which viper lower-cases (feature gates such as InPlacePodVerticalScaling, label
+// keys), and the extra flags' values as written (viper would turn a YAML true into "1").
+func keepCase(file string, c *configs.Cluster) error {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var doc struct {
+		ExtraArgs             map[string]map[string]yaml.Node `yaml:"extraArgs"`
+		FeatureGates          map[string]bool                 `yaml:"featureGates"`
+		ComponentFeatureGates map[string]map[string]bool      `yaml:"componentFeatureGates"`
+		Nodes                 []struct {
+			Labels map[string]string `yaml:"labels"`
+		} `yaml:"nodes"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if doc.ExtraArgs != nil {
+		c.ExtraArgs = map[string]map[string]string{}
+		for comp, args := range doc.ExtraArgs {
+			c.ExtraArgs[comp] = map[string]string{}
+			for name, v := range args {
+				if v.Kind != yaml.ScalarNode {
+					return fmt.Errorf("%s: extraArgs.%s.%s: line %d: a flag's value is one word, not a list or a map; write a list as a,b,c", file, comp, name, v.Line)
+				}
+				c.ExtraArgs[comp][name] = v.Value
+			}
+		}
+	}
+	if doc.FeatureGates != nil {
+		c.FeatureGates = doc.FeatureGates
+	}
+	if doc.ComponentFeatureGates != nil {
+		c.ComponentFeatureGates = doc.ComponentFeatureGates
+	}
+	if len(doc.Nodes) == len(c.Nodes) {
+		for i, n := range doc.Nodes {
+			if n.Labels != nil {
+				c.Nodes[i].Labels = n.Labels
+			}
+		}
+	}
+	return nil
 }
 
 // durationHook reads every duration of the cluster file with the one parser, internal/duration

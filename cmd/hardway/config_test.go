@@ -57,6 +57,19 @@ func TestDecodeCluster(t *testing.T) {
 			}
 			return ""
 		}},
+		// viper lower-cases keys: feature gates and label keys are read again as written, and
+		// the extra flags' values as written (a YAML true would become "1").
+		{name: "case-sensitive keys", yaml: base + "    labels: {Example.com/Rack: A}\nfeatureGates: {InPlacePodVerticalScaling: true}\n" +
+			"componentFeatureGates: {kubelet: {ImageVolume: false}}\nextraArgs: {kube-apiserver: {profiling: true, audit-log-maxage: 7}}\n", check: func(c *configs.Cluster) string {
+			if !c.FeatureGates["InPlacePodVerticalScaling"] || c.ComponentFeatureGates["kubelet"] == nil || c.Nodes[0].Labels["Example.com/Rack"] != "A" {
+				return fmt.Sprintf("case lost: %v %v %v", c.FeatureGates, c.ComponentFeatureGates, c.Nodes[0].Labels)
+			}
+			if a := c.ExtraArgs["kube-apiserver"]; a["profiling"] != "true" || a["audit-log-maxage"] != "7" {
+				return fmt.Sprintf("extra flags not as written: %v", a)
+			}
+			return ""
+		}},
+		{name: "a list as a flag value", yaml: base + "extraArgs: {kube-apiserver: {oidc-required-claim: [a, b]}}\n", wantErr: "extraArgs[kube-apiserver][oidc-required-claim]: expected type 'string'"},
 		{name: "durations", yaml: base + "validity:\n  leaf: 720h\n", check: func(c *configs.Cluster) string {
 			if time.Duration(c.Validity.Leaf) != 720*time.Hour {
 				return "validity.leaf = " + c.Validity.Leaf.String()

@@ -71,12 +71,26 @@ var clusterFileDocs = []clusterFileDoc{
 	{"dns", "The cluster DNS addon (CoreDNS).", ""},
 	{"dns.image", "Its image.", ""},
 	{"dns.replicas", "How many CoreDNS pods run.", ""},
+	{"extraArgs", "More flags per component, checked against the flag catalogue; overriding a hardened one warns.", "{kube-apiserver: {oidc-issuer-url: https://issuer.example.com}}"},
+	{"extraFiles", "Files those flags read, installed under /etc/kubernetes/extra/<component>/.", ""},
+	{"extraFiles.component", "the component that reads it", "kube-apiserver"},
+	{"extraFiles.path", "its node path, directly under /etc/kubernetes/extra/<component>/", "/etc/kubernetes/extra/kube-apiserver/oidc-ca.crt"},
+	{"extraFiles.source", "its content: a file under the cluster directory's extra/ folder", "oidc-ca.crt"},
+	{"extraFiles.content", "or the content inline, instead of source", "\"\""},
+	{"extraFiles.mode", "0644 or 0600", "\"0644\""},
+	{"featureGates", "Feature gates for every Kubernetes component.", "{InPlacePodVerticalScaling: true}"},
+	{"componentFeatureGates", "Feature gates per component, over featureGates.", "{kubelet: {InPlacePodVerticalScaling: false}}"},
 	{"nodes", "The machines of the cluster. This one is an example: replace it.", ""},
 	{"nodes.name", "The node's name: its kubelet's, its certificates' and its bundle's.", ""},
 	{"nodes.addresses", "Its addresses; the first is the one its services advertise.", ""},
 	{"nodes.hostnames", "More DNS names for its serving certificates.", "[node1.example.internal]"},
 	{"nodes.roles", "What it runs: " + strings.Join([]string{configs.RoleControlPlane, configs.RoleEtcd, configs.RoleWorker}, ", ") + ".", ""},
 	{"nodes.podCIDR", "Its own pod range. Default: the next free range of nodePodCIDRSize in podCIDR, for nodes that run pods (worker).", "10.244.7.0/24"},
+	{"nodes.labels", "Labels the kubelet registers its Node with (worker nodes; not node-restriction.kubernetes.io/).", "{disk: ssd}"},
+	{"nodes.taints", "Taints the kubelet registers its Node with (worker nodes).", ""},
+	{"nodes.taints.key", "the taint's key", "dedicated"},
+	{"nodes.taints.value", "its value", "gpu"},
+	{"nodes.taints.effect", "NoSchedule, PreferNoSchedule or NoExecute", "NoSchedule"},
 }
 
 func defaultBinariesFlow() string {
@@ -144,6 +158,22 @@ func writeFields(b *strings.Builder, v reflect.Value, prefix, indent string, doc
 			fmt.Fprintf(b, "%s%s:\n", indent, tag)
 			if err := writeFields(b, f, key+".", indent+"  ", docs); err != nil {
 				return err
+			}
+		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct && f.Len() == 0:
+			// No default: a commented example item, from its fields' examples.
+			fmt.Fprintf(b, "%s# %s:\n", indent, tag)
+			et := f.Type().Elem()
+			for j := 0; j < et.NumField(); j++ {
+				sub := et.Field(j).Tag.Get("mapstructure")
+				sd, ok := docs[key+"."+sub]
+				if !ok || sd.example == "" {
+					return fmt.Errorf("print-defaults: %s.%s has no example", key, sub)
+				}
+				lead := "    "
+				if j == 0 {
+					lead = "  - "
+				}
+				fmt.Fprintf(b, "%s#%s%s: %s   # %s\n", indent, lead, sub, sd.example, sd.doc)
 			}
 		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct:
 			fmt.Fprintf(b, "%s%s:\n", indent, tag)

@@ -111,6 +111,8 @@ type killLoop struct {
 	also func(step, rel string) bool
 	// check, when set, looks at the directory after the re-runs.
 	check func(t *testing.T, dir string, killedAt writeStep)
+	// forbid, when set, is what no re-run may print (on stdout or stderr).
+	forbid string
 }
 
 // run records a whole run, then kills a run at each chosen step and checks what it left: only
@@ -191,7 +193,14 @@ func (l killLoop) run(t *testing.T) {
 		}
 
 		for _, args := range l.rerun {
-			mustHardway(t, append(slices.Clone(args), "--dir", dir)...)
+			args = append(slices.Clone(args), "--dir", dir)
+			out, errs, code := hardway(t, args...)
+			if code != 0 {
+				t.Fatalf("kill at step %d, then hardway %s: exit %d\n%s%s", k, strings.Join(args, " "), code, out, errs)
+			}
+			if l.forbid != "" && strings.Contains(out+errs, l.forbid) {
+				t.Errorf("kill at step %d (%s %s), then hardway %s says %q:\n%s%s", k, at.step, at.path, strings.Join(args, " "), l.forbid, out, errs)
+			}
 		}
 		if out, errs, code := hardway(t, "certs", "verify", "--dir", dir); code != 0 || !strings.Contains(out, "verifies") {
 			t.Fatalf("kill at step %d (%s %s), then %v: verify exits %d:\n%s%s", k, at.step, at.path, l.rerun, code, out, errs)
@@ -290,6 +299,30 @@ func TestRenewKilledAnywhere(t *testing.T) {
 			l.run(t)
 		})
 	}
+}
+
+// An init killed anywhere while it rewrites the bundles for a changed cluster file leaves files
+// as the record (each node's manifest.json) says or as the killed run rendered them: the next
+// init reports no hand edit. The kills come from the same hook, beyond the evenly spread ones
+// just before and after each manifest.json lands.
+func TestInitKilledIsNotAHandEdit(t *testing.T) {
+	e2e.SkipIfShort(t)
+	base, err := os.ReadFile(haExample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The template was written from another cluster file: every node's units differ.
+	other := filepath.Join(t.TempDir(), "other.yaml")
+	if err := os.WriteFile(other, append(base, "featureGates: {InPlacePodVerticalScaling: true}\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	template := filepath.Join(t.TempDir(), "cluster")
+	mustHardway(t, "init", "--config", other, "--dir", template)
+	init := []string{"init", "--config", haExample}
+	manifests := func(step, rel string) bool {
+		return strings.HasPrefix(rel, "nodes/") && strings.HasSuffix(rel, "/manifest.json")
+	}
+	killLoop{args: init, template: template, rerun: [][]string{init}, perStep: 3, also: manifests, forbid: "hand-edited"}.run(t)
 }
 
 // isKilled reports whether err is a process's death by SIGKILL.

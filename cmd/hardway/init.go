@@ -130,6 +130,14 @@ func lockForWriting(g *globals) (*fslock.Lock, error) {
 	return lock, nil
 }
 
+// reportHandEdits says which files of the bundle folders the plan replaces were edited by hand,
+// and where the edited copies went (backupDir; "" before the plan is applied).
+func reportHandEdits(g *globals, plan *bootstrap.Plan, backupDir string) {
+	for _, h := range plan.HandEdits {
+		fmt.Fprintf(g.stderr, "warning: %s\n", h.Message(backupDir))
+	}
+}
+
 // describeLimit is how many changes are listed one by one; a longer plan is summarized unless -v.
 const describeLimit = 300
 
@@ -149,6 +157,7 @@ func applyPlan(g *globals, plan *bootstrap.Plan, now time.Time, dryRun bool) err
 		plan.Describe(g.stdout)
 	}
 	if dryRun {
+		reportHandEdits(g, plan, "")
 		fmt.Fprintf(g.stdout, "dry run: %d files would be written in %s\n", len(plan.Changes), g.dir)
 		return nil
 	}
@@ -158,6 +167,7 @@ func applyPlan(g *globals, plan *bootstrap.Plan, now time.Time, dryRun bool) err
 	if err != nil {
 		return fmt.Errorf("%w (files written before the error are complete; run again to finish)", err)
 	}
+	reportHandEdits(g, plan, res.BackupDir)
 	msg := fmt.Sprintf("wrote %d files in %s", len(res.Written), g.dir)
 	if len(res.Restored) > 0 {
 		msg += fmt.Sprintf("; restored the mode of %d file(s) and folder(s)", len(res.Restored))

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -318,4 +319,94 @@ func opensslTime(t *testing.T, text, label string) time.Time {
 		t.Fatal(err)
 	}
 	return ts
+}
+
+// A rendered file of a bundle folder edited by hand: init says so, with when hardway wrote it and
+// where the edited copy went, replaces it, and certs verify reports it until then.
+func TestInitReportsHandEdits(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cluster")
+	mustHardway(t, "init", "--config", haExample, "--dir", dir)
+	rel := "nodes/worker-1/etc/systemd/system/kubelet.service"
+	rendered := mustRead(t, filepath.Join(dir, rel))
+	edited := strings.Replace(string(rendered), "--node-ip=", "--v=4 \\\n\t--node-ip=", 1)
+	if err := os.WriteFile(filepath.Join(dir, rel), []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := hardway(t, "certs", "verify", "--dir", dir)
+	if code == 0 || !strings.Contains(out+errs, rel) || !strings.Contains(out+errs, "hand-edited: differs from what hardway wrote on") {
+		t.Errorf("certs verify: exit %d\n%s%s", code, out, errs)
+	}
+	out, errs, code = hardway(t, "init", "--config", haExample, "--dir", dir, "--dry-run")
+	if code != 0 || !strings.Contains(errs, "hand-edited: "+rel+" differs from what hardway wrote on ") || !strings.Contains(errs, "init replaces it and keeps your copy in backup/") {
+		t.Errorf("init --dry-run: exit %d\n%s%s", code, out, errs)
+	}
+	out, errs, code = hardway(t, "init", "--config", haExample, "--dir", dir)
+	if code != 0 {
+		t.Fatalf("init: exit %d\n%s%s", code, out, errs)
+	}
+	m := regexp.MustCompile(`warning: hand-edited: ` + regexp.QuoteMeta(rel) + ` differs from what hardway wrote on \d{4}-\d\d-\d\d \d\d:\d\d UTC; your copy is in (backup/\S+)`).FindStringSubmatch(errs)
+	if m == nil {
+		t.Fatalf("init does not report the hand edit:\n%s%s", out, errs)
+	}
+	if got := mustRead(t, filepath.Join(dir, m[1])); string(got) != edited {
+		t.Errorf("%s is not the edited copy:\n%s", m[1], got)
+	}
+	if got := mustRead(t, filepath.Join(dir, rel)); string(got) != string(rendered) {
+		t.Errorf("%s is not what init renders:\n%s", rel, got)
+	}
+	if out := mustHardway(t, "certs", "verify", "--dir", dir); !strings.Contains(out, "verifies") {
+		t.Errorf("certs verify after init: %s", out)
+	}
+}
+
+// The extras example with an extra file copied from the cluster directory: the extra flags and
+// files reach the bundles (and nothing else of the cluster directory), and feature gates keep
+// their case through the cluster file and init's resolved copy of it.
+func TestInitWithExtras(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cluster")
+	base, err := os.ReadFile("../../configs/examples/extras.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "cluster.yaml")
+	more := "  - {component: kubelet, path: /etc/kubernetes/extra/kubelet/image-credential-provider.yaml, source: extra/credential-provider.yaml}\n"
+	doc := strings.Replace(string(base), "extraFiles:\n", "extraFiles:\n"+more, 1)
+	doc = strings.Replace(doc, "extraArgs:\n", "extraArgs:\n  kubelet:\n    image-credential-provider-config: /etc/kubernetes/extra/kubelet/image-credential-provider.yaml\n    image-credential-provider-bin-dir: /usr/local/lib/credential-providers\n", 1)
+	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Without the source file, init says where it should be.
+	if _, errs, code := hardway(t, "init", "--config", cfg, "--dir", dir); code == 0 || !strings.Contains(errs, "extra/credential-provider.yaml") || !strings.Contains(errs, "extra/ folder") {
+		t.Fatalf("init without extra/credential-provider.yaml: exit %d\n%s", code, errs)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "extra"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	provider := "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders: []\n"
+	if err := os.WriteFile(filepath.Join(dir, "extra/credential-provider.yaml"), []byte(provider), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustHardway(t, "init", "--config", cfg, "--dir", dir)
+	if got := mustRead(t, filepath.Join(dir, "nodes/gpu-1/etc/kubernetes/extra/kubelet/image-credential-provider.yaml")); string(got) != provider {
+		t.Errorf("the kubelet's extra file: %q", got)
+	}
+	kubelet := string(mustRead(t, filepath.Join(dir, "nodes/gpu-1/etc/systemd/system/kubelet.service")))
+	for _, want := range []string{"--image-credential-provider-config=/etc/kubernetes/extra/kubelet/image-credential-provider.yaml", "--node-labels=example.com/accelerator=nvidia,topology.kubernetes.io/zone=rack-2"} {
+		if !strings.Contains(kubelet, want) {
+			t.Errorf("%s not in kubelet.service:\n%s", want, kubelet)
+		}
+	}
+	if cfg := string(mustRead(t, filepath.Join(dir, "nodes/gpu-1/var/lib/kubelet/config.yaml"))); !strings.Contains(cfg, "  InPlacePodVerticalScaling: true\n") || !strings.Contains(cfg, "  ImageVolume: true\n") {
+		t.Errorf("the kubelet's feature gates lost their case:\n%s", cfg)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nodes/cp-1/etc/kubernetes/extra/kubelet")); err == nil {
+		t.Errorf("the kubelet's extra file went to a node without a kubelet")
+	}
+	// The resolved cluster file reads back the same: a second init writes nothing.
+	if out := mustHardway(t, "init", "--config", cfg, "--dir", dir); !strings.Contains(out, "nothing to write") {
+		t.Errorf("second init: %s", out)
+	}
+	if out := mustHardway(t, "certs", "verify", "--dir", dir); !strings.Contains(out, "verifies") {
+		t.Errorf("certs verify: %s", out)
+	}
 }

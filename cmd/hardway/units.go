@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hardway-dev/hardway/bootstrap"
 	"github.com/hardway-dev/hardway/configs"
 	"github.com/hardway-dev/hardway/units"
 )
@@ -68,7 +70,11 @@ Certificates, keys and kubeconfigs are not shown: the units only name their path
 			if !ok {
 				return usagef("%s: no node %q; the nodes are: %s", g.configFile, args[0], nodeNames(c))
 			}
-			r, err := units.RenderNode(c, node, units.OptionsFor(c))
+			opt, err := bootstrap.RenderOptions(os.DirFS(g.dir), c)
+			if err != nil {
+				return err
+			}
+			r, err := units.RenderNode(c, node, opt)
 			if err != nil {
 				return err
 			}

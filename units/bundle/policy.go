@@ -19,6 +19,10 @@ import (
 type Policy struct {
 	// Files are the node paths a bundle may hold, each with its kind and widest mode.
 	Files map[string]Allowed
+	// Dirs are folders a bundle may hold files directly in (the cluster file's extra files,
+	// /etc/kubernetes/extra/<component>/), each with the kind and widest mode of those files.
+	// A file's name there is plain (letters, digits, '.', '_', '-'; not starting with '.').
+	Dirs map[string]Allowed
 	// Units are the units a bundle may run, by name.
 	Units map[string]UnitAllowance
 }
@@ -81,6 +85,9 @@ func (p *Policy) Check(b *Bundle) error {
 	for i, f := range b.Files {
 		field := fmt.Sprintf("files[%d]", i)
 		a, ok := p.Files[f.Path]
+		if !ok {
+			a, ok = p.inDir(f.Path)
+		}
 		switch {
 		case !ok:
 			ps.add(field+".path", "%s is not a path hardway renders for any node; a bundle installs only what `hardway init` writes", f.Path)
@@ -102,6 +109,18 @@ func (p *Policy) Check(b *Bundle) error {
 		}
 	}
 	return ps.err(fmt.Sprintf("bundle for node %q holds what hardway would not install", b.Node))
+}
+
+// plainName is the name of a file a bundle may hold in one of Policy.Dirs.
+var plainName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// inDir returns the allowance of the folder of Dirs that holds p directly, when p's name is plain.
+func (p *Policy) inDir(nodePath string) (Allowed, bool) {
+	a, ok := p.Dirs[path.Dir(nodePath)]
+	if !ok || !plainName.MatchString(path.Base(nodePath)) || path.Clean(nodePath) != nodePath {
+		return Allowed{}, false
+	}
+	return a, true
 }
 
 func ownerOr(o string) string {

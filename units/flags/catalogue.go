@@ -162,9 +162,14 @@ type Component struct {
 	Subcommand string  `json:"subcommand,omitempty"`
 	Library    Library `json:"library"`
 	// Oldest and Newest bound the versions the catalogue covers for this component.
-	Oldest  Version  `json:"oldest"`
-	Newest  Version  `json:"newest"`
-	Include []string `json:"include,omitempty"`
+	Oldest Version `json:"oldest"`
+	Newest Version `json:"newest"`
+	// Complete says the catalogue lists every flag the component's binaries take at Newest
+	// (checked against the real binary's --help by realbinary_test.go), so a flag it does not
+	// know is a flag the binary refuses; otherwise it lists the security-relevant and common
+	// ones only, and an unknown flag may still exist.
+	Complete bool     `json:"complete,omitempty"`
+	Include  []string `json:"include,omitempty"`
 	// Shorthands maps one-letter shorthands (pflag) to flag names.
 	Shorthands map[string]string `json:"shorthands,omitempty"`
 	Flags      []Flag            `json:"flags"`
