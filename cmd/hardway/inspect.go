@@ -51,8 +51,12 @@ disagreements between the components given together, such as the kubelet's cgrou
 containerd's (a directory inspects every unit and manifest in it).
 
 Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 on a usage or read error.
-With --fix it prints each input migrated to the target version (comments say what changed) and
-exits 0; nothing is written.`,
+With --fix it prints each input migrated to the target version, nothing written: flags the
+binary would refuse there are dropped (or renamed when a replacement takes the same value), the
+service-account flags 1.20 requires are added with paths from the unit's own layout when those
+files exist under --root (otherwise a TODO comment says what to provide); comments say what
+changed and what is still wrong, and the exit status is 1 when a finding at or above --fail-on
+remains in the result.`,
 		Example: `  hardway inspect /etc/systemd/system/kube-apiserver.service
   hardway inspect --service etcd --service kube-apiserver --warn-within 60d
   hardway inspect /etc/kubernetes/manifests -o json
@@ -147,6 +151,7 @@ func runInspect(ctx context.Context, g *globals, f *inspectFlags, args []string)
 		return readErr(err)
 	}
 	if f.fix {
+		remaining := 0
 		for i, inv := range invs {
 			fx, err := inspect.Fix(inv, opt)
 			if err != nil {
@@ -162,6 +167,18 @@ func runInspect(ctx context.Context, g *globals, f *inspectFlags, args []string)
 			if !strings.HasSuffix(fx.Text, "\n") {
 				fmt.Fprintln(g.stdout)
 			}
+			if n := fx.Count(failOn); n > 0 {
+				remaining += n
+				fmt.Fprintf(g.stderr, "%s: %d finding(s) at or above %s remain after --fix:\n", inv.Name, n, failOn)
+				for _, r := range fx.Remaining {
+					if r.Severity >= failOn {
+						fmt.Fprintf(g.stderr, "  %-7s %s  %s\n", r.Severity, r.ID, r.Message)
+					}
+				}
+			}
+		}
+		if remaining > 0 {
+			return &exitError{code: 1}
 		}
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/fstest"
 
 	"github.com/hardway-dev/hardway/units/flags"
 )
@@ -41,7 +42,10 @@ func TestGoldenOldUnit(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "kube-apiserver-1.10.table", b.Bytes())
-	fx, err := Fix(invs[0], Options{Target: flags.MustVersion("1.30")})
+	// The unit's own layout holds the service-account signing key beside its public half.
+	node := fstest.MapFS{}
+	put(node, "/var/lib/kubernetes/service-account-key.pem", keyPEM2(t, newKey(t)), 0o600)
+	fx, err := Fix(invs[0], Options{Target: flags.MustVersion("1.30"), FS: node})
 	if err != nil {
 		t.Fatal(err)
 	}
