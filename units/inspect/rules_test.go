@@ -142,7 +142,7 @@ var ruleCases = map[string]struct{ fires, quiet ruleCase }{
 		put(p.fs, "/etc/kubernetes/kube-scheduler.yaml", []byte("apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n"), 0o600)
 	})},
 	"service-account-token-extended": {fires: withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"service-account-extend-token-expiration": ""}), nil)},
-	"tls-min-version-weak":            {fires: withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"tls-min-version": "VersionTLS10"}), nil)},
+	"tls-min-version-weak":           {fires: withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"tls-min-version": "VersionTLS10"}), nil)},
 	"tls-cipher-weak": {fires: withCluster("kube-apiserver", cleanAPI+" --tls-cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_RSA_WITH_3DES_EDE_CBC_SHA", nil),
 		quiet: withCluster("kube-apiserver", cleanAPI+" --tls-cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", nil)},
 	"node-restriction-missing":           {fires: withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"enable-admission-plugins": ""}), nil)},
