@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -140,7 +141,18 @@ func runInspect(ctx context.Context, g *globals, f *inspectFlags, args []string)
 		return err
 	}
 	if len(args) == 0 && len(f.pids) == 0 && len(f.services) == 0 {
-		return usagef("inspect needs something to read: a FILE or DIR, '-' for standard input, --pid N or --service NAME")
+		if f.root == "" {
+			return usagef("inspect needs something to read: a FILE or DIR, '-' for standard input, --pid N, --service NAME, or --root DIR alone")
+		}
+		// --root alone: every unit and manifest of that node, read as `inspect DIR` reads them.
+		for _, d := range inspect.NodeInputDirs {
+			if st, err := os.Stat(filepath.Join(f.root, d)); err == nil && st.IsDir() {
+				args = append(args, filepath.Join(f.root, d))
+			}
+		}
+		if len(args) == 0 {
+			return usagef("--root %s holds none of %s: name the files to inspect", f.root, strings.Join(inspect.NodeInputDirs, ", "))
+		}
 	}
 	src, err := f.sources(g, opt)
 	if err != nil {
@@ -183,6 +195,9 @@ func runInspect(ctx context.Context, g *globals, f *inspectFlags, args []string)
 		return nil
 	}
 	rep := inspect.Inspect(invs, opt)
+	if f.root == "" {
+		hintRoot(g.stderr, args, rep)
+	}
 	if err := printOutput(g.stdout, f.output, rep, func(w io.Writer) error { return inspect.WriteTable(w, rep) }); err != nil {
 		return err
 	}
@@ -191,6 +206,24 @@ func runInspect(ctx context.Context, g *globals, f *inspectFlags, args []string)
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// hintRoot says that --root exists when an input lies in a node bundle (nodes/<node>/...) and
+// files its flags name are missing on this machine: they are in the bundle.
+func hintRoot(w io.Writer, args []string, rep *inspect.Report) {
+	missing := false
+	for _, fd := range rep.All() {
+		missing = missing || fd.ID == "file-missing"
+	}
+	if !missing {
+		return
+	}
+	for _, a := range args {
+		if root, ok := inspect.BundleRoot(filepath.ToSlash(a)); ok {
+			fmt.Fprintf(w, "hint: %s is in the bundle %s; the files it names are there, not on this machine: hardway inspect --root %s %s\n", a, root, root, a)
+			return
+		}
+	}
 }
 
 // sources are where the inputs are read: paths as given (relative to the working directory),

@@ -393,3 +393,37 @@ func TestRoutesCatalogueMatchesCommand(t *testing.T) {
 		}
 	}
 }
+
+// A bundle's unit inspected without --root names --root; --root alone inspects every unit of
+// the node, as `inspect DIR` does, and finds its files.
+func TestInspectBundleRoot(t *testing.T) {
+	dir := t.TempDir()
+	mustHardway(t, "init", "--config", haExample, "--dir", dir)
+	node := filepath.Join(dir, "nodes", "cp-1")
+	unit := filepath.Join(node, "etc/systemd/system/kube-apiserver.service")
+	_, _, errOut := runInspectCLI(t, "", unit)
+	if !strings.Contains(errOut, "hint: ") || !strings.Contains(errOut, "--root "+node) {
+		t.Errorf("no --root hint for a bundle's unit: %s", errOut)
+	}
+	code, out, errOut := runInspectCLI(t, "", "--root", node, "-o", "json")
+	if code != 0 {
+		t.Fatalf("--root alone: exit %d: %s", code, errOut)
+	}
+	var rep inspect.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	comps := map[string]bool{}
+	for _, r := range rep.Results {
+		comps[r.Invocation.Component] = true
+	}
+	for _, c := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"} {
+		if !comps[c] {
+			t.Errorf("--root alone did not inspect %s: %v", c, comps)
+		}
+	}
+	_, same, _ := runInspectCLI(t, "", "--root", node, filepath.Join(node, "etc/systemd/system"), "-o", "json")
+	if same != out {
+		t.Errorf("--root alone and --root with the unit directory differ")
+	}
+}
