@@ -49,7 +49,8 @@ the pod-routes file), then the findings: flags and admission plugins removed or 
 Benchmark), deliberate host settings explained (the cgroupfs driver, cgroup v1 allowed,
 restrict_oom_score_adj), problems with the certificates and keys the flags point at, and
 disagreements between the components given together, such as the kubelet's cgroup driver and
-containerd's (a directory inspects every unit and manifest in it).
+containerd's (a directory inspects every unit and manifest in it; --root DIR alone inspects
+DIR/etc/systemd/system and DIR/etc/kubernetes/manifests, e.g. a bundle's nodes/<node>).
 
 Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 on a usage or read error.
 With --fix it prints each input migrated to the target version, nothing written: flags the
