@@ -31,7 +31,9 @@ type NodeFile struct {
 // beside the catalogue, which places those. Source "" means a file rendered per node.
 var NodeConfigs = []NodeFile{
 	{Name: "encryption-config", NodePath: "/etc/kubernetes/encryption-config.yaml", Source: EncryptionConfigPath, Kind: NodeConfig, Mode: ModeSecret},
-	{Name: "audit-policy", NodePath: "/etc/kubernetes/audit-policy.yaml", Kind: NodeConfig, Mode: ModePublic},
+	// The audit policy holds nothing secret; 0600 as every configuration file hardway renders
+	// for a node (units.ConfigMode), since only the API server, as root, reads it.
+	{Name: "audit-policy", NodePath: "/etc/kubernetes/audit-policy.yaml", Kind: NodeConfig, Mode: ModeSecret},
 }
 
 // Node paths of a spec's files; "" when no node holds them.

@@ -144,7 +144,8 @@ func (x *renderContext) etcd() (*service, error) {
 
 // apiServer is kube-apiserver, hardened past kubeadm's defaults (CIS 1.2.x): no anonymous
 // requests, Node+RBAC, NodeRestriction, verified kubelet serving certificates, secrets
-// encrypted at rest, an audit log, no profiling, TLS 1.2+ with AEAD suites only.
+// encrypted at rest, an audit log, no profiling, injected service-account tokens not extended
+// to a year, TLS 1.2+ with AEAD suites only.
 func (x *renderContext) apiServer() (*service, error) {
 	audit, err := auditPolicyFile()
 	if err != nil {
@@ -199,6 +200,9 @@ func (x *renderContext) apiServer() (*service, error) {
 	s.flag("service-account-issuer", "https://kubernetes.default.svc."+x.c.DNSDomain)
 	s.file("service-account-key-file", ServiceAccountPub)
 	s.file("service-account-signing-key-file", ServiceAccountKey)
+	// Tokens the ServiceAccount admission plugin injects live as long as they say (an hour),
+	// not a year (CIS 1.2.30): the extension only eased the move to bound tokens (1.21).
+	s.flag("service-account-extend-token-expiration", "false")
 	s.flag("service-cluster-ip-range", x.c.ServiceCIDR)
 	s.file("requestheader-client-ca-file", FrontProxyCACert)
 	s.flag("requestheader-allowed-names", FrontProxyClientCN)

@@ -37,15 +37,15 @@ func ExampleRenderNode() {
 	// kube-controller-manager.service [/usr/local/bin/kube-controller-manager] after [kube-apiserver.service]
 	// kube-scheduler.service [/usr/local/bin/kube-scheduler] after [kube-apiserver.service]
 	// pod-routes.service [/usr/local/bin/hardway routes] after []
-	// /etc/hardway/pod-routes.yaml 644
-	// /etc/kubernetes/addons/coredns.yaml 644
-	// /etc/kubernetes/audit-policy.yaml 644
-	// /etc/kubernetes/kube-scheduler.yaml 644
-	// /etc/systemd/system/etcd.service 644
-	// /etc/systemd/system/kube-apiserver.service 644
-	// /etc/systemd/system/kube-controller-manager.service 644
-	// /etc/systemd/system/kube-scheduler.service 644
-	// /etc/systemd/system/pod-routes.service 644
+	// /etc/hardway/pod-routes.yaml 600
+	// /etc/kubernetes/addons/coredns.yaml 600
+	// /etc/kubernetes/audit-policy.yaml 600
+	// /etc/kubernetes/kube-scheduler.yaml 600
+	// /etc/systemd/system/etcd.service 600
+	// /etc/systemd/system/kube-apiserver.service 600
+	// /etc/systemd/system/kube-controller-manager.service 600
+	// /etc/systemd/system/kube-scheduler.service 600
+	// /etc/systemd/system/pod-routes.service 600
 	// /var/lib/etcd 700
 	// https://10.0.0.11:2379/health
 }

@@ -105,7 +105,7 @@ func TestInstallablePolicy(t *testing.T) {
 				}
 			}
 		}, "/var/lib/kubelet/pki/kubelet.key: 0644 is wider than its 0600"},
-		{"a setuid unit", func(b *bundle.Bundle) { unitOf(b, "kubelet.service").Mode = 0o4755 }, "is wider than its 0644"},
+		{"a setuid unit", func(b *bundle.Bundle) { unitOf(b, "kubelet.service").Mode = 0o4755 }, "is wider than its 0600"},
 		{"a key as a config", func(b *bundle.Bundle) {
 			for i := range b.Files {
 				if b.Files[i].Path == KubeletServingKey {

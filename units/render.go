@@ -113,10 +113,16 @@ func (o Options) validate() error {
 	return nil
 }
 
-// File modes of what this package renders: nothing it writes is secret.
+// File modes of what this package renders. Nothing it writes is secret, but only root reads
+// any of it, and the CIS Kubernetes Benchmark's automated checks want the units of the
+// control-plane components and the kubelet (1.1.1, 1.1.3, 1.1.5, 1.1.7, 4.1.1) and the
+// kubelet's --config file (4.1.9) at 0600 or stricter: every unit and configuration file is
+// 0600, the ones CIS does not list (containerd's, the CNI network, the pod routes, kube-proxy's
+// and the scheduler's configuration, the CoreDNS manifest, the audit policy) too, so that no
+// file's mode needs a reason of its own.
 const (
-	UnitMode   fs.FileMode = 0o644
-	ConfigMode fs.FileMode = 0o644
+	UnitMode   fs.FileMode = 0o600
+	ConfigMode fs.FileMode = 0o600
 )
 
 // Flag is one command-line flag of a unit's ExecStart, written as --Name=Value.

@@ -50,8 +50,8 @@ func TestRolesGetTheirUnits(t *testing.T) {
 			t.Errorf("%s: units %v, want %v", tt.node, got, tt.want)
 		}
 		for _, f := range r.Files {
-			want := fs.FileMode(0o644)
-			if f.Kind == bundle.KindDirectory {
+			want := fs.FileMode(0o600)          // CIS 1.1.1-1.1.7, 4.1.1, 4.1.9; the rest as well
+			if f.Kind == bundle.KindDirectory { // etcd's data directory, CIS 1.1.11
 				want = 0o700
 			}
 			if f.Mode != want {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -48,11 +49,16 @@ the pod-routes file), then the findings: flags and admission plugins removed or 
 Benchmark), deliberate host settings explained (the cgroupfs driver, cgroup v1 allowed,
 restrict_oom_score_adj), problems with the certificates and keys the flags point at, and
 disagreements between the components given together, such as the kubelet's cgroup driver and
-containerd's (a directory inspects every unit and manifest in it).
+containerd's (a directory inspects every unit and manifest in it; --root DIR alone inspects
+DIR/etc/systemd/system and DIR/etc/kubernetes/manifests, e.g. a bundle's nodes/<node>).
 
 Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 on a usage or read error.
-With --fix it prints each input migrated to the target version (comments say what changed) and
-exits 0; nothing is written.`,
+With --fix it prints each input migrated to the target version, nothing written: flags the
+binary would refuse there are dropped (or renamed when a replacement takes the same value), the
+service-account flags 1.20 requires are added with paths from the unit's own layout when those
+files exist under --root (otherwise a TODO comment says what to provide); comments say what
+changed and what is still wrong, and the exit status is 1 when a finding at or above --fail-on
+remains in the result.`,
 		Example: `  hardway inspect /etc/systemd/system/kube-apiserver.service
   hardway inspect --service etcd --service kube-apiserver --warn-within 60d
   hardway inspect /etc/kubernetes/manifests -o json
@@ -136,7 +142,18 @@ func runInspect(ctx context.Context, g *globals, f *inspectFlags, args []string)
 		return err
 	}
 	if len(args) == 0 && len(f.pids) == 0 && len(f.services) == 0 {
-		return usagef("inspect needs something to read: a FILE or DIR, '-' for standard input, --pid N or --service NAME")
+		if f.root == "" {
+			return usagef("inspect needs something to read: a FILE or DIR, '-' for standard input, --pid N, --service NAME, or --root DIR alone")
+		}
+		// --root alone: every unit and manifest of that node, read as `inspect DIR` reads them.
+		for _, d := range inspect.NodeInputDirs {
+			if st, err := os.Stat(filepath.Join(f.root, d)); err == nil && st.IsDir() {
+				args = append(args, filepath.Join(f.root, d))
+			}
+		}
+		if len(args) == 0 {
+			return usagef("--root %s holds none of %s: name the files to inspect", f.root, strings.Join(inspect.NodeInputDirs, ", "))
+		}
 	}
 	src, err := f.sources(g, opt)
 	if err != nil {
@@ -147,6 +164,7 @@ func runInspect(ctx context.Context, g *globals, f *inspectFlags, args []string)
 		return readErr(err)
 	}
 	if f.fix {
+		remaining := 0
 		for i, inv := range invs {
 			fx, err := inspect.Fix(inv, opt)
 			if err != nil {
@@ -162,10 +180,25 @@ func runInspect(ctx context.Context, g *globals, f *inspectFlags, args []string)
 			if !strings.HasSuffix(fx.Text, "\n") {
 				fmt.Fprintln(g.stdout)
 			}
+			if n := fx.Count(failOn); n > 0 {
+				remaining += n
+				fmt.Fprintf(g.stderr, "%s: %d finding(s) at or above %s remain after --fix:\n", inv.Name, n, failOn)
+				for _, r := range fx.Remaining {
+					if r.Severity >= failOn {
+						fmt.Fprintf(g.stderr, "  %-7s %s  %s\n", r.Severity, r.ID, r.Message)
+					}
+				}
+			}
+		}
+		if remaining > 0 {
+			return &exitError{code: 1}
 		}
 		return nil
 	}
 	rep := inspect.Inspect(invs, opt)
+	if f.root == "" {
+		hintRoot(g.stderr, args, rep)
+	}
 	if err := printOutput(g.stdout, f.output, rep, func(w io.Writer) error { return inspect.WriteTable(w, rep) }); err != nil {
 		return err
 	}
@@ -174,6 +207,24 @@ func runInspect(ctx context.Context, g *globals, f *inspectFlags, args []string)
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// hintRoot says that --root exists when an input lies in a node bundle (nodes/<node>/...) and
+// files its flags name are missing on this machine: they are in the bundle.
+func hintRoot(w io.Writer, args []string, rep *inspect.Report) {
+	missing := false
+	for _, fd := range rep.All() {
+		missing = missing || fd.ID == "file-missing"
+	}
+	if !missing {
+		return
+	}
+	for _, a := range args {
+		if root, ok := inspect.BundleRoot(filepath.ToSlash(a)); ok {
+			fmt.Fprintf(w, "hint: %s is in the bundle %s; the files it names are there, not on this machine: hardway inspect --root %s %s\n", a, root, root, a)
+			return
+		}
+	}
 }
 
 // sources are where the inputs are read: paths as given (relative to the working directory),

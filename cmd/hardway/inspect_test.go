@@ -2,7 +2,12 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -106,12 +111,31 @@ func TestInspectJSON(t *testing.T) {
 	}
 }
 
-// --fix output, inspected again, has none of the start-up-breaking findings it fixed.
+// --fix output, inspected again, has none of the start-up-breaking findings it fixed; the
+// signing key it adds is the one beside --service-account-key-file under --root; what --fix
+// cannot repair (here the files the unit names, absent under --root) makes it exit 1.
 func TestInspectFixRoundTrip(t *testing.T) {
 	root := t.TempDir()
-	code, out, errOut := runInspectCLI(t, "", inspectFixture("kube-apiserver-1.10.service"), "--fix", "--target-version", "1.30")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "var/lib/kubernetes"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "var/lib/kubernetes/service-account-key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runInspectCLI(t, "", inspectFixture("kube-apiserver-1.10.service"), "--fix", "--target-version", "1.30", "--root", root)
+	if code != 1 || !strings.Contains(errOut, "remain after --fix") || !strings.Contains(errOut, "file-missing") {
+		t.Fatalf("exit %d, want 1 with the missing files listed: %s", code, errOut)
+	}
+	if strings.Contains(errOut, "service-account-flags-missing") || !strings.Contains(out, "--service-account-signing-key-file=${KUBE_DIR}/service-account-key.pem") {
+		t.Errorf("the signing key beside service-account.pem was not added:\n%s\n%s", out, errOut)
 	}
 	fixed := filepath.Join(root, "kube-apiserver.service")
 	if err := os.WriteFile(fixed, []byte(out), 0o644); err != nil {
@@ -125,6 +149,29 @@ func TestInspectFixRoundTrip(t *testing.T) {
 	}
 	if !strings.Contains(out, "--encryption-provider-config=${KUBE_DIR}/encryption-config.yaml") {
 		t.Errorf("rename lost the value as written:\n%s", out)
+	}
+}
+
+// --fix exits 0 only when nothing at or above --fail-on remains, and says what does.
+func TestInspectFixExitStatus(t *testing.T) {
+	tests := []struct {
+		name, stdin string
+		args        []string
+		code        int
+		errOut      string
+	}{
+		{"clean after the fix", "kube-scheduler --port=0 --bind-address=127.0.0.1 --profiling=false", nil, 0, ""},
+		{"an unknown flag stays", "kube-scheduler --no-such=1 --profiling=false", nil, 1, "flag-unknown"},
+		{"only warnings remain", "kube-scheduler --bind-address=0.0.0.0 --profiling=false", nil, 0, ""},
+		{"warnings count with --fail-on warning", "kube-scheduler --bind-address=0.0.0.0 --profiling=false", []string{"--fail-on", "warning"}, 1, "bind-address-exposed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runInspectCLI(t, tt.stdin, append([]string{"-", "--fix"}, tt.args...)...)
+			if code != tt.code || !strings.Contains(errOut, tt.errOut) {
+				t.Errorf("exit %d (want %d), stderr %q (want %q); output:\n%s", code, tt.code, errOut, tt.errOut, out)
+			}
+		})
 	}
 }
 
@@ -344,5 +391,39 @@ func TestRoutesCatalogueMatchesCommand(t *testing.T) {
 		if !got[f.Name] {
 			t.Errorf("the catalogue lists --%s, which hardway routes does not accept", f.Name)
 		}
+	}
+}
+
+// A bundle's unit inspected without --root names --root; --root alone inspects every unit of
+// the node, as `inspect DIR` does, and finds its files.
+func TestInspectBundleRoot(t *testing.T) {
+	dir := t.TempDir()
+	mustHardway(t, "init", "--config", haExample, "--dir", dir)
+	node := filepath.Join(dir, "nodes", "cp-1")
+	unit := filepath.Join(node, "etc/systemd/system/kube-apiserver.service")
+	_, _, errOut := runInspectCLI(t, "", unit)
+	if !strings.Contains(errOut, "hint: ") || !strings.Contains(errOut, "--root "+node) {
+		t.Errorf("no --root hint for a bundle's unit: %s", errOut)
+	}
+	code, out, errOut := runInspectCLI(t, "", "--root", node, "-o", "json")
+	if code != 0 {
+		t.Fatalf("--root alone: exit %d: %s", code, errOut)
+	}
+	var rep inspect.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	comps := map[string]bool{}
+	for _, r := range rep.Results {
+		comps[r.Invocation.Component] = true
+	}
+	for _, c := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"} {
+		if !comps[c] {
+			t.Errorf("--root alone did not inspect %s: %v", c, comps)
+		}
+	}
+	_, same, _ := runInspectCLI(t, "", "--root", node, filepath.Join(node, "etc/systemd/system"), "-o", "json")
+	if same != out {
+		t.Errorf("--root alone and --root with the unit directory differ")
 	}
 }

@@ -32,7 +32,7 @@ import (
 )
 
 // writeArchive writes a node bundle archive with package bundle, as `hardway init` does: files
-// ending in .service are units, the rest configs, all 0644; signed with key unless it is nil.
+// ending in .service are units, the rest configs, all 0600; signed with key unless it is nil.
 func writeArchive(t *testing.T, p, node string, files map[string]string, units []bundle.Unit, key ed25519.PrivateKey) {
 	t.Helper()
 	var fs []bundle.File
@@ -41,7 +41,7 @@ func writeArchive(t *testing.T, p, node string, files map[string]string, units [
 		if strings.HasSuffix(fp, ".service") {
 			kind = bundle.KindUnit
 		}
-		fs = append(fs, bundle.File{Path: fp, Kind: kind, Mode: 0o644, Data: []byte(data)})
+		fs = append(fs, bundle.File{Path: fp, Kind: kind, Mode: 0o600, Data: []byte(data)})
 	}
 	b := bundle.New(node, fs, units)
 	manifest, err := b.Manifest().Marshal()
@@ -102,7 +102,7 @@ func TestLaunchCommandArchiveRealSystemd(t *testing.T) {
 				p.Units[path.Base(f)] = bundle.UnitAllowance{Commands: [][]string{{"/bin/sleep", "infinity"}, {"/bin/false"}},
 					Options: map[string]bool{"Unit.Description": true, "Service.Type": true, "Service.ExecStart": true, "Install.WantedBy": true}}
 			}
-			p.Files[f] = bundle.Allowed{Kind: kind, Mode: 0o644}
+			p.Files[f] = bundle.Allowed{Kind: kind, Mode: 0o600}
 		}
 		return p, nil
 	}
@@ -124,7 +124,7 @@ func TestLaunchCommandArchiveRealSystemd(t *testing.T) {
 	}
 
 	out := launch("--trust", trust)
-	for _, want := range []string{"create  /etc/alpha.conf (0644)", "daemon-reload", "start   alpha.service", "start   beta.service", "healthy: alpha.service, beta.service"} {
+	for _, want := range []string{"create  /etc/alpha.conf (0600)", "daemon-reload", "start   alpha.service", "start   beta.service", "healthy: alpha.service, beta.service"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("first launch: no %q in\n%s", want, out)
 		}
@@ -416,7 +416,7 @@ func TestLaunchPreflightPortTaken(t *testing.T) {
 	t.Cleanup(func() { launchPolicy = saved })
 	launchPolicy = func() (*bundle.Policy, error) {
 		return &bundle.Policy{
-			Files: map[string]bundle.Allowed{"/etc/systemd/system/kube-apiserver.service": {Kind: bundle.KindUnit, Mode: 0o644}},
+			Files: map[string]bundle.Allowed{"/etc/systemd/system/kube-apiserver.service": {Kind: bundle.KindUnit, Mode: 0o600}},
 			Units: map[string]bundle.UnitAllowance{"kube-apiserver.service": {
 				Commands: [][]string{{units.BinDir + "/kube-apiserver"}},
 				Flags:    map[string]bool{"bind-address": true, "secure-port": true},

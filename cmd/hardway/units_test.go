@@ -24,9 +24,9 @@ func TestUnitsShow(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	for _, want := range []string{
-		"==> /etc/systemd/system/etcd.service (mode 0644) <==\n# etcd.service",
-		"==> /etc/systemd/system/kube-apiserver.service (mode 0644) <==",
-		"==> /etc/kubernetes/audit-policy.yaml (mode 0644) <==",
+		"==> /etc/systemd/system/etcd.service (mode 0600) <==\n# etcd.service",
+		"==> /etc/systemd/system/kube-apiserver.service (mode 0600) <==",
+		"==> /etc/kubernetes/audit-policy.yaml (mode 0600) <==",
 		"--advertise-address=10.0.0.11 \\\n",
 	} {
 		if !strings.Contains(out.String(), want) {

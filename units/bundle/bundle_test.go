@@ -24,7 +24,7 @@ var ctx = context.Background()
 
 func sample() *bundle.Bundle {
 	return bundle.New("w1", []bundle.File{
-		{Path: "/etc/systemd/system/kubelet.service", Kind: bundle.KindUnit, Mode: 0o644, Data: []byte("[Service]\n")},
+		{Path: "/etc/systemd/system/kubelet.service", Kind: bundle.KindUnit, Mode: 0o600, Data: []byte("[Service]\n")},
 		{Path: "/etc/kubernetes/pki/ca.crt", Kind: bundle.KindCertificate, Mode: 0o644, Data: []byte("ca")},
 		{Path: "/etc/kubernetes/kubelet.kubeconfig", Kind: bundle.KindSecret, Mode: 0o600, Data: []byte("kc")},
 		{Path: "/var/lib/kubelet", Kind: bundle.KindDirectory, Mode: 0o700},
@@ -117,7 +117,7 @@ func TestRoundTrip(t *testing.T) {
 // The manifest is read strictly and validated; every problem names its field.
 func TestDecodeManifestProblems(t *testing.T) {
 	sum := hex.EncodeToString(func() []byte { s := sha256.Sum256([]byte("[Service]\n")); return s[:] }())
-	file := `{"path": "/etc/systemd/system/kubelet.service", "kind": "unit", "mode": "0644", "owner": "root:root", "size": 10, "sha256": "` + sum + `"}`
+	file := `{"path": "/etc/systemd/system/kubelet.service", "kind": "unit", "mode": "0600", "owner": "root:root", "size": 10, "sha256": "` + sum + `"}`
 	unit := `{"name": "kubelet.service", "inputs": [], "after": []}`
 	doc := func(files, units string) string {
 		return `{"version": 1, "node": "w1", "files": [` + files + `], "units": [` + units + `]}`
@@ -141,11 +141,12 @@ func TestDecodeManifestProblems(t *testing.T) {
 		{"other version", strings.Replace(doc(file, unit), `"version": 1`, `"version": 2`, 1), "version: 2 is not a format"},
 		{"no version", strings.Replace(doc(file, unit), `"version": 1, `, "", 1), "version: 0 is not a format"},
 		{"no node", strings.Replace(doc(file, unit), `"node": "w1", `, "", 1), "node: missing"},
-		{"numeric mode", doc(swap(`"0644"`, `420`), unit), "cannot unmarshal number"},
-		{"three-digit mode", doc(swap(`"0644"`, `"644"`), unit), `files[0].mode: "644" is not a four-digit octal mode`},
-		{"setuid", doc(swap(`"0644"`, `"4755"`), unit), `files[0].mode: "4755" is not a four-digit octal mode`},
-		{"world-writable", doc(swap(`"0644"`, `"0666"`), unit), "files[0].mode: 0666 is wider than a unit may be (at most 0644)"},
-		{"readable secret", doc(swap(`"unit"`, `"secret"`), unit), "files[0].mode: 0644 is wider than a secret may be (at most 0600)"},
+		{"numeric mode", doc(swap(`"0600"`, `384`), unit), "cannot unmarshal number"},
+		{"three-digit mode", doc(swap(`"0600"`, `"600"`), unit), `files[0].mode: "600" is not a four-digit octal mode`},
+		{"setuid", doc(swap(`"0600"`, `"4755"`), unit), `files[0].mode: "4755" is not a four-digit octal mode`},
+		{"world-writable", doc(swap(`"0600"`, `"0666"`), unit), "files[0].mode: 0666 is wider than a unit may be (at most 0600)"},
+		{"readable unit (CIS 4.1.1)", doc(swap(`"0600"`, `"0644"`), unit), "files[0].mode: 0644 is wider than a unit may be (at most 0600)"},
+		{"readable secret", doc(strings.Replace(swap(`"unit"`, `"secret"`), `"0600"`, `"0644"`, 1), unit), "files[0].mode: 0644 is wider than a secret may be (at most 0600)"},
 		{"unknown kind", doc(swap(`"unit"`, `"script"`), unit), `files[0].kind: "script" is not a kind`},
 		{"no sha256", doc(swap(`, "sha256": "`+sum+`"`, ``), unit), `files[0].sha256: "" is not 64 lowercase hex digits`},
 		{"no owner", doc(swap(`"owner": "root:root", `, ``), unit), `files[0].owner: "" is not user:group`},
@@ -198,7 +199,7 @@ func TestReadersRefuseTamperingAndStrangers(t *testing.T) {
 	}
 	// An archive with an entry its manifest does not list.
 	b := sample()
-	extra := bundle.New("w1", append(b.Files, bundle.File{Path: "/etc/cron.d/x", Kind: bundle.KindConfig, Mode: 0o644, Data: []byte("* * * * * root sh")}), b.Units)
+	extra := bundle.New("w1", append(b.Files, bundle.File{Path: "/etc/cron.d/x", Kind: bundle.KindConfig, Mode: 0o600, Data: []byte("* * * * * root sh")}), b.Units)
 	m, _ := b.Manifest().Marshal()
 	data, err := extra.Archive(m, nil)
 	if err != nil {
@@ -274,7 +275,7 @@ func TestArchiveSignatureIsCheckedFirst(t *testing.T) {
 func TestArchiveWithManyDirectories(t *testing.T) {
 	var files []bundle.File
 	for i := range 200 {
-		files = append(files, bundle.File{Path: fmt.Sprintf("/etc/d%02d/e%02d/f%03d", i%40, i%7, i), Kind: bundle.KindConfig, Mode: 0o644, Data: []byte{byte(i)}})
+		files = append(files, bundle.File{Path: fmt.Sprintf("/etc/d%02d/e%02d/f%03d", i%40, i%7, i), Kind: bundle.KindConfig, Mode: 0o600, Data: []byte{byte(i)}})
 	}
 	b := bundle.New("w1", files, nil)
 	got, err := bundle.ReadArchive(ctx, writeArchive(t, b), "w1", bundle.Options{})

@@ -42,8 +42,8 @@ const (
 
 // Kinds lists every kind with the widest mode an entry of that kind may have.
 var Kinds = map[Kind]fs.FileMode{
-	KindUnit:        0o644,
-	KindConfig:      0o644,
+	KindUnit:        0o600, // CIS 1.1.1, 1.1.3, 1.1.5, 1.1.7, 4.1.1
+	KindConfig:      0o600, // CIS 4.1.9; only root reads any of them
 	KindSecret:      0o600,
 	KindCertificate: 0o644,
 	KindBinary:      0o755,

@@ -14,7 +14,7 @@ import (
 // "fires" cases change one thing in it.
 
 const (
-	cleanAPI = "kube-apiserver --advertise-address=10.0.0.10 --anonymous-auth=false --authorization-mode=Node,RBAC" +
+	cleanAPI = "kube-apiserver --advertise-address=10.0.0.10 --anonymous-auth=false --authorization-mode=Node,RBAC --service-account-extend-token-expiration=false" +
 		" --client-ca-file=/etc/kubernetes/pki/ca.crt --enable-admission-plugins=NodeRestriction" +
 		" --encryption-provider-config=/etc/kubernetes/encryption-config.yaml" +
 		" --etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt --etcd-certfile=/etc/kubernetes/pki/apiserver-etcd-client.crt" +

@@ -8,7 +8,8 @@
 // (containerd's config.toml and the CNI network it loads, hardway's pod-routes file; a node's
 // deliberate host settings such as the cgroupfs driver are explained, not hidden), and
 // disagreements between components (the kubelet's and containerd's cgroup drivers among them). Fix migrates a command line to
-// a target version; Diff compares two.
+// a target version (dropping what the binary would refuse) and reports what remains wrong; Diff
+// compares two.
 //
 // The flow is: read the Inputs (paths, directories, PIDs, services) through Sources into
 // Invocations (Sources.Read walks directories, finds drop-ins and units, and calls LoadUnit,

@@ -1,20 +1,21 @@
 package inspect
 
 import (
+	"encoding/pem"
 	"fmt"
+	"io/fs"
 	"path"
 	"strings"
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/hardway-dev/hardway/units"
 	"github.com/hardway-dev/hardway/units/flags"
 )
 
 // Change is one edit --fix made.
 type Change struct {
 	Flag   string `json:"flag"`
-	Action string `json:"action"` // dropped, renamed, rewritten, added
+	Action string `json:"action"` // dropped, renamed, rewritten, added, kept, todo
 	Note   string `json:"note"`
 }
 
@@ -23,21 +24,42 @@ type Fixed struct {
 	Name    string   `json:"name"`
 	Text    string   `json:"text"`
 	Changes []Change `json:"changes"`
+	// Remaining are the findings of the migrated command line, inspected as inspect would
+	// (files under Options.FS included): what --fix could not repair.
+	Remaining []Finding `json:"remaining"`
+}
+
+// Count returns how many remaining findings are at or above sev.
+func (fx *Fixed) Count(sev Severity) int {
+	n := 0
+	for _, f := range fx.Remaining {
+		if f.Severity >= sev {
+			n++
+		}
+	}
+	return n
 }
 
 type fixArg struct {
-	name, raw string // raw: the value as written ("" and bare for switches)
-	bare      bool
-	dashes    int
+	name  string
+	raw   string // the value as written ("" and bare for switches)
+	value string // the value after variable expansion, for inspecting the result
+	bare  bool
+	at    Origin
 }
 
-// Fix migrates an invocation's command line to the target version: removed and no-op flags
-// are dropped, renamed ones renamed (values kept as written, variables included), removed
-// admission plugins dropped from their lists, --admission-control turned into
-// --enable-admission-plugins, a bare api/all completed, single-dash flags given two dashes,
-// and the service-account flags required since 1.20 added with hardway's default paths. It
-// returns the whole input (unit file, manifest or command line) with one comment per change;
-// the original is not touched.
+// Fix migrates an invocation's command line to the target version: every flag the binary
+// would refuse there is dropped (removed or not yet added, by the catalogue) unless a
+// replacement takes the same value, when it is renamed (values kept as written, variables
+// included); no-op flags are dropped, and a deprecated flag whose replacement is already set;
+// removed admission plugins are dropped from their lists, --admission-control turned into
+// --enable-admission-plugins, a bare api/all completed, single-dash flags given two dashes.
+// The service-account flags required since 1.20 are added with paths derived from the unit's
+// own layout (the key beside --service-account-key-file, when it exists under Options.FS);
+// when no such file is there, a comment says what to provide instead of inventing a path.
+// Flags the catalogue does not know are kept with a comment. It returns the whole input (unit
+// file, manifest or command line) with one comment per change, and the findings that remain
+// in the result; the original is not touched.
 func Fix(inv *Invocation, opt Options) (*Fixed, error) {
 	if opt.Catalogue == nil {
 		opt.Catalogue = flags.Default()
@@ -56,20 +78,34 @@ func Fix(inv *Invocation, opt Options) (*Fixed, error) {
 	enableIdx := -1
 	for i := range args.Settings {
 		s := &args.Settings[i]
-		a := fixArg{name: s.Name, raw: rawValue(s), bare: s.Bare, dashes: 2}
+		a := fixArg{name: s.Name, raw: rawValue(s), value: s.Value, bare: s.Bare, at: s.Origin()}
 		if s.Dashes == 1 && comp.Library == flags.PFlag && len(s.Name) > 1 {
 			note(s.Name, "rewritten", "-%s written with two dashes (pflag reads one dash as shorthands)", s.Name)
 		}
 		f := s.Flag
-		if f != nil {
+		if f == nil {
+			if comp.Subcommand == "" {
+				note(s.Name, "kept", "--%s is not in hardway's catalogue of %s flags: kept; delete it unless '%s --help' lists it (the binary exits at start on an unknown flag)", s.Name, comp.Name, comp.Name)
+			}
+		} else {
 			st := f.StateAt(version)
+			rep := replacementAt(comp, f, st, version)
 			switch {
-			case st == flags.Removed && f.ReplacedBy == "", st == flags.NoOp:
+			case st == flags.NoOp:
 				note(s.Name, "dropped", "--%s %s: %s", s.Name, stateWords(f, version), f.Advice)
 				continue
-			case (st == flags.Removed || st == flags.Deprecated) && f.ReplacedBy != "" && comp.Flag(f.ReplacedBy).StateAt(version) == flags.Current:
-				note(s.Name, "renamed", "--%s %s; renamed to --%s", s.Name, stateWords(f, version), f.ReplacedBy)
-				a.name = f.ReplacedBy
+			case st == flags.NotYetAdded:
+				note(s.Name, "dropped", "--%s arrived in %s, after the target %s: the binary refuses it", s.Name, f.Added, version)
+				continue
+			case rep != nil && rep.Name != "enable-admission-plugins" && args.Has(rep.Name):
+				note(s.Name, "dropped", "--%s %s; --%s is already set", s.Name, stateWords(f, version), rep.Name)
+				continue
+			case rep != nil && sameValues(f, rep, s.Value):
+				note(s.Name, "renamed", "--%s %s; renamed to --%s", s.Name, stateWords(f, version), rep.Name)
+				a.name = rep.Name
+			case st == flags.Removed:
+				note(s.Name, "dropped", "--%s %s: %s", s.Name, stateWords(f, version), f.Advice)
+				continue
 			}
 		}
 		if a.name == "enable-admission-plugins" || a.name == "disable-admission-plugins" {
@@ -83,6 +119,7 @@ func Fix(inv *Invocation, opt Options) (*Fixed, error) {
 			}
 			if strings.Join(keep, ",") != s.Value {
 				a.raw = strings.Join(keep, ",")
+				a.value = a.raw
 			}
 			if len(keep) == 0 {
 				note(a.name, "dropped", "--%s is empty after dropping removed plugins", a.name)
@@ -91,6 +128,7 @@ func Fix(inv *Invocation, opt Options) (*Fixed, error) {
 			if a.name == "enable-admission-plugins" {
 				if enableIdx >= 0 { // merge --admission-control into an existing list
 					out[enableIdx].raw = mergeLists(out[enableIdx].raw, a.raw)
+					out[enableIdx].value = mergeLists(out[enableIdx].value, a.value)
 					continue
 				}
 				enableIdx = len(out)
@@ -102,6 +140,7 @@ func Fix(inv *Invocation, opt Options) (*Fixed, error) {
 				if strings.EqualFold(it, "api/all") {
 					items[j] = "api/all=true"
 					a.raw = strings.Join(items, ",")
+					a.value = a.raw
 					note(a.name, "rewritten", "api/all completed to api/all=true (a bare api/all stops 1.17+ apiservers); consider enabling only the group/versions you need")
 				}
 			}
@@ -109,36 +148,186 @@ func Fix(inv *Invocation, opt Options) (*Fixed, error) {
 		out = append(out, a)
 	}
 	if comp.Name == "kube-apiserver" && version.AtLeast(flags.MustVersion("1.20")) {
-		for _, add := range []struct{ name, val, why string }{
-			{"service-account-issuer", "https://kubernetes.default.svc.cluster.local", "required since 1.20; use your cluster's stable issuer URL"},
-			{"service-account-signing-key-file", units.ServiceAccountKey, "required since 1.20; the private key the controller-manager's --service-account-private-key-file uses"},
-			{"service-account-key-file", units.ServiceAccountPub, "required with --service-account-signing-key-file; the matching public key"},
-		} {
-			if !args.Has(add.name) {
-				out = append(out, fixArg{name: add.name, raw: add.val, dashes: 2})
-				note(add.name, "added", "--%s=%s added: %s", add.name, add.val, add.why)
-			}
+		adds, todo := serviceAccountFlags(args, opt)
+		for _, add := range adds {
+			add.at = invocationOrigin(inv)
+			out = append(out, add.fixArg)
+			note(add.name, "added", "--%s=%s added: %s", add.name, add.raw, add.why)
+		}
+		for _, t := range todo {
+			note(t.flag, "todo", "%s", t.note)
 		}
 	}
 	words := make([]string, 0, len(out))
+	migrated := make([]Word, 0, len(out))
 	for _, a := range out {
-		w := "--" + a.name
+		w, v := "--"+a.name, "--"+a.name
 		if !a.bare {
 			w += "=" + a.raw
+			v += "=" + a.value
 		}
 		words = append(words, w)
+		migrated = append(migrated, Word{Value: v, Raw: w, Origin: a.at})
 	}
 	fx := &Fixed{Name: inv.Name, Changes: changes}
+	mig := *inv
+	mig.Args = migrated
+	fx.Remaining = Inspect([]*Invocation{&mig}, opt).Results[0].Findings
+	var errs []Finding
+	for _, f := range fx.Remaining {
+		if f.Severity >= Error {
+			errs = append(errs, f)
+		}
+	}
 	var err error
 	switch inv.Kind {
 	case FromUnit:
-		fx.Text, err = fixUnit(inv, words, changes, version)
+		fx.Text, err = fixUnit(inv, words, changes, errs, version)
 	case FromManifest:
-		fx.Text, err = fixManifest(inv, words, changes, version)
+		fx.Text, err = fixManifest(inv, words, changes, errs, version)
 	default:
-		fx.Text = commentBlock("# ", changes, version) + renderCommand(inv, words, "") + "\n"
+		fx.Text = commentBlock("# ", changes, errs, version) + renderCommand(inv, words, "") + "\n"
 	}
 	return fx, err
+}
+
+// replacementAt is the flag that takes over from f at version v when f is deprecated or
+// removed there: for a removed flag one the binary still accepts, for a deprecated one a
+// current flag (moving from one deprecated flag to another gains nothing).
+func replacementAt(comp *flags.Component, f *flags.Flag, st flags.State, v flags.Version) *flags.Flag {
+	if f.ReplacedBy == "" || (st != flags.Removed && st != flags.Deprecated) {
+		return nil
+	}
+	r := comp.Flag(f.ReplacedBy)
+	if r == nil {
+		return nil
+	}
+	switch rs := r.StateAt(v); {
+	case rs == flags.Current, st == flags.Removed && rs == flags.Deprecated:
+		return r
+	}
+	return nil
+}
+
+// sameValues reports whether value, given to old, means the same to its replacement: a rename
+// rather than a different setting (--container-runtime=remote is not a CRI endpoint).
+func sameValues(old, rep *flags.Flag, value string) bool {
+	if old.Type != rep.Type {
+		return false
+	}
+	if len(old.Values) == 0 {
+		return true
+	}
+	return len(rep.Values) > 0 && contains(rep.Values, value)
+}
+
+func invocationOrigin(inv *Invocation) Origin {
+	if inv.ExecOption != nil {
+		return inv.ExecOption.Origin
+	}
+	return Origin{File: inv.Name}
+}
+
+type addedFlag struct {
+	fixArg
+	why string
+}
+
+type todoNote struct{ flag, note string }
+
+// serviceAccountFlags are the service-account flags a 1.20+ apiserver needs and args lacks. The
+// signing key and the verification key are derived from each other's paths in the unit's own
+// layout, and added only when the derived file exists under opt.FS; otherwise a todo says what
+// to provide. The issuer gets the conventional in-cluster URL.
+func serviceAccountFlags(args *Args, opt Options) ([]addedFlag, []todoNote) {
+	var adds []addedFlag
+	var todo []todoNote
+	if !args.Has("service-account-issuer") {
+		const issuer = "https://kubernetes.default.svc.cluster.local"
+		adds = append(adds, addedFlag{fixArg{name: "service-account-issuer", raw: issuer, value: issuer},
+			"required since 1.20; use your cluster's stable issuer URL"})
+	}
+	sign, hasSign := lastSetting(args, "service-account-signing-key-file")
+	pub, hasPub := lastSetting(args, "service-account-key-file")
+	const signTodo = "--service-account-signing-key-file is required since 1.20 and was not added: provide the private key the controller-manager's --service-account-private-key-file uses"
+	switch {
+	case hasSign && hasPub:
+	case hasPub:
+		raw := rawValue(pub)
+		if strings.Contains(raw, ",") { // several verification keys: which one signs is the user's choice
+			todo = append(todo, todoNote{"service-account-signing-key-file", signTodo + " (one of the keys in --service-account-key-file)"})
+			break
+		}
+		if isPrivateKeyFile(opt.FS, pub.Value) {
+			adds = append(adds, addedFlag{fixArg{name: "service-account-signing-key-file", raw: raw, value: pub.Value},
+				"required since 1.20; --service-account-key-file is itself a private key, which verifies and signs"})
+			break
+		}
+		for _, c := range signingKeyNames(raw, pub.Value) {
+			if isPrivateKeyFile(opt.FS, c.value) {
+				adds = append(adds, addedFlag{fixArg{name: "service-account-signing-key-file", raw: c.raw, value: c.value},
+					"required since 1.20; the private key beside --service-account-key-file=" + raw})
+				return adds, todo
+			}
+		}
+		where := ""
+		if names := signingKeyNames(raw, pub.Value); len(names) > 0 {
+			where = fmt.Sprintf(", the private half of %s (e.g. %s, which does not exist under the inspected root)", raw, names[0].raw)
+		}
+		todo = append(todo, todoNote{"service-account-signing-key-file", signTodo + where})
+	case hasSign:
+		raw := rawValue(sign)
+		adds = append(adds, addedFlag{fixArg{name: "service-account-key-file", raw: raw, value: sign.Value},
+			"the signing key's public half verifies tokens; a private key file serves as its own verification key"})
+	default:
+		todo = append(todo, todoNote{"service-account-signing-key-file", signTodo + ", and --service-account-key-file, its public half (openssl rsa -in KEY -pubout)"})
+	}
+	return adds, todo
+}
+
+func lastSetting(args *Args, name string) (*Setting, bool) {
+	ss := args.Lookup(name)
+	if len(ss) == 0 {
+		return nil, false
+	}
+	return ss[len(ss)-1], true
+}
+
+type pathPair struct{ raw, value string }
+
+// signingKeyNames are the names the private key beside a public key or certificate has in the
+// common layouts: kubeadm's sa.pub/sa.key, cfssl's X.pem/X-key.pem, X.crt/X.key.
+func signingKeyNames(raw, value string) []pathPair {
+	var out []pathPair
+	ext := path.Ext(value)
+	if path.Ext(raw) != ext {
+		return nil // the extension comes from a variable: nothing to derive
+	}
+	for _, suffix := range map[string][]string{".pub": {".key"}, ".pem": {"-key.pem", ".key"}, ".crt": {".key"}}[ext] {
+		out = append(out, pathPair{strings.TrimSuffix(raw, ext) + suffix, strings.TrimSuffix(value, ext) + suffix})
+	}
+	return out
+}
+
+// isPrivateKeyFile reports whether p (a node path) is a readable PEM private key under fsys.
+func isPrivateKeyFile(fsys fs.FS, p string) bool {
+	if fsys == nil || p == "" || !path.IsAbs(p) {
+		return false
+	}
+	data, err := readFile(fsys, fsPath(p))
+	if err != nil {
+		return false
+	}
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return false
+		}
+		if strings.HasSuffix(b.Type, "PRIVATE KEY") {
+			return true
+		}
+	}
 }
 
 func stateWords(f *flags.Flag, v flags.Version) string {
@@ -183,11 +372,22 @@ func mergeLists(a, b string) string {
 	return strings.Join(out, ",")
 }
 
-func commentBlock(prefix string, changes []Change, v flags.Version) string {
+func commentBlock(prefix string, changes []Change, remaining []Finding, v flags.Version) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%shardway inspect --fix: migrated to %s (%d change(s))\n", prefix, v, len(changes))
+	if len(remaining) > 0 {
+		fmt.Fprintf(&b, "%shardway inspect --fix: changed for %s (%d change(s)); %d error(s) remain, listed last\n", prefix, v, len(changes), len(remaining))
+	} else {
+		fmt.Fprintf(&b, "%shardway inspect --fix: migrated to %s (%d change(s))\n", prefix, v, len(changes))
+	}
 	for _, c := range changes {
-		fmt.Fprintf(&b, "%s  %s\n", prefix, c.Note)
+		mark := ""
+		if c.Action == "todo" {
+			mark = "TODO: "
+		}
+		fmt.Fprintf(&b, "%s  %s%s\n", prefix, mark, c.Note)
+	}
+	for _, f := range remaining {
+		fmt.Fprintf(&b, "%s  still wrong (%s): %s\n", prefix, f.ID, f.Message)
 	}
 	return b.String()
 }
@@ -205,7 +405,7 @@ func renderCommand(inv *Invocation, words []string, prefixes string) string {
 	return b.String()
 }
 
-func fixUnit(inv *Invocation, words []string, changes []Change, v flags.Version) (string, error) {
+func fixUnit(inv *Invocation, words []string, changes []Change, remaining []Finding, v flags.Version) (string, error) {
 	eo := inv.ExecOption
 	src := string(inv.Source.Data)
 	if eo == nil || eo.Origin.Line == 0 || src == "" {
@@ -217,7 +417,7 @@ func fixUnit(inv *Invocation, words []string, changes []Change, v flags.Version)
 	if end > len(lines) {
 		end = len(lines)
 	}
-	repl := commentBlock("# ", changes, v) + "ExecStart=" + renderCommand(inv, words, inv.ExecPrefixes)
+	repl := commentBlock("# ", changes, remaining, v) + "ExecStart=" + renderCommand(inv, words, inv.ExecPrefixes)
 	out := append(append(append([]string{}, lines[:start]...), strings.Split(repl, "\n")...), lines[end:]...)
 	header := ""
 	if inv.Source.Name != inv.Unit.Files[0].Name {
@@ -226,7 +426,7 @@ func fixUnit(inv *Invocation, words []string, changes []Change, v flags.Version)
 	return header + strings.Join(out, "\n"), nil
 }
 
-func fixManifest(inv *Invocation, words []string, changes []Change, v flags.Version) (string, error) {
+func fixManifest(inv *Invocation, words []string, changes []Change, remaining []Finding, v flags.Version) (string, error) {
 	pod := inv.Pod.DeepCopy()
 	c := &pod.Spec.Containers[inv.Container]
 	switch {
@@ -242,5 +442,5 @@ func fixManifest(inv *Invocation, words []string, changes []Change, v flags.Vers
 	if err != nil {
 		return "", err
 	}
-	return commentBlock("# ", changes, v) + string(b), nil
+	return commentBlock("# ", changes, remaining, v) + string(b), nil
 }

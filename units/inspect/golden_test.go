@@ -5,7 +5,9 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/hardway-dev/hardway/units/flags"
 )
@@ -41,7 +43,18 @@ func TestGoldenOldUnit(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "kube-apiserver-1.10.table", b.Bytes())
-	fx, err := Fix(invs[0], Options{Target: flags.MustVersion("1.30")})
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(line, "findings:") {
+			break
+		}
+		if len(line) > TableWidth {
+			t.Errorf("a table line is wider than %d columns: %s", TableWidth, line)
+		}
+	}
+	// The unit's own layout holds the service-account signing key beside its public half.
+	node := fstest.MapFS{}
+	put(node, "/var/lib/kubernetes/service-account-key.pem", keyPEM2(t, newKey(t)), 0o600)
+	fx, err := Fix(invs[0], Options{Target: flags.MustVersion("1.30"), FS: node})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,14 @@ package inspect
 import (
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"text/tabwriter"
 )
+
+// TableWidth is the terminal width WriteTable fits its flag and setting tables into: long
+// values and meanings are clipped and paths shortened (-o json and yaml carry them whole).
+const TableWidth = 120
 
 // WriteTable writes the report for people: per input, every flag with its value, origin and
 // meaning, then the findings; then the cross-component findings.
@@ -26,24 +31,22 @@ func WriteTable(w io.Writer, r *Report) error {
 		}
 		fmt.Fprintf(ew, "== %s (%s, %s%s)\n", inv.Name, comp, inv.Kind, target)
 		if len(res.Flags) > 0 {
-			tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "FLAG\tVALUE\tSTATE\tFROM\tMEANING")
+			rows := [][]string{{"FLAG", "VALUE", "STATE", "FROM", "MEANING"}}
 			for _, f := range res.Flags {
-				v := f.Value
+				v := clip(f.Value, 28)
 				if len(f.Unresolved) > 0 {
 					v += " (unresolved: " + strings.Join(f.Unresolved, ", ") + ")"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Flag, clip(v, 60), f.State, f.Origin, f.Meaning)
+				rows = append(rows, []string{f.Flag, v, f.State, shortOrigin(f.Origin, inv.Name), f.Meaning})
 			}
-			tw.Flush()
+			writeFitted(ew, rows)
 		}
 		if len(res.Settings) > 0 {
-			tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "SETTING\tVALUE\tFROM\tMEANING")
+			rows := [][]string{{"SETTING", "VALUE", "FROM", "MEANING"}}
 			for _, s := range res.Settings {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Setting, clip(s.Value, 60), s.File, s.Meaning)
+				rows = append(rows, []string{s.Setting, clip(s.Value, 28), ShortPath(s.File, 28), s.Meaning})
 			}
-			tw.Flush()
+			writeFitted(ew, rows)
 		}
 		writeFindings(ew, res.Findings)
 	}
@@ -81,6 +84,38 @@ func writeFindings(w io.Writer, fs []Finding) {
 			fmt.Fprintf(w, "          fix: %s\n", f.Fix)
 		}
 	}
+}
+
+// shortOrigin is where a flag was set, for the table: the line alone in the input's own file
+// ("header" names it), else the file's name shortened.
+func shortOrigin(origin, input string) string {
+	if file, line, ok := strings.Cut(origin, ":"); ok && (file == input || path.Base(file) == path.Base(input)) {
+		return "line " + line
+	}
+	return ShortPath(origin, 28)
+}
+
+// writeFitted writes rows as columns two spaces apart, clipping the last column so that each
+// line fits TableWidth.
+func writeFitted(w io.Writer, rows [][]string) {
+	cols := len(rows[0])
+	width := make([]int, cols)
+	for _, r := range rows {
+		for i, c := range r[:cols-1] {
+			width[i] = max(width[i], len(c))
+		}
+	}
+	used := 0
+	for _, n := range width[:cols-1] {
+		used += n + 2
+	}
+	last := max(TableWidth-used, 16)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, r := range rows {
+		r[cols-1] = clip(r[cols-1], last)
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
 }
 
 func clip(s string, n int) string {

@@ -52,6 +52,8 @@ var Rules = []Rule{
 	{"encryption-config-missing", Warning, "no --encryption-provider-config: secrets are stored in plain text in etcd"},
 	{"audit-log-missing", Warning, "no audit log or no audit policy"},
 	{"profiling-enabled", Warning, "profiling endpoints are on"},
+	{"profiling-in-config", Info, "the scheduler's profiling is off in its --config file, where scanners that read only the flag do not look"},
+	{"service-account-token-extended", Warning, "tokens the ServiceAccount admission plugin injects are valid for a year"},
 	{"tls-min-version-weak", Error, "TLS 1.0 or 1.1 accepted"},
 	{"tls-cipher-weak", Warning, "insecure TLS cipher suites accepted"},
 	{"node-restriction-missing", Warning, "the NodeRestriction admission plugin is not enabled"},

@@ -134,7 +134,15 @@ var ruleCases = map[string]struct{ fires, quiet ruleCase }{
 	"encryption-config-missing":       {fires: withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"encryption-provider-config": ""}), nil)},
 	"audit-log-missing":               {fires: withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"audit-policy-file": ""}), nil)},
 	"profiling-enabled":               {fires: withCluster("kube-scheduler", edit(cleanScheduler, map[string]string{"profiling": ""}), nil)},
-	"tls-min-version-weak":            {fires: withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"tls-min-version": "VersionTLS10"}), nil)},
+	// With --config the scheduler's profiling is its config file's: on by default, off as
+	// hardway renders it (reported as info, since scanners look for the flag).
+	"profiling-in-config": {fires: withCluster("kube-scheduler", "kube-scheduler --config=/etc/kubernetes/kube-scheduler.yaml --bind-address=127.0.0.1", func(p *testPKI) {
+		put(p.fs, "/etc/kubernetes/kube-scheduler.yaml", []byte("apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nenableProfiling: false\n"), 0o600)
+	}), quiet: withCluster("kube-scheduler", "kube-scheduler --config=/etc/kubernetes/kube-scheduler.yaml --bind-address=127.0.0.1", func(p *testPKI) {
+		put(p.fs, "/etc/kubernetes/kube-scheduler.yaml", []byte("apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n"), 0o600)
+	})},
+	"service-account-token-extended": {fires: withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"service-account-extend-token-expiration": ""}), nil)},
+	"tls-min-version-weak":           {fires: withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"tls-min-version": "VersionTLS10"}), nil)},
 	"tls-cipher-weak": {fires: withCluster("kube-apiserver", cleanAPI+" --tls-cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_RSA_WITH_3DES_EDE_CBC_SHA", nil),
 		quiet: withCluster("kube-apiserver", cleanAPI+" --tls-cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", nil)},
 	"node-restriction-missing":           {fires: withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"enable-admission-plugins": ""}), nil)},

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/hardway-dev/hardway/units/flags"
 )
 
@@ -132,6 +134,14 @@ func checkSecurity(c *checked) {
 	if f := c.comp.Flag("profiling"); f != nil && c.args.Bool("profiling", f.Default == "true") && !(c.is("kube-scheduler") && c.args.Has("config")) {
 		c.add("profiling-enabled", "profiling", c.originOf("profiling"), "Add --profiling=false.", "profiling is on: /debug/pprof exposes internals (CIS 1.2.16, 1.3.2, 1.4.1)")
 	}
+	if c.is("kube-scheduler") && c.args.Has("config") {
+		checkSchedulerProfiling(c)
+	}
+	if c.is("kube-apiserver") && c.args.Bool("service-account-extend-token-expiration", true) {
+		c.add("service-account-token-extended", "service-account-extend-token-expiration", c.originOf("service-account-extend-token-expiration"),
+			"Add --service-account-extend-token-expiration=false.",
+			"injected service-account tokens are extended to a year, whatever --service-account-max-token-expiration says (CIS 1.2.30)")
+	}
 	if c.is("etcd") && c.args.Bool("enable-pprof", false) {
 		c.add("profiling-enabled", "enable-pprof", c.originOf("enable-pprof"), "Delete --enable-pprof.", "etcd serves /debug/pprof on its client URLs")
 	}
@@ -229,6 +239,36 @@ func checkSecurity(c *checked) {
 	if !c.args.Has("tls-cert-file") || !c.args.Has("tls-private-key-file") {
 		c.add("tls-cert-missing", "tls-cert-file", Origin{}, "Add --tls-cert-file and --tls-private-key-file.", "no serving certificate: the apiserver generates a self-signed one clients cannot verify (CIS 1.2.28)")
 	}
+}
+
+// checkSchedulerProfiling reads enableProfiling from the scheduler's KubeSchedulerConfiguration,
+// which it obeys instead of the (deprecated, then ignored) --profiling flag when --config is
+// given. The field defaults to true.
+func checkSchedulerProfiling(c *checked) {
+	p, ok := c.args.Value("config")
+	if !ok || c.args.Unresolved("config") || c.opt.FS == nil {
+		return
+	}
+	data, err := readFile(c.opt.FS, fsPath(p))
+	if err != nil {
+		return // file-missing / file-unreadable report it
+	}
+	var cfg struct {
+		Kind            string `json:"kind"`
+		EnableProfiling *bool  `json:"enableProfiling"`
+	}
+	if err := yaml.Unmarshal(data, &cfg); err != nil || cfg.Kind != "KubeSchedulerConfiguration" {
+		return
+	}
+	o := Origin{File: p}
+	if cfg.EnableProfiling == nil || *cfg.EnableProfiling {
+		c.add("profiling-enabled", "config", o, "Set enableProfiling: false in the KubeSchedulerConfiguration.",
+			"profiling is on in %s (enableProfiling defaults to true): /debug/pprof exposes internals (CIS 1.4.1)", p)
+		return
+	}
+	c.row(p, "enableProfiling", "false", "no /debug/pprof (CIS 1.4.1)")
+	c.add("profiling-in-config", "config", o, "Nothing to change; a scanner that reads only the command line (kube-bench) reports CIS 1.4.1 as failed: check it against "+p+".",
+		"profiling is off through enableProfiling: false in %s, which the scheduler obeys; its --profiling flag is deprecated and ignored with --config (CIS 1.4.1)", p)
 }
 
 func checkControllerManager(c *checked) {

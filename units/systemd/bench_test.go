@@ -18,12 +18,12 @@ func benchBundle(b *testing.B, n int) (string, *bundle.Policy) {
 	var files []bundle.File
 	for i := range n {
 		p := fmt.Sprintf("/etc/bench/d%02d/f%04d.conf", i%32, i)
-		files = append(files, bundle.File{Path: p, Kind: bundle.KindConfig, Mode: 0o644, Data: make([]byte, 1024)})
-		pol.Files[p] = bundle.Allowed{Kind: bundle.KindConfig, Mode: 0o644}
+		files = append(files, bundle.File{Path: p, Kind: bundle.KindConfig, Mode: 0o600, Data: make([]byte, 1024)})
+		pol.Files[p] = bundle.Allowed{Kind: bundle.KindConfig, Mode: 0o600}
 	}
 	unitFile := "[Service]\nExecStart=/bin/true\n"
-	files = append(files, bundle.File{Path: bundle.SystemdDir + "/bench.service", Kind: bundle.KindUnit, Mode: 0o644, Data: []byte(unitFile)})
-	pol.Files[bundle.SystemdDir+"/bench.service"] = bundle.Allowed{Kind: bundle.KindUnit, Mode: 0o644}
+	files = append(files, bundle.File{Path: bundle.SystemdDir + "/bench.service", Kind: bundle.KindUnit, Mode: 0o600, Data: []byte(unitFile)})
+	pol.Files[bundle.SystemdDir+"/bench.service"] = bundle.Allowed{Kind: bundle.KindUnit, Mode: 0o600}
 	pol.Units["bench.service"] = bundle.UnitAllowance{Commands: [][]string{{"/bin/true"}}, Options: map[string]bool{"Service.ExecStart": true}}
 	bun := bundle.New("n", files, []bundle.Unit{{Name: "bench.service"}})
 	m, err := bun.Manifest().Marshal()

@@ -103,7 +103,7 @@ LimitNOFILE=65536
 [Install]
 WantedBy=default.target
 `, m.name, strings.Join(program, " "), strings.Join(flags, " "))
-		add(bundle.SystemdDir+"/"+m.unit(), []byte(unitFile), 0o644)
+		add(bundle.SystemdDir+"/"+m.unit(), []byte(unitFile), 0o600)
 		b.Units = append(b.Units, bundle.Unit{
 			Name:   m.unit(),
 			Inputs: []string{etcdCA, m.serverCert(), m.serverKey(), m.peerCert(), m.peerKey()},

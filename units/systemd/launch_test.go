@@ -72,7 +72,7 @@ func (f *fakeManager) State(_ context.Context, u string) (UnitState, error) {
 func controlPlane() *bundle.Bundle {
 	b := &bundle.Bundle{Node: "cp"}
 	for _, u := range []string{"kubelet.service", "kube-scheduler.service", "kube-apiserver.service", "etcd.service", "kube-controller-manager.service", "kube-proxy.service"} {
-		b.Files = append(b.Files, bundle.File{Path: bundle.SystemdDir + "/" + u, Kind: bundle.KindUnit, Data: []byte("[Service]\n"), Mode: 0o644})
+		b.Files = append(b.Files, bundle.File{Path: bundle.SystemdDir + "/" + u, Kind: bundle.KindUnit, Data: []byte("[Service]\n"), Mode: 0o600})
 		b.Units = append(b.Units, bundle.Unit{Name: u})
 	}
 	b.Files = append(b.Files, bundle.File{Path: "/etc/kubernetes/pki/apiserver.crt", Kind: bundle.KindCertificate, Data: []byte("v1"), Mode: 0o644})
@@ -171,7 +171,7 @@ func TestLaunchReportsFailure(t *testing.T) {
 // A dry run writes nothing and says what it would do.
 func TestDryRunWritesNothing(t *testing.T) {
 	root := t.TempDir()
-	b := bundle.New("n", []bundle.File{{Path: "/etc/systemd/system/etcd.service", Kind: bundle.KindUnit, Data: []byte("[Service]\n"), Mode: 0o644}},
+	b := bundle.New("n", []bundle.File{{Path: "/etc/systemd/system/etcd.service", Kind: bundle.KindUnit, Data: []byte("[Service]\n"), Mode: 0o600}},
 		[]bundle.Unit{{Name: "etcd.service"}})
 	rep, err := (&Launcher{Root: root, DryRun: true}).Launch(context.Background(), b)
 	if err != nil {
@@ -182,7 +182,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	}
 	var out bytes.Buffer
 	rep.Describe(&out)
-	if !strings.Contains(out.String(), "would create  /etc/systemd/system/etcd.service (0644)") || !strings.Contains(out.String(), "would daemon-reload") {
+	if !strings.Contains(out.String(), "would create  /etc/systemd/system/etcd.service (0600)") || !strings.Contains(out.String(), "would daemon-reload") {
 		t.Fatalf("dry run report:\n%s", out.String())
 	}
 }
@@ -196,7 +196,7 @@ func TestLaunchStopsWhenCancelled(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // nothing answers there: the probe fails until the end of time
-	b := bundle.New("n", []bundle.File{{Path: bundle.SystemdDir + "/x.service", Kind: bundle.KindUnit, Mode: 0o644, Data: []byte("[Service]\n")}},
+	b := bundle.New("n", []bundle.File{{Path: bundle.SystemdDir + "/x.service", Kind: bundle.KindUnit, Mode: 0o600, Data: []byte("[Service]\n")}},
 		[]bundle.Unit{{Name: "x.service", Health: &bundle.Health{Kind: bundle.HealthKubelet, URL: "http://" + addr + "/healthz"}}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -31,8 +31,8 @@ func TestLaunchRealSystemd(t *testing.T) {
 	b := &bundle.Bundle{
 		Node: "n1",
 		Files: []bundle.File{
-			{Path: "/etc/systemd/system/alpha.service", Kind: bundle.KindUnit, Data: svc("alpha", "/etc/alpha.conf"), Mode: 0o644},
-			{Path: "/etc/systemd/system/beta.service", Kind: bundle.KindUnit, Data: svc("beta", "/etc/beta.conf"), Mode: 0o644},
+			{Path: "/etc/systemd/system/alpha.service", Kind: bundle.KindUnit, Data: svc("alpha", "/etc/alpha.conf"), Mode: 0o600},
+			{Path: "/etc/systemd/system/beta.service", Kind: bundle.KindUnit, Data: svc("beta", "/etc/beta.conf"), Mode: 0o600},
 			{Path: "/etc/alpha.conf", Kind: bundle.KindSecret, Data: []byte("v1"), Mode: 0o600},
 			{Path: "/etc/beta.conf", Kind: bundle.KindSecret, Data: []byte("v1"), Mode: 0o600},
 		},
