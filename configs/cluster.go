@@ -157,15 +157,16 @@ type ExtraFile struct {
 	Source string `mapstructure:"source" json:"source,omitempty"`
 	// Content is the file's text; "" with Source.
 	Content string `mapstructure:"content" json:"content,omitempty"`
-	// Mode is "0644" (the default) or "0600", quoted.
+	// Mode is "0600" (the default and only mode: rendered files are 0600, CIS 1.1.x; the
+	// components that read them run as root), quoted.
 	Mode string `mapstructure:"mode" json:"mode,omitempty"`
 }
 
 // ExtraFileModes are the modes an extra file may have.
-var ExtraFileModes = []string{"0644", "0600"}
+var ExtraFileModes = []string{"0600"}
 
 // DefaultExtraFileMode is an extra file's mode unless it says otherwise.
-const DefaultExtraFileMode = "0644"
+const DefaultExtraFileMode = "0600"
 
 // Taint is one taint a kubelet registers its node with (registerWithTaints).
 type Taint struct {

@@ -104,7 +104,7 @@ func (c *Cluster) validateExtras(ps *problem.List) {
 			}
 		}
 		if !slices.Contains(ExtraFileModes, x.Mode) {
-			add(f+".mode", `use "0644" or "0600" (quoted)`, "%q is not a mode an extra file may have", x.Mode)
+			add(f+".mode", `use "0600" (quoted), or leave it out: every file hardway renders is 0600 (CIS 1.1.x) and the components run as root`, "%q is not a mode an extra file may have", x.Mode)
 		}
 	}
 

@@ -113,7 +113,7 @@ func TestExtraFileSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := r.file(ExtraDir + "/kube-apiserver/ca.crt")
-	if f == nil || string(f.Data) != "CA" || f.Mode != 0o644 {
+	if f == nil || string(f.Data) != "CA" || f.Mode != 0o600 {
 		t.Fatalf("the extra file: %+v", f)
 	}
 	// A change of it restarts the API server.

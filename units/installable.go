@@ -17,7 +17,7 @@ import (
 // itself, rendering one node of every role with every implementation, so a file a later
 // renderer writes is allowed with it and nothing else is. What the cluster file may add is
 // allowed by rule: a unit may pass any flag the catalogue knows for its component (extraArgs;
-// values plain, as every flag's), and a bundle may hold config files of mode 0644 or narrower
+// values plain, as every flag's), and a bundle may hold config files of mode 0600
 // directly in ExtraDir/<component>/ (extraFiles).
 func Installable() (*bundle.Policy, error) {
 	p := &bundle.Policy{Files: map[string]bundle.Allowed{}, Dirs: map[string]bundle.Allowed{}, Units: map[string]bundle.UnitAllowance{}}

@@ -93,7 +93,7 @@ func TestInstallablePolicy(t *testing.T) {
 		{"an extra file of no component", addFile("/etc/kubernetes/extra/sshd/authorized_keys", bundle.KindConfig, 0o644), "/etc/kubernetes/extra/sshd/authorized_keys is not a path"},
 		{"a hidden extra file", addFile("/etc/kubernetes/extra/kubelet/.x", bundle.KindConfig, 0o644), "/etc/kubernetes/extra/kubelet/.x is not a path"},
 		{"an extra file climbing out", addFile("/etc/kubernetes/extra/kubelet/../../../etc/ld.so.preload", bundle.KindConfig, 0o644), "is not a path"},
-		{"an executable extra file", addFile("/etc/kubernetes/extra/kubelet/x.sh", bundle.KindConfig, 0o755), "x.sh: 0755 is wider than its 0644"},
+		{"an executable extra file", addFile("/etc/kubernetes/extra/kubelet/x.sh", bundle.KindConfig, 0o755), "x.sh: 0755 is wider than its 0600"},
 		{"an extra unit", addFile("/etc/kubernetes/extra/kubelet/x.service", bundle.KindUnit, 0o644), "x.service is a config, not a unit"},
 		{"an extra binary", addFile("/etc/kubernetes/extra/kubelet/x", bundle.KindBinary, 0o755), "x is a config, not a binary"},
 		{"another unit wanted", editUnit("Wants=network-online.target containerd.service", "Wants=debug-shell.service"), "Unit.Wants=debug-shell.service is not a value"},
@@ -128,7 +128,7 @@ func TestInstallablePolicy(t *testing.T) {
 		"containerd moved by binaries.containerd":  editContainerd("ExecStart=/usr/bin/containerd", "ExecStart=/opt/containerd/bin/containerd"),
 		"a kubelet flag hardway does not set":      editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet --max-pods=50"),
 		"a weakening kubelet flag (inspect warns)": editUnit("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet --anonymous-auth=true"),
-		"an extra file":        addFile("/etc/kubernetes/extra/kubelet/credential-provider.yaml", bundle.KindConfig, 0o644),
+		"an extra file":        addFile("/etc/kubernetes/extra/kubelet/credential-provider.yaml", bundle.KindConfig, 0o600),
 		"a private extra file": addFile("/etc/kubernetes/extra/kube-apiserver/admission.yaml", bundle.KindConfig, 0o600),
 	} {
 		b := nodeBundle(t, "ha", "worker-1", Options{})

@@ -77,7 +77,7 @@ var clusterFileDocs = []clusterFileDoc{
 	{"extraFiles.path", "its node path, directly under /etc/kubernetes/extra/<component>/", "/etc/kubernetes/extra/kube-apiserver/oidc-ca.crt"},
 	{"extraFiles.source", "its content: a file under the cluster directory's extra/ folder", "oidc-ca.crt"},
 	{"extraFiles.content", "or the content inline, instead of source", "\"\""},
-	{"extraFiles.mode", "0644 or 0600", "\"0644\""},
+	{"extraFiles.mode", "0600, the default and only mode", "\"0600\""},
 	{"featureGates", "Feature gates for every Kubernetes component.", "{InPlacePodVerticalScaling: true}"},
 	{"componentFeatureGates", "Feature gates per component, over featureGates.", "{kubelet: {InPlacePodVerticalScaling: false}}"},
 	{"nodes", "The machines of the cluster. This one is an example: replace it.", ""},
