@@ -184,14 +184,14 @@ func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) problem.List {
 				add(in.CertPath(), renew(in), "extended key usages are not exactly %s", in.Spec.Usage)
 			}
 			if in.Kubeconfig != "" {
-				out = append(out, verifyKubeconfig(fsys, in, info.cert, now)...)
+				out = append(out, verifyKubeconfig(fsys, c, in, info.cert, now)...)
 			}
 		}
 	}
 	return out
 }
 
-func verifyKubeconfig(fsys fs.FS, in Instance, pkiCert *x509.Certificate, now time.Time) problem.List {
+func verifyKubeconfig(fsys fs.FS, c *configs.Cluster, in Instance, pkiCert *x509.Certificate, now time.Time) problem.List {
 	p := func(format string, a ...any) problem.List {
 		return problem.List{problem.Errorf(in.KubeconfigPath(), "hardway init (it rewrites kubeconfigs from pki/)", format, a...)}
 	}
@@ -223,6 +223,10 @@ func verifyKubeconfig(fsys fs.FS, in Instance, pkiCert *x509.Certificate, now ti
 	}
 	if kc.Server != in.Server {
 		return p("server is %s, want %s", kc.Server, in.Server)
+	}
+	if name := KubeconfigUser(in.CN, c.Name); kc.ClusterName != c.Name || kc.User != name || kc.Context != name {
+		return p("names cluster %q, user %q, context %q, want %q, %q, %q (names without the cluster's mix up merged kubeconfigs)",
+			kc.ClusterName, kc.User, kc.Context, c.Name, name, name)
 	}
 	return nil
 }

@@ -567,10 +567,12 @@ func (r *reconciler) kubeconfig(in Instance) (*Change, error) {
 	r.mu.Lock()
 	m := r.material[in.ID]
 	r.mu.Unlock()
-	data, err := Kubeconfig{
-		ClusterName: r.c.Name, Server: in.Server, User: in.CN,
+	name := KubeconfigUser(in.CN, r.c.Name)
+	want := Kubeconfig{
+		ClusterName: r.c.Name, Server: in.Server, User: name, Context: name,
 		CAPEM: r.cas[in.Spec.CA].CertPEM, CertPEM: m.certPEM, KeyPEM: m.keyPEM,
-	}.Render()
+	}
+	data, err := want.Render()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in.KubeconfigPath(), err)
 	}
@@ -584,7 +586,10 @@ func (r *reconciler) kubeconfig(in Instance) (*Change, error) {
 	}
 	ch := &Change{File: atomicfile.File{Path: in.KubeconfigPath(), Data: data, Mode: ModeSecret}, Action: Create, Reason: "new", ID: in.ID}
 	if old != nil {
-		ch.Action, ch.Reason = Update, "its certificate, key, CA or server changed"
+		ch.Action, ch.Reason = Update, "cannot be read as a kubeconfig: rewritten"
+		if have, err := ParseKubeconfig(old); err == nil {
+			ch.Reason = kubeconfigDrift(have, want)
+		}
 	}
 	return ch, nil
 }

@@ -426,3 +426,57 @@ func TestCorruptRekeyRecord(t *testing.T) {
 		t.Errorf("verify: %v", ps)
 	}
 }
+
+// A kubeconfig an earlier version wrote, with names that do not carry the cluster's, is
+// rewritten with the reason; Verify reports it until then.
+func TestKubeconfigNamesCarryTheCluster(t *testing.T) {
+	tests := []struct {
+		name                   string
+		cluster, user, context string
+		want                   string // in the reason; "" means unchanged
+	}{
+		{"current", "prod", "admin@prod", "admin@prod", ""},
+		{"bare user", "prod", "admin", "admin@prod", `user "admin"`},
+		{"cluster kubernetes", "kubernetes", "admin", "admin@kubernetes", `cluster "kubernetes"`},
+		{"other context", "prod", "admin@prod", "default", `context "default"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := haCluster(t)
+			fsys := fstest.MapFS{}
+			reconcileInto(t, fsys, c, Options{})
+			kc, err := ParseKubeconfig(fsys["kubeconfigs/admin.kubeconfig"].Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kc.User != "admin@"+c.Name || kc.Context != "admin@"+c.Name || kc.ClusterName != c.Name {
+				t.Fatalf("init wrote cluster %q user %q context %q", kc.ClusterName, kc.User, kc.Context)
+			}
+			kc.ClusterName, kc.User, kc.Context = tt.cluster, tt.user, tt.context
+			old, err := kc.Render()
+			if err != nil {
+				t.Fatal(err)
+			}
+			fsys["kubeconfigs/admin.kubeconfig"] = &fstest.MapFile{Data: old}
+			ps := Verify(fsys, c, testNow)
+			p := reconcileInto(t, fsys, c, Options{})
+			if tt.want == "" {
+				assertPaths(t, p)
+				if len(ps) > 0 {
+					t.Errorf("verify: %+v", ps)
+				}
+				return
+			}
+			assertPaths(t, p, "kubeconfigs/admin.kubeconfig")
+			if why := changedPaths(p)["kubeconfigs/admin.kubeconfig"]; !strings.Contains(why, tt.want) || !strings.Contains(why, "merged kubeconfigs") {
+				t.Errorf("reason %q, want it to name %s", why, tt.want)
+			}
+			if len(ps) != 1 || !strings.Contains(ps[0].Message, "names") {
+				t.Errorf("verify before the rewrite: %+v", ps)
+			}
+			if ps := Verify(fsys, c, testNow); len(ps) > 0 {
+				t.Errorf("verify after: %+v", ps)
+			}
+		})
+	}
+}

@@ -275,3 +275,53 @@ func opensslTime(t *testing.T, text, label string) time.Time {
 	}
 	return ts
 }
+
+// Two clusters' admin kubeconfigs merged (KUBECONFIG=a:b) keep both users: each context pairs
+// its cluster's server and CA with its own certificate, as kubectl reads them.
+func TestMergedKubeconfigsKeepEachClustersUser(t *testing.T) {
+	kubectl := e2e.RequireBinary(t, "kubectl")
+	src, err := os.ReadFile(haExample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	certs := map[string]string{}
+	for _, name := range []string{"prod", "staging"} {
+		cfg := filepath.Join(t.TempDir(), name+".yaml")
+		data := strings.Replace(string(src), "name: prod\n", "name: "+name+"\n", 1)
+		data = strings.Replace(data, "host: k8s-api.example.internal", "host: "+name+".example.internal", 1)
+		if err := os.WriteFile(cfg, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), name)
+		mustHardway(t, "init", "--config", cfg, "--dir", dir)
+		f := filepath.Join(dir, "kubeconfigs", "admin.kubeconfig")
+		files = append(files, f)
+		kc, err := pki.ParseKubeconfig(mustReadFile(t, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		certs[name] = string(kc.CertPEM)
+	}
+	merged := append(os.Environ(), "KUBECONFIG="+strings.Join(files, string(os.PathListSeparator)))
+	for _, name := range []string{"prod", "staging"} {
+		cmd := exec.Command(kubectl, "config", "view", "--minify", "--raw", "--context", "admin@"+name, "-o",
+			"jsonpath={.users[0].name} {.clusters[0].name} {.clusters[0].cluster.server} {.users[0].user.client-certificate-data}")
+		cmd.Env = merged
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("kubectl config view --context admin@%s: %v\n%s", name, err, out)
+		}
+		parts := strings.Fields(string(out))
+		if len(parts) != 4 {
+			t.Fatalf("kubectl printed %q", out)
+		}
+		if parts[0] != "admin@"+name || parts[1] != name || parts[2] != "https://"+name+".example.internal:6443" {
+			t.Errorf("context admin@%s: user %s, cluster %s, server %s", name, parts[0], parts[1], parts[2])
+		}
+		cert := decodeB64Cert(t, parts[3])
+		if string(pki.EncodeCert(cert.Raw)) != certs[name] {
+			t.Errorf("context admin@%s uses another cluster's certificate", name)
+		}
+	}
+}
