@@ -130,7 +130,13 @@ func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) problem.List {
 		case KindCA:
 			info := certInfo(fsys, in.CertPath(), now)
 			if info.cert == nil {
-				add(in.CertPath(), "run hardway init", "CA certificate: %s", info.Error)
+				fix := restoreAdvice(fsys, in.CertPath())
+				if keyData, err := fs.ReadFile(fsys, in.KeyPath()); err == nil {
+					if _, err := ParseKey(keyData); err == nil {
+						fix += "; or remove it and run hardway init: a new certificate for the same key verifies what the lost one signed"
+					}
+				}
+				add(in.CertPath(), fix, "CA certificate: %s", info.Error)
 				continue
 			}
 			cas[in.Spec.Name] = info.cert
@@ -139,7 +145,7 @@ func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) problem.List {
 			}
 			if keyData, err := fs.ReadFile(fsys, in.KeyPath()); err == nil {
 				if key, err := ParseKey(keyData); err != nil || !KeyMatches(key, info.cert.PublicKey) {
-					add(in.KeyPath(), "restore the key from backup/", "the key does not match %s", in.CertPath())
+					add(in.KeyPath(), restoreAdvice(fsys, in.KeyPath()), "the key does not match %s", in.CertPath())
 				}
 			}
 		case KindKeyPair:
@@ -160,7 +166,7 @@ func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) problem.List {
 		case KindLeaf:
 			info := certInfo(fsys, in.CertPath(), now)
 			if info.cert == nil {
-				add(in.CertPath(), "run hardway init", "%s", info.Error)
+				add(in.CertPath(), renew(in)+" (it reissues a missing or corrupt certificate)", "%s", info.Error)
 				continue
 			}
 			ca := cas[in.Spec.CA]
@@ -172,7 +178,7 @@ func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) problem.List {
 			}
 			keyData, err := fs.ReadFile(fsys, in.KeyPath())
 			if err != nil {
-				add(in.KeyPath(), renew(in)+" --new-key", "the key is missing")
+				add(in.KeyPath(), renew(in)+" (a new pair)", "the key is missing")
 			} else if key, err := ParseKey(keyData); err != nil || !KeyMatches(key, info.cert.PublicKey) {
 				add(in.KeyPath(), renew(in), "the key does not match the certificate")
 			}

@@ -480,3 +480,104 @@ func TestKubeconfigNamesCarryTheCluster(t *testing.T) {
 		})
 	}
 }
+
+// A corrupt or missing leaf is an error that names 'certs renew', and renewing it reissues it
+// from its CA with the catalogue's subject and SANs (never a circle back to the same message).
+func TestRenewReissuesCorruptOrMissingLeaf(t *testing.T) {
+	tests := []struct {
+		name    string
+		damage  func(fstest.MapFS)
+		err     string // what Reconcile without the renewal says; "" when init fixes it alone
+		newKey  bool   // the renewal gives a new key
+		actions map[string]Action
+	}{
+		{"corrupt certificate", func(f fstest.MapFS) { f["pki/apiserver.crt"].Data = []byte("garbage") },
+			"run 'hardway certs renew apiserver'", false, map[string]Action{"pki/apiserver.crt": Update}},
+		{"truncated certificate", func(f fstest.MapFS) { f["pki/apiserver.crt"].Data = f["pki/apiserver.crt"].Data[:100] },
+			"run 'hardway certs renew apiserver'", false, map[string]Action{"pki/apiserver.crt": Update}},
+		{"corrupt key", func(f fstest.MapFS) { f["pki/apiserver.key"].Data = []byte("garbage") },
+			"run 'hardway certs renew apiserver'", true, map[string]Action{"pki/apiserver.key": Update, "pki/apiserver.crt": Update}},
+		{"missing key", func(f fstest.MapFS) { delete(f, "pki/apiserver.key") },
+			"run 'hardway certs renew apiserver'", true, map[string]Action{"pki/apiserver.key": Create, "pki/apiserver.crt": Update}},
+		{"missing certificate", func(f fstest.MapFS) { delete(f, "pki/apiserver.crt") },
+			"", false, map[string]Action{"pki/apiserver.crt": Create}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := haCluster(t)
+			fsys := fstest.MapFS{}
+			reconcileInto(t, fsys, c, Options{})
+			oldKey := string(fsys["pki/apiserver.key"].Data)
+			tt.damage(fsys)
+			if ps := Verify(fsys, c, testNow); len(ps) == 0 || !strings.Contains(ps[0].Fix, "hardway certs renew apiserver") {
+				t.Errorf("verify: %+v, want its fix to be the renewal", ps)
+			}
+			_, err := Reconcile(cloneFS(fsys), c, Options{Now: testNow, Rand: rand.Reader})
+			switch {
+			case tt.err == "" && err != nil:
+				t.Errorf("without the renewal: %v", err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Errorf("without the renewal: %v, want %q", err, tt.err)
+			}
+			p := reconcileInto(t, fsys, c, Options{Renew: map[string]bool{"apiserver": true}})
+			for _, ch := range p.Changes {
+				if want, ok := tt.actions[ch.Path]; ok && ch.Action != want {
+					t.Errorf("%s: %s, want %s (an update is backed up first)", ch.Path, ch.Action, want)
+				}
+			}
+			assertPaths(t, p, keys(tt.actions)...)
+			if got := string(fsys["pki/apiserver.key"].Data) != oldKey; got != tt.newKey {
+				t.Errorf("new key: %v, want %v", got, tt.newKey)
+			}
+			if ps := Verify(fsys, c, testNow); len(ps) > 0 {
+				t.Errorf("after the renewal: %+v", ps)
+			}
+		})
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// A corrupt CA is never reissued, renewal or not: the error says what to restore, naming the
+// newest backup copies when there are some.
+func TestCorruptCASaysWhatToRestore(t *testing.T) {
+	tests := []struct {
+		name    string
+		backups []string // backup folders holding a copy of pki/etcd/ca.crt
+		path    string
+		want    []string
+	}{
+		{"no backup", nil, "pki/etcd/ca.crt", []string{"no copy under backup/", "a new certificate for the same key"}},
+		{"backups, newest first", []string{"20260101T000000Z", "20260301T000000Z", "20260201T000000Z", "20250101T000000Z"}, "pki/etcd/ca.crt",
+			[]string{"backup/20260301T000000Z/pki/etcd/ca.crt, backup/20260201T000000Z/pki/etcd/ca.crt, backup/20260101T000000Z/pki/etcd/ca.crt)"}},
+		{"corrupt key", []string{"20260101T000000Z"}, "pki/etcd/ca.key", []string{"no copy under backup/", "init --force"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := haCluster(t)
+			fsys := fstest.MapFS{}
+			reconcileInto(t, fsys, c, Options{})
+			for _, b := range tt.backups {
+				fsys["backup/"+b+"/pki/etcd/ca.crt"] = &fstest.MapFile{Data: fsys["pki/etcd/ca.crt"].Data}
+			}
+			fsys[tt.path] = &fstest.MapFile{Data: []byte("garbage")}
+			for _, renew := range []map[string]bool{nil, {"etcd/ca": true}, {"etcd/server-cp-1": true}} {
+				_, err := Reconcile(fsys, c, Options{Now: testNow, Rand: rand.Reader, Renew: renew})
+				if err == nil {
+					t.Fatalf("renew %v: no error", renew)
+				}
+				for _, w := range append(tt.want, tt.path+": not a valid", "never reissued in place") {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("renew %v: %v\nwant %q", renew, err, w)
+					}
+				}
+			}
+		})
+	}
+}

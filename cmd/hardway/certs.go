@@ -170,6 +170,10 @@ func newCertsRenewCmd(g *globals) *cobra.Command {
 another validity period, keeping their keys unless --new-key. Kubeconfigs that embed a renewed
 certificate are rewritten. Every replaced file is kept in DIR/backup/<timestamp>/.
 
+A leaf whose certificate or key is corrupt or missing is reissued from its CA with the
+catalogue's subject and SANs (a new key when the key is lost). A corrupt CA is never reissued:
+the error names the copies under DIR/backup/ to restore it from.
+
 NAME is an instance (apiserver, etcd/server-cp-1, kubelet/client-worker-1), a catalogue name
 (etcd-server: every member's) or a kubeconfig name (admin, kubelet-worker-1); "all" renews every
 leaf certificate. Renewing a CA (ca, etcd-ca, front-proxy-ca) keeps its key, so what it signed
