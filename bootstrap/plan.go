@@ -4,10 +4,13 @@ import (
 	"github.com/hardway-dev/hardway/internal/atomicfile"
 
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,6 +81,9 @@ func Build(fsys fs.FS, c *configs.Cluster, opt Options) (*Plan, error) {
 		return nil, err
 	}
 	if err := p.addBundles(fsys, c, p.finalContent(fsys), s); err != nil {
+		return nil, err
+	}
+	if err := p.retire(fsys, c, opt.Now); err != nil {
 		return nil, err
 	}
 	p.Changes = append(p.Changes, pp.Finally...)
@@ -185,3 +191,52 @@ func (p *Plan) Summarize(w io.Writer) {
 
 // osFS is the cluster directory as an fs.FS.
 func osFS(dir string) fs.FS { return os.DirFS(dir) }
+
+// retire moves aside what nodes the cluster no longer has (or no longer gives them) left in the
+// cluster directory (pki.Retire): their certificates, keys and kubeconfigs, and, for a node no
+// longer in the cluster file, its bundle archive; its bundle folder, which the archive holds, is
+// removed.
+func (p *Plan) retire(fsys fs.FS, c *configs.Cluster, now time.Time) error {
+	extra := map[string]pki.Leftovers{}
+	entries, err := fs.ReadDir(fsys, BundleDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for _, e := range entries {
+		node := strings.TrimSuffix(e.Name(), ".tar.gz")
+		if slices.ContainsFunc(c.Nodes, func(n configs.Node) bool { return n.Name == node }) {
+			continue
+		}
+		l := extra[node]
+		rel := path.Join(BundleDir, e.Name())
+		if !e.IsDir() {
+			l.Move = append(l.Move, rel)
+		} else {
+			var dirs []string
+			err := fs.WalkDir(fsys, rel, func(p string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if d.IsDir() {
+					dirs = append(dirs, p)
+				} else {
+					l.Remove = append(l.Remove, p)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			slices.Reverse(dirs) // deepest first: each is empty when its turn comes
+			l.Remove = append(l.Remove, dirs...)
+		}
+		extra[node] = l
+	}
+	changes, notes, err := pki.Retire(fsys, c, now, extra)
+	if err != nil {
+		return err
+	}
+	p.Changes = append(p.Changes, changes...)
+	p.Notes = append(p.Notes, notes...)
+	return nil
+}

@@ -107,12 +107,13 @@ func TestCatalogueIdentities(t *testing.T) {
 			}
 		}
 	}
-	// Per-node instances: etcd members only for etcd nodes, kubelets for every node.
+	// Per-node instances: etcd members only for etcd nodes, kubelets only for workers (the nodes
+	// that run one).
 	count := map[string]int{}
 	for _, in := range Instances(c) {
 		count[in.Spec.Name]++
 	}
-	if count["etcd-server"] != 3 || count["etcd-peer"] != 3 || count["kubelet-client"] != 6 || count["kubelet-server"] != 6 {
+	if count["etcd-server"] != 3 || count["etcd-peer"] != 3 || count["kubelet-client"] != 3 || count["kubelet-server"] != 3 {
 		t.Errorf("per-node counts: %v", count)
 	}
 }

@@ -29,8 +29,11 @@ type CertInfo struct {
 	Embedded  bool      `json:"embedded,omitempty"` // in a kubeconfig
 	SHA256    string    `json:"sha256"`
 	Missing   bool      `json:"missing,omitempty"`
-	Error     string    `json:"error,omitempty"`
-	cert      *x509.Certificate
+	// Retired is the folder a retired certificate was moved to (RetiredDir): no node uses it any
+	// more, but it stays valid until NotAfter.
+	Retired string `json:"retired,omitempty"`
+	Error   string `json:"error,omitempty"`
+	cert    *x509.Certificate
 }
 
 // Inventory lists every certificate the catalogue expects in fsys, present or not, followed by
@@ -70,6 +73,13 @@ func Inventory(fsys fs.FS, c *configs.Cluster, now time.Time) []CertInfo {
 		}
 		fill(&info, kc.CertPEM, now)
 		out = append(out, info)
+	}
+	for _, r := range Retired(fsys) {
+		for _, rc := range r.Certificates {
+			info := certInfo(fsys, rc.Path, now)
+			info.Name, info.Kind, info.CA, info.Retired = rc.Name, KindLeaf, rc.CA, RetiredFolder(r.Node, r.Retired)
+			out = append(out, info)
+		}
 	}
 	return out
 }

@@ -124,7 +124,7 @@ func TestDriftControlPlaneAddress(t *testing.T) {
 	p := reconcileInto(t, fsys, c, Options{})
 	// The apiserver carries every control-plane address; cp-1's own serving certificates carry
 	// its addresses too. Nothing else changes.
-	assertPaths(t, p, "pki/apiserver.crt", "pki/etcd/server-cp-1.crt", "pki/etcd/peer-cp-1.crt", "pki/kubelet/server-cp-1.crt")
+	assertPaths(t, p, "pki/apiserver.crt", "pki/etcd/server-cp-1.crt", "pki/etcd/peer-cp-1.crt")
 }
 
 func TestDriftSubjectChange(t *testing.T) {

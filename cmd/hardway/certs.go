@@ -75,11 +75,15 @@ func newCertsListCmd(g *globals) *cobra.Command {
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tSUBJECT\tSANS\tISSUER\tNOT AFTER\tLEFT")
 				for _, i := range inv {
+					name := i.Name
+					if i.Retired != "" {
+						name += " (retired)"
+					}
 					if i.Error != "" {
-						fmt.Fprintf(tw, "%s\t(%s)\t\t\t\t\n", i.Name, i.Error)
+						fmt.Fprintf(tw, "%s\t(%s)\t\t\t\t\n", name, i.Error)
 						continue
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", i.Name, i.Subject, shortList(i.SANs, 3), i.Issuer, i.NotAfter.Format(time.DateOnly), i.Left)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, i.Subject, shortList(i.SANs, 3), i.Issuer, i.NotAfter.Format(time.DateOnly), i.Left)
 				}
 				return tw.Flush()
 			})
@@ -106,6 +110,9 @@ func newCertsCheckExpirationCmd(g *globals) *cobra.Command {
 			inv := pki.Inventory(os.DirFS(g.dir), c, now)
 			var soon []string
 			for _, i := range inv {
+				if i.Retired != "" {
+					continue // no node uses it: its expiry is good news
+				}
 				if i.Error != "" || i.NotAfter.Sub(now) < window {
 					soon = append(soon, i.Name)
 				}
@@ -113,11 +120,14 @@ func newCertsCheckExpirationCmd(g *globals) *cobra.Command {
 			err = printOutput(g.stdout, output, inv, func(w io.Writer) error {
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "CERTIFICATE\tEXPIRES\tRESIDUAL TIME\tCERTIFICATE AUTHORITY\tEXTERNALLY MANAGED")
+				var retired []pki.CertInfo
 				for _, i := range inv {
-					if i.Kind == pki.KindCA {
-						continue
+					switch {
+					case i.Retired != "":
+						retired = append(retired, i)
+					case i.Kind != pki.KindCA:
+						printExpiry(tw, i, now, window)
 					}
-					printExpiry(tw, i, now, window)
 				}
 				tw.Flush()
 				fmt.Fprintln(w)
@@ -128,7 +138,21 @@ func newCertsCheckExpirationCmd(g *globals) *cobra.Command {
 						printExpiry(tw, i, now, window)
 					}
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil || len(retired) == 0 {
+					return err
+				}
+				fmt.Fprintln(w)
+				tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "RETIRED CERTIFICATE\tEXPIRES\tRESIDUAL TIME\tCERTIFICATE AUTHORITY\tRETIRED TO")
+				for _, i := range retired {
+					printExpiry(tw, i, now, 0)
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "Retired certificates belong to nodes that left the cluster (or the role that used them). With no revocation list they\n"+
+					"stay valid until they expire; %s beside each says more, and rotating their CA ends them sooner.\n", pki.RetiredRecord)
+				return nil
 			})
 			if err != nil {
 				return err
@@ -149,6 +173,9 @@ func printExpiry(w io.Writer, i pki.CertInfo, now time.Time, window time.Duratio
 	ext := "no"
 	if i.External {
 		ext = "yes"
+	}
+	if i.Retired != "" {
+		ext = i.Retired
 	}
 	if i.Error != "" {
 		fmt.Fprintf(w, "%s\t(%s)\t\t%s\t%s\n", i.Name, i.Error, i.CA, ext)

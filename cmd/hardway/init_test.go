@@ -184,8 +184,8 @@ func TestOpenSSLAcceptsHAExample(t *testing.T) {
 		}
 		n++
 	}
-	if n != 30 {
-		t.Errorf("verified %d leaves, the HA example has 30", n)
+	if n != 24 {
+		t.Errorf("verified %d leaves, the HA example has 24 (kubelet credentials for its 3 workers only)", n)
 	}
 	text := func(path string) string {
 		out, err := exec.Command(openssl, "x509", "-noout", "-text", "-in", filepath.Join(dir, path)).CombinedOutput()
@@ -233,8 +233,8 @@ func TestKubectlParsesKubeconfigs(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cluster")
 	mustHardway(t, "init", "--config", haExample, "--dir", dir)
 	files, _ := filepath.Glob(filepath.Join(dir, "kubeconfigs", "*.kubeconfig"))
-	if len(files) != 11 {
-		t.Fatalf("%d kubeconfigs, want 11", len(files))
+	if len(files) != 8 {
+		t.Fatalf("%d kubeconfigs, want 8 (5 cluster-wide, a kubelet's per worker)", len(files))
 	}
 	for _, f := range files {
 		out, err := exec.Command(kubectl, "--kubeconfig", f, "config", "view", "--minify", "--raw", "-o",
