@@ -29,6 +29,9 @@ type Plan struct {
 	Changes   []pki.Change
 	Unchanged int
 	Notes     []string
+	// Nodes are the nodes whose bundles the plan changes, in the cluster file's order, with
+	// what launch will start and restart there.
+	Nodes []NodeChange
 	// managed is every file the plan keeps, with its mode, written or not.
 	managed []pki.ManagedFile
 }

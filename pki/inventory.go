@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"io/fs"
 	"slices"
 	"time"
@@ -48,6 +49,9 @@ func Inventory(fsys fs.FS, c *configs.Cluster, now time.Time) []CertInfo {
 		info := certInfo(fsys, in.CertPath(), now)
 		info.Name, info.Kind, info.CA = in.ID, in.Spec.Kind, in.Spec.CA
 		if in.Spec.Kind == KindCA {
+			// A CA goes by its catalogue name everywhere (etcd-ca, never etcd/ca): the name
+			// its leaves' CA column shows and 'certs renew' takes.
+			info.Name = in.Spec.Name
 			if _, err := fs.Stat(fsys, in.KeyPath()); err != nil {
 				info.External = true
 			}
@@ -61,7 +65,11 @@ func Inventory(fsys fs.FS, c *configs.Cluster, now time.Time) []CertInfo {
 		info := CertInfo{Name: in.Kubeconfig + ".kubeconfig", Path: in.KubeconfigPath(), Kind: KindLeaf, CA: in.Spec.CA, Embedded: true}
 		data, err := fs.ReadFile(fsys, in.KubeconfigPath())
 		if err != nil {
-			info.Missing, info.Error = true, err.Error()
+			// Missing as a certificate is missing; another error is said as it is.
+			info.Missing, info.Error = true, "missing"
+			if !errors.Is(err, fs.ErrNotExist) {
+				info.Missing, info.Error = false, err.Error()
+			}
 			out = append(out, info)
 			continue
 		}
@@ -130,7 +138,12 @@ func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) problem.List {
 	add := func(path, fix, format string, a ...any) {
 		out = append(out, problem.Errorf(path, fix, format, a...))
 	}
-	renew := func(in Instance) string { return "hardway certs renew " + in.ID }
+	renew := func(in Instance) string {
+		if in.Spec.Kind == KindCA {
+			return "hardway certs renew " + in.Spec.Name
+		}
+		return "hardway certs renew " + in.ID
+	}
 	if _, err := fs.Stat(fsys, RekeyRecord); err == nil {
 		add(RekeyRecord, "run hardway init (it finishes the re-key)", "a CA re-key is under way: a run that gives a CA a new key was interrupted")
 	}

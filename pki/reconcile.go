@@ -723,10 +723,14 @@ func sortedUsages(u []x509.ExtKeyUsage) []x509.ExtKeyUsage {
 	return c
 }
 
-// HumanDuration prints d as kubeadm does: "364d", "23h", "12m".
+// HumanDuration prints d as kubeadm does (apimachinery's ShortHumanDuration): "9y", "364d",
+// "23h", "12m"; years from two on.
 func HumanDuration(d time.Duration) string {
+	const day, year = 24 * time.Hour, 365 * 24 * time.Hour
 	switch {
-	case d >= 48*time.Hour:
+	case d >= 2*year:
+		return fmt.Sprintf("%dy", int(d/year))
+	case d >= 2*day:
 		return fmt.Sprintf("%dd", int(d.Hours()/24))
 	case d >= time.Hour:
 		return fmt.Sprintf("%dh", int(d.Hours()))

@@ -159,7 +159,7 @@ func newCertsCheckExpirationCmd(g *globals) *cobra.Command {
 			}
 			if len(soon) > 0 {
 				sort.Strings(soon)
-				return &exitError{code: 1, err: fmt.Errorf("%d certificate(s) expire within %s or are unreadable: %s; renew with 'hardway certs renew NAME...'", len(soon), within, strings.Join(soon, ", "))}
+				return &exitError{code: 1, err: fmt.Errorf("%d certificate(s) expire within %s, are missing or unreadable: %s; renew with 'hardway certs renew NAME...'", len(soon), within, strings.Join(soon, ", "))}
 			}
 			return nil
 		},
