@@ -41,7 +41,9 @@ func (p *Plan) addBundles(fsys fs.FS, c *configs.Cluster, read func(string) ([]b
 		return err
 	}
 	for i, node := range c.Nodes {
-		p.addBundle(fsys, node.Name, bundles[i])
+		if err := p.addBundle(fsys, node.Name, bundles[i]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -159,7 +161,10 @@ func renderOptions(c *configs.Cluster, read func(string) ([]byte, error)) (units
 	return opt, nil
 }
 
-func (p *Plan) addBundle(fsys fs.FS, node string, b nodeBundle) {
+func (p *Plan) addBundle(fsys fs.FS, node string, b nodeBundle) error {
+	if err := p.addNodeChange(fsys, node, b.manifest); err != nil {
+		return err
+	}
 	reason := "bundle for " + node
 	files := b.clusterFiles(node)
 	edited := map[string]HandEdit{}
@@ -175,6 +180,37 @@ func (p *Plan) addBundle(fsys fs.FS, node string, b nodeBundle) {
 		}
 		p.addIfChanged(fsys, ch)
 	}
+	return nil
+}
+
+// NodeChange is what a run changes in one node's bundle, and so what 'hardway launch' will do
+// there once the node has the new bundle.
+type NodeChange struct {
+	Node    string   `json:"node"`
+	Archive string   `json:"archive"` // the bundle to copy to the node, relative to the cluster directory
+	New     bool     `json:"new,omitempty"`
+	Files   []string `json:"files"`             // node paths that change
+	Start   []string `json:"start,omitempty"`   // units launch starts (new to the node)
+	Restart []string `json:"restart,omitempty"` // units launch restarts
+}
+
+// addNodeChange records what node's new manifest changes against the one in fsys, if anything.
+func (p *Plan) addNodeChange(fsys fs.FS, node string, manifest []byte) error {
+	m, err := bundle.DecodeManifest(manifest)
+	if err != nil {
+		return fmt.Errorf("bundle for %s: %w", node, err)
+	}
+	var old *bundle.Manifest
+	if data, err := fs.ReadFile(fsys, path.Join(BundleDir, node, bundle.ManifestName)); err == nil {
+		// One that does not decode is replaced as a whole: every unit counts as new.
+		old, _ = bundle.DecodeManifest(data)
+	}
+	files, start, restart := m.Diff(old)
+	if len(files) == 0 && len(start) == 0 && len(restart) == 0 {
+		return nil
+	}
+	p.Nodes = append(p.Nodes, NodeChange{Node: node, Archive: path.Join(BundleDir, node) + ".tar.gz", New: old == nil, Files: files, Start: start, Restart: restart})
+	return nil
 }
 
 // clusterFiles are the files of node's bundle in the cluster directory: its directory

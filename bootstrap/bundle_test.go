@@ -200,7 +200,7 @@ func TestSummarizeCountsByReason(t *testing.T) {
 	p := build(t, dir, c, Options{Renew: map[string]bool{"kube-proxy": true}})
 	var b strings.Builder
 	p.Summarize(&b)
-	want := "update      1 file(s): renewal requested\nupdate      1 file(s): its certificate, key, CA or server changed\nupdate     12 file(s): node bundles\n"
+	want := "update      1 file(s): renewal requested\nupdate      1 file(s): its certificate or key changed\nupdate     12 file(s): node bundles\n"
 	if b.String() != want {
 		t.Errorf("summary:\n%s\nwant:\n%s", b.String(), want)
 	}

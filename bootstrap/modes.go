@@ -19,7 +19,7 @@ func dirMode(dir string) fs.FileMode {
 	switch top {
 	case ".", "":
 		return 0o700
-	case "pki", "kubeconfigs", "nodes", "backup", "signing":
+	case "pki", "kubeconfigs", "nodes", "backup", "signing", pki.RetiredDir:
 		return 0o700
 	}
 	return 0o755

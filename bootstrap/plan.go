@@ -4,10 +4,13 @@ import (
 	"github.com/hardway-dev/hardway/internal/atomicfile"
 
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +35,9 @@ type Plan struct {
 	// HandEdits are the files of the bundle folders that someone changed since hardway wrote
 	// them; the plan replaces them, and Apply keeps the edited copies in its backup folder.
 	HandEdits []HandEdit
+	// Nodes are the nodes whose bundles the plan changes, in the cluster file's order, with
+	// what launch will start and restart there.
+	Nodes []NodeChange
 	// managed is every file the plan keeps, with its mode, written or not.
 	managed []pki.ManagedFile
 }
@@ -99,6 +105,9 @@ func Build(fsys fs.FS, c *configs.Cluster, opt Options) (*Plan, error) {
 	}
 	for _, a := range bins {
 		p.managed = append(p.managed, pki.ManagedFile{Path: storePath(a), Mode: pki.ModePublic})
+	}
+	if err := p.retire(fsys, c, opt.Now); err != nil {
+		return nil, err
 	}
 	p.Changes = append(p.Changes, pp.Finally...)
 	p.managed = append(p.managed, pki.Managed(c)...)
@@ -213,3 +222,52 @@ func (p *Plan) describeArtifacts(w io.Writer) {
 
 // osFS is the cluster directory as an fs.FS.
 func osFS(dir string) fs.FS { return os.DirFS(dir) }
+
+// retire moves aside what nodes the cluster no longer has (or no longer gives them) left in the
+// cluster directory (pki.Retire): their certificates, keys and kubeconfigs, and, for a node no
+// longer in the cluster file, its bundle archive; its bundle folder, which the archive holds, is
+// removed.
+func (p *Plan) retire(fsys fs.FS, c *configs.Cluster, now time.Time) error {
+	extra := map[string]pki.Leftovers{}
+	entries, err := fs.ReadDir(fsys, BundleDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for _, e := range entries {
+		node := strings.TrimSuffix(e.Name(), ".tar.gz")
+		if slices.ContainsFunc(c.Nodes, func(n configs.Node) bool { return n.Name == node }) {
+			continue
+		}
+		l := extra[node]
+		rel := path.Join(BundleDir, e.Name())
+		if !e.IsDir() {
+			l.Move = append(l.Move, rel)
+		} else {
+			var dirs []string
+			err := fs.WalkDir(fsys, rel, func(p string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if d.IsDir() {
+					dirs = append(dirs, p)
+				} else {
+					l.Remove = append(l.Remove, p)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			slices.Reverse(dirs) // deepest first: each is empty when its turn comes
+			l.Remove = append(l.Remove, dirs...)
+		}
+		extra[node] = l
+	}
+	changes, notes, err := pki.Retire(fsys, c, now, extra)
+	if err != nil {
+		return err
+	}
+	p.Changes = append(p.Changes, changes...)
+	p.Notes = append(p.Notes, notes...)
+	return nil
+}

@@ -31,9 +31,9 @@ const (
 type Scope string
 
 const (
-	ScopeCluster  Scope = ""           // one per cluster
-	ScopeEtcd     Scope = "etcd"       // one per node with the etcd role
-	ScopeEveryone Scope = "every-node" // one per node
+	ScopeCluster Scope = ""        // one per cluster
+	ScopeEtcd    Scope = "etcd"    // one per node with the etcd role
+	ScopeKubelet Scope = "kubelet" // one per node that runs a kubelet: the nodes with the worker role
 )
 
 // ServerKind says which API address a kubeconfig points at.
@@ -131,11 +131,11 @@ var Catalogue = []Spec{
 		Kubeconfig: &KubeconfigSpec{Name: "kube-proxy", Server: ServerEndpoint, NodePath: "/etc/kubernetes/kube-proxy.kubeconfig"},
 		Help:       "kube-proxy's client certificate (system:node-proxier)"},
 	{Name: "kubelet-client", Kind: KindLeaf, BaseName: "kubelet/client-{node}", CA: "ca",
-		CN: "system:node:{node}", Orgs: []string{"system:nodes"}, Usage: UsageClient, Scope: ScopeEveryone,
+		CN: "system:node:{node}", Orgs: []string{"system:nodes"}, Usage: UsageClient, Scope: ScopeKubelet,
 		Kubeconfig: &KubeconfigSpec{Name: "kubelet-{node}", Server: ServerEndpoint, NodePath: "/etc/kubernetes/kubelet.kubeconfig"},
 		Help:       "a kubelet's client certificate: the Node authorizer knows it by system:node:<node>"},
 	{Name: "kubelet-server", Kind: KindLeaf, BaseName: "kubelet/server-{node}", NodeBase: "/var/lib/kubelet/pki/kubelet", CA: "ca",
-		CN: "system:node:{node}", Orgs: []string{"system:nodes"}, Usage: UsageServer, Scope: ScopeEveryone, SANs: nodeSANs,
+		CN: "system:node:{node}", Orgs: []string{"system:nodes"}, Usage: UsageServer, Scope: ScopeKubelet, SANs: nodeSANs,
 		Help: "a kubelet's serving certificate, signed by the cluster CA so --kubelet-certificate-authority works"},
 }
 
@@ -179,9 +179,11 @@ func Instances(c *configs.Cluster) []Instance {
 					nodes = append(nodes, &c.Nodes[j])
 				}
 			}
-		case ScopeEveryone:
+		case ScopeKubelet:
 			for j := range c.Nodes {
-				nodes = append(nodes, &c.Nodes[j])
+				if c.Nodes[j].Has(configs.RoleWorker) {
+					nodes = append(nodes, &c.Nodes[j])
+				}
 			}
 		}
 		for _, n := range nodes {

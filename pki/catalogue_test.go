@@ -4,6 +4,7 @@ import (
 	"path"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hardway-dev/hardway/configs"
 )
@@ -107,12 +108,13 @@ func TestCatalogueIdentities(t *testing.T) {
 			}
 		}
 	}
-	// Per-node instances: etcd members only for etcd nodes, kubelets for every node.
+	// Per-node instances: etcd members only for etcd nodes, kubelets only for workers (the nodes
+	// that run one).
 	count := map[string]int{}
 	for _, in := range Instances(c) {
 		count[in.Spec.Name]++
 	}
-	if count["etcd-server"] != 3 || count["etcd-peer"] != 3 || count["kubelet-client"] != 6 || count["kubelet-server"] != 6 {
+	if count["etcd-server"] != 3 || count["etcd-peer"] != 3 || count["kubelet-client"] != 3 || count["kubelet-server"] != 3 {
 		t.Errorf("per-node counts: %v", count)
 	}
 }
@@ -185,6 +187,23 @@ func TestNodePathInvariants(t *testing.T) {
 			}
 		} else if _, ok := paths["/etc/kubernetes/pki/etcd/server.key"]; ok {
 			t.Errorf("%s: no etcd role, yet an etcd server key", n.Name)
+		}
+	}
+}
+
+// Remaining times as kubeadm prints them: years from two on, then days, hours, minutes.
+func TestHumanDuration(t *testing.T) {
+	day := 24 * time.Hour
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{3650 * day, "10y"}, {3649 * day, "9y"}, {730 * day, "2y"}, {729 * day, "729d"}, {364 * day, "364d"},
+		{2 * day, "2d"}, {47 * time.Hour, "47h"}, {time.Hour, "1h"}, {59 * time.Minute, "59m"}, {0, "expired"}, {-day, "expired"},
+	}
+	for _, tt := range tests {
+		if got := HumanDuration(tt.d); got != tt.want {
+			t.Errorf("HumanDuration(%s) = %q, want %q", tt.d, got, tt.want)
 		}
 	}
 }

@@ -38,7 +38,7 @@ func fixture(t *testing.T, name string) []byte {
 
 func TestKubeconfigGolden(t *testing.T) {
 	kc := Kubeconfig{
-		ClusterName: "prod", Server: "https://k8s-api.example.internal:6443", User: "admin",
+		ClusterName: "prod", Server: "https://k8s-api.example.internal:6443", User: "admin@prod", Context: "admin@prod",
 		CAPEM: fixture(t, "ca.crt"), CertPEM: fixture(t, "admin.crt"), KeyPEM: fixture(t, "admin.key"),
 	}
 	data, err := kc.Render()
@@ -50,7 +50,7 @@ func TestKubeconfigGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Server != kc.Server || back.User != kc.User || !bytes.Equal(back.CertPEM, kc.CertPEM) || !bytes.Equal(back.KeyPEM, kc.KeyPEM) || !bytes.Equal(back.CAPEM, kc.CAPEM) {
+	if back.Server != kc.Server || back.User != kc.User || back.Context != kc.Context || back.ClusterName != kc.ClusterName || !bytes.Equal(back.CertPEM, kc.CertPEM) || !bytes.Equal(back.KeyPEM, kc.KeyPEM) || !bytes.Equal(back.CAPEM, kc.CAPEM) {
 		t.Errorf("round trip lost data: %+v", back)
 	}
 }

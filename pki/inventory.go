@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"io/fs"
 	"slices"
 	"time"
@@ -29,8 +30,11 @@ type CertInfo struct {
 	Embedded  bool      `json:"embedded,omitempty"` // in a kubeconfig
 	SHA256    string    `json:"sha256"`
 	Missing   bool      `json:"missing,omitempty"`
-	Error     string    `json:"error,omitempty"`
-	cert      *x509.Certificate
+	// Retired is the folder a retired certificate was moved to (RetiredDir): no node uses it any
+	// more, but it stays valid until NotAfter.
+	Retired string `json:"retired,omitempty"`
+	Error   string `json:"error,omitempty"`
+	cert    *x509.Certificate
 }
 
 // Inventory lists every certificate the catalogue expects in fsys, present or not, followed by
@@ -45,6 +49,9 @@ func Inventory(fsys fs.FS, c *configs.Cluster, now time.Time) []CertInfo {
 		info := certInfo(fsys, in.CertPath(), now)
 		info.Name, info.Kind, info.CA = in.ID, in.Spec.Kind, in.Spec.CA
 		if in.Spec.Kind == KindCA {
+			// A CA goes by its catalogue name everywhere (etcd-ca, never etcd/ca): the name
+			// its leaves' CA column shows and 'certs renew' takes.
+			info.Name = in.Spec.Name
 			if _, err := fs.Stat(fsys, in.KeyPath()); err != nil {
 				info.External = true
 			}
@@ -58,7 +65,11 @@ func Inventory(fsys fs.FS, c *configs.Cluster, now time.Time) []CertInfo {
 		info := CertInfo{Name: in.Kubeconfig + ".kubeconfig", Path: in.KubeconfigPath(), Kind: KindLeaf, CA: in.Spec.CA, Embedded: true}
 		data, err := fs.ReadFile(fsys, in.KubeconfigPath())
 		if err != nil {
-			info.Missing, info.Error = true, err.Error()
+			// Missing as a certificate is missing; another error is said as it is.
+			info.Missing, info.Error = true, "missing"
+			if !errors.Is(err, fs.ErrNotExist) {
+				info.Missing, info.Error = false, err.Error()
+			}
 			out = append(out, info)
 			continue
 		}
@@ -70,6 +81,13 @@ func Inventory(fsys fs.FS, c *configs.Cluster, now time.Time) []CertInfo {
 		}
 		fill(&info, kc.CertPEM, now)
 		out = append(out, info)
+	}
+	for _, r := range Retired(fsys) {
+		for _, rc := range r.Certificates {
+			info := certInfo(fsys, rc.Path, now)
+			info.Name, info.Kind, info.CA, info.Retired = rc.Name, KindLeaf, rc.CA, RetiredFolder(r.Node, r.Retired)
+			out = append(out, info)
+		}
 	}
 	return out
 }
@@ -120,7 +138,12 @@ func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) problem.List {
 	add := func(path, fix, format string, a ...any) {
 		out = append(out, problem.Errorf(path, fix, format, a...))
 	}
-	renew := func(in Instance) string { return "hardway certs renew " + in.ID }
+	renew := func(in Instance) string {
+		if in.Spec.Kind == KindCA {
+			return "hardway certs renew " + in.Spec.Name
+		}
+		return "hardway certs renew " + in.ID
+	}
 	if _, err := fs.Stat(fsys, RekeyRecord); err == nil {
 		add(RekeyRecord, "run hardway init (it finishes the re-key)", "a CA re-key is under way: a run that gives a CA a new key was interrupted")
 	}
@@ -130,7 +153,13 @@ func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) problem.List {
 		case KindCA:
 			info := certInfo(fsys, in.CertPath(), now)
 			if info.cert == nil {
-				add(in.CertPath(), "run hardway init", "CA certificate: %s", info.Error)
+				fix := restoreAdvice(fsys, in.CertPath())
+				if keyData, err := fs.ReadFile(fsys, in.KeyPath()); err == nil {
+					if _, err := ParseKey(keyData); err == nil {
+						fix += "; or remove it and run hardway init: a new certificate for the same key verifies what the lost one signed"
+					}
+				}
+				add(in.CertPath(), fix, "CA certificate: %s", info.Error)
 				continue
 			}
 			cas[in.Spec.Name] = info.cert
@@ -139,7 +168,7 @@ func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) problem.List {
 			}
 			if keyData, err := fs.ReadFile(fsys, in.KeyPath()); err == nil {
 				if key, err := ParseKey(keyData); err != nil || !KeyMatches(key, info.cert.PublicKey) {
-					add(in.KeyPath(), "restore the key from backup/", "the key does not match %s", in.CertPath())
+					add(in.KeyPath(), restoreAdvice(fsys, in.KeyPath()), "the key does not match %s", in.CertPath())
 				}
 			}
 		case KindKeyPair:
@@ -160,7 +189,7 @@ func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) problem.List {
 		case KindLeaf:
 			info := certInfo(fsys, in.CertPath(), now)
 			if info.cert == nil {
-				add(in.CertPath(), "run hardway init", "%s", info.Error)
+				add(in.CertPath(), renew(in)+" (it reissues a missing or corrupt certificate)", "%s", info.Error)
 				continue
 			}
 			ca := cas[in.Spec.CA]
@@ -172,7 +201,7 @@ func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) problem.List {
 			}
 			keyData, err := fs.ReadFile(fsys, in.KeyPath())
 			if err != nil {
-				add(in.KeyPath(), renew(in)+" --new-key", "the key is missing")
+				add(in.KeyPath(), renew(in)+" (a new pair)", "the key is missing")
 			} else if key, err := ParseKey(keyData); err != nil || !KeyMatches(key, info.cert.PublicKey) {
 				add(in.KeyPath(), renew(in), "the key does not match the certificate")
 			}
@@ -184,14 +213,14 @@ func Verify(fsys fs.FS, c *configs.Cluster, now time.Time) problem.List {
 				add(in.CertPath(), renew(in), "extended key usages are not exactly %s", in.Spec.Usage)
 			}
 			if in.Kubeconfig != "" {
-				out = append(out, verifyKubeconfig(fsys, in, info.cert, now)...)
+				out = append(out, verifyKubeconfig(fsys, c, in, info.cert, now)...)
 			}
 		}
 	}
 	return out
 }
 
-func verifyKubeconfig(fsys fs.FS, in Instance, pkiCert *x509.Certificate, now time.Time) problem.List {
+func verifyKubeconfig(fsys fs.FS, c *configs.Cluster, in Instance, pkiCert *x509.Certificate, now time.Time) problem.List {
 	p := func(format string, a ...any) problem.List {
 		return problem.List{problem.Errorf(in.KubeconfigPath(), "hardway init (it rewrites kubeconfigs from pki/)", format, a...)}
 	}
@@ -223,6 +252,10 @@ func verifyKubeconfig(fsys fs.FS, in Instance, pkiCert *x509.Certificate, now ti
 	}
 	if kc.Server != in.Server {
 		return p("server is %s, want %s", kc.Server, in.Server)
+	}
+	if name := KubeconfigUser(in.CN, c.Name); kc.ClusterName != c.Name || kc.User != name || kc.Context != name {
+		return p("names cluster %q, user %q, context %q, want %q, %q, %q (names without the cluster's mix up merged kubeconfigs)",
+			kc.ClusterName, kc.User, kc.Context, c.Name, name, name)
 	}
 	return nil
 }

@@ -96,8 +96,8 @@ func NodeFiles(c *configs.Cluster, node string) []NodeFile {
 			if n == nil || !n.Has(configs.RoleEtcd) {
 				continue
 			}
-		case ScopeEveryone:
-			if n == nil {
+		case ScopeKubelet:
+			if n == nil || !n.Has(configs.RoleWorker) {
 				continue
 			}
 		}

@@ -196,8 +196,8 @@ func (r *reconciler) ca(in Instance) error {
 	var key crypto.Signer
 	if keyPEM != nil {
 		if key, err = ParseKey(keyPEM); err != nil {
-			return fmt.Errorf("%s: not a valid private key (%v); restore it from %s or a backup, or remove both %s and %s and run with --force to make a new CA (every certificate must then be reissued)",
-				in.KeyPath(), err, "backup/", in.KeyPath(), in.CertPath())
+			return fmt.Errorf("%s: not a valid private key (%v); a CA is never reissued in place: %s; or remove both %s and %s and run init --force to make a new CA (every certificate it signed must then be reissued, and every node given the new CA)",
+				in.KeyPath(), err, restoreAdvice(r.fsys, in.KeyPath()), in.KeyPath(), in.CertPath())
 		}
 	}
 	switch {
@@ -213,7 +213,11 @@ func (r *reconciler) ca(in Instance) error {
 	}
 	cert, err := ParseCert(certPEM)
 	if err != nil {
-		return fmt.Errorf("%s: not a valid certificate (%v); restore it from a backup, or remove it to make a new one for %s", in.CertPath(), err, in.KeyPath())
+		fix := restoreAdvice(r.fsys, in.CertPath())
+		if key != nil {
+			fix += fmt.Sprintf("; or remove it and run init: a new certificate for the same key (%s) and subject verifies everything the lost one signed", in.KeyPath())
+		}
+		return fmt.Errorf("%s: not a valid certificate (%v); a CA is never reissued in place: %s", in.CertPath(), err, fix)
 	}
 	// A re-key an earlier run started and did not finish: its record names the certificate
 	// being replaced. Still in place with its own key, nothing landed: the re-key is made now.
@@ -344,12 +348,15 @@ func (r *reconciler) decide(in Instance) (*leafJob, error) {
 		return nil, err
 	}
 	j := &leafJob{in: in, keyPEM: keyPEM, certPEM: certPEM, subject: Subject{CN: in.CN, Orgs: in.Orgs, SANs: in.SANs}}
+	renew := r.opt.Renew[in.ID]
 	if keyPEM != nil {
 		if j.key, err = ParseKey(keyPEM); err != nil {
-			return nil, fmt.Errorf("%s: not a valid private key (%v); remove it (and %s) to issue a new pair, or run 'hardway certs renew %s --new-key'", in.KeyPath(), err, in.CertPath(), in.ID)
+			if !renew {
+				return nil, fmt.Errorf("%s: not a valid private key (%v); run 'hardway certs renew %s' to issue a new pair from %s (the corrupt files are kept in %s/)", in.KeyPath(), err, in.ID, in.Spec.CA, BackupDir)
+			}
+			j.reasons = append(j.reasons, fmt.Sprintf("%s was not a valid private key (%v): a new pair", in.KeyPath(), err))
 		}
 	}
-	renew := r.opt.Renew[in.ID]
 	if j.key == nil || (renew && r.opt.NewKey) {
 		j.newKey = true
 	}
@@ -362,7 +369,12 @@ func (r *reconciler) decide(in Instance) (*leafJob, error) {
 	}
 	cert, err := ParseCert(certPEM)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a valid certificate (%v); remove it to issue a new one, or run 'hardway certs renew %s'", in.CertPath(), err, in.ID)
+		if !renew {
+			return nil, fmt.Errorf("%s: not a valid certificate (%v); run 'hardway certs renew %s' to reissue it from %s with the catalogue's subject and SANs (the corrupt file is kept in %s/)", in.CertPath(), err, in.ID, in.Spec.CA, BackupDir)
+		}
+		// Nothing of it can be kept: reissued as new, from the catalogue.
+		j.reasons = append(j.reasons, fmt.Sprintf("%s was not a valid certificate (%v): reissued from %s with the catalogue's subject and SANs", in.CertPath(), err, in.Spec.CA))
+		return j, nil
 	}
 	j.cert = cert
 	if err := cert.CheckSignatureFrom(ca.Cert); err != nil || !bytes.Equal(cert.RawIssuer, ca.Cert.RawSubject) {
@@ -408,8 +420,11 @@ func (r *reconciler) decide(in Instance) (*leafJob, error) {
 		}
 	}
 
-	if j.key == nil {
-		return nil, fmt.Errorf("%s exists but %s does not; restore the key from backup/, or run 'hardway certs renew %s --new-key'", in.CertPath(), in.KeyPath(), in.ID)
+	if j.key == nil && keyPEM == nil {
+		if !renew {
+			return nil, fmt.Errorf("%s exists but %s does not; run 'hardway certs renew %s' to issue a new pair, or %s", in.CertPath(), in.KeyPath(), in.ID, restoreAdvice(r.fsys, in.KeyPath()))
+		}
+		j.reasons = append(j.reasons, in.KeyPath()+" was missing: a new key")
 	}
 	if j.key != nil && !j.newKey && KeyAlgorithm(j.key.Public()) != r.c.KeyAlgorithm {
 		r.note("%s: key is %s, the configuration says %s; 'hardway certs renew %s --new-key' replaces it", in.KeyPath(), KeyAlgorithm(j.key.Public()), r.c.KeyAlgorithm, in.ID)
@@ -567,10 +582,12 @@ func (r *reconciler) kubeconfig(in Instance) (*Change, error) {
 	r.mu.Lock()
 	m := r.material[in.ID]
 	r.mu.Unlock()
-	data, err := Kubeconfig{
-		ClusterName: r.c.Name, Server: in.Server, User: in.CN,
+	name := KubeconfigUser(in.CN, r.c.Name)
+	want := Kubeconfig{
+		ClusterName: r.c.Name, Server: in.Server, User: name, Context: name,
 		CAPEM: r.cas[in.Spec.CA].CertPEM, CertPEM: m.certPEM, KeyPEM: m.keyPEM,
-	}.Render()
+	}
+	data, err := want.Render()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in.KubeconfigPath(), err)
 	}
@@ -584,7 +601,10 @@ func (r *reconciler) kubeconfig(in Instance) (*Change, error) {
 	}
 	ch := &Change{File: atomicfile.File{Path: in.KubeconfigPath(), Data: data, Mode: ModeSecret}, Action: Create, Reason: "new", ID: in.ID}
 	if old != nil {
-		ch.Action, ch.Reason = Update, "its certificate, key, CA or server changed"
+		ch.Action, ch.Reason = Update, "cannot be read as a kubeconfig: rewritten"
+		if have, err := ParseKubeconfig(old); err == nil {
+			ch.Reason = kubeconfigDrift(have, want)
+		}
 	}
 	return ch, nil
 }
@@ -703,10 +723,14 @@ func sortedUsages(u []x509.ExtKeyUsage) []x509.ExtKeyUsage {
 	return c
 }
 
-// HumanDuration prints d as kubeadm does: "364d", "23h", "12m".
+// HumanDuration prints d as kubeadm does (apimachinery's ShortHumanDuration): "9y", "364d",
+// "23h", "12m"; years from two on.
 func HumanDuration(d time.Duration) string {
+	const day, year = 24 * time.Hour, 365 * 24 * time.Hour
 	switch {
-	case d >= 48*time.Hour:
+	case d >= 2*year:
+		return fmt.Sprintf("%dy", int(d/year))
+	case d >= 2*day:
 		return fmt.Sprintf("%dd", int(d.Hours()/24))
 	case d >= time.Hour:
 		return fmt.Sprintf("%dh", int(d.Hours()))

@@ -124,7 +124,7 @@ func TestDriftControlPlaneAddress(t *testing.T) {
 	p := reconcileInto(t, fsys, c, Options{})
 	// The apiserver carries every control-plane address; cp-1's own serving certificates carry
 	// its addresses too. Nothing else changes.
-	assertPaths(t, p, "pki/apiserver.crt", "pki/etcd/server-cp-1.crt", "pki/etcd/peer-cp-1.crt", "pki/kubelet/server-cp-1.crt")
+	assertPaths(t, p, "pki/apiserver.crt", "pki/etcd/server-cp-1.crt", "pki/etcd/peer-cp-1.crt")
 }
 
 func TestDriftSubjectChange(t *testing.T) {
@@ -424,5 +424,160 @@ func TestCorruptRekeyRecord(t *testing.T) {
 	}
 	if ps := Verify(fsys, c, testNow); len(ps) != 1 || ps[0].Where != RekeyRecord {
 		t.Errorf("verify: %v", ps)
+	}
+}
+
+// A kubeconfig an earlier version wrote, with names that do not carry the cluster's, is
+// rewritten with the reason; Verify reports it until then.
+func TestKubeconfigNamesCarryTheCluster(t *testing.T) {
+	tests := []struct {
+		name                   string
+		cluster, user, context string
+		want                   string // in the reason; "" means unchanged
+	}{
+		{"current", "prod", "admin@prod", "admin@prod", ""},
+		{"bare user", "prod", "admin", "admin@prod", `user "admin"`},
+		{"cluster kubernetes", "kubernetes", "admin", "admin@kubernetes", `cluster "kubernetes"`},
+		{"other context", "prod", "admin@prod", "default", `context "default"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := haCluster(t)
+			fsys := fstest.MapFS{}
+			reconcileInto(t, fsys, c, Options{})
+			kc, err := ParseKubeconfig(fsys["kubeconfigs/admin.kubeconfig"].Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kc.User != "admin@"+c.Name || kc.Context != "admin@"+c.Name || kc.ClusterName != c.Name {
+				t.Fatalf("init wrote cluster %q user %q context %q", kc.ClusterName, kc.User, kc.Context)
+			}
+			kc.ClusterName, kc.User, kc.Context = tt.cluster, tt.user, tt.context
+			old, err := kc.Render()
+			if err != nil {
+				t.Fatal(err)
+			}
+			fsys["kubeconfigs/admin.kubeconfig"] = &fstest.MapFile{Data: old}
+			ps := Verify(fsys, c, testNow)
+			p := reconcileInto(t, fsys, c, Options{})
+			if tt.want == "" {
+				assertPaths(t, p)
+				if len(ps) > 0 {
+					t.Errorf("verify: %+v", ps)
+				}
+				return
+			}
+			assertPaths(t, p, "kubeconfigs/admin.kubeconfig")
+			if why := changedPaths(p)["kubeconfigs/admin.kubeconfig"]; !strings.Contains(why, tt.want) || !strings.Contains(why, "merged kubeconfigs") {
+				t.Errorf("reason %q, want it to name %s", why, tt.want)
+			}
+			if len(ps) != 1 || !strings.Contains(ps[0].Message, "names") {
+				t.Errorf("verify before the rewrite: %+v", ps)
+			}
+			if ps := Verify(fsys, c, testNow); len(ps) > 0 {
+				t.Errorf("verify after: %+v", ps)
+			}
+		})
+	}
+}
+
+// A corrupt or missing leaf is an error that names 'certs renew', and renewing it reissues it
+// from its CA with the catalogue's subject and SANs (never a circle back to the same message).
+func TestRenewReissuesCorruptOrMissingLeaf(t *testing.T) {
+	tests := []struct {
+		name    string
+		damage  func(fstest.MapFS)
+		err     string // what Reconcile without the renewal says; "" when init fixes it alone
+		newKey  bool   // the renewal gives a new key
+		actions map[string]Action
+	}{
+		{"corrupt certificate", func(f fstest.MapFS) { f["pki/apiserver.crt"].Data = []byte("garbage") },
+			"run 'hardway certs renew apiserver'", false, map[string]Action{"pki/apiserver.crt": Update}},
+		{"truncated certificate", func(f fstest.MapFS) { f["pki/apiserver.crt"].Data = f["pki/apiserver.crt"].Data[:100] },
+			"run 'hardway certs renew apiserver'", false, map[string]Action{"pki/apiserver.crt": Update}},
+		{"corrupt key", func(f fstest.MapFS) { f["pki/apiserver.key"].Data = []byte("garbage") },
+			"run 'hardway certs renew apiserver'", true, map[string]Action{"pki/apiserver.key": Update, "pki/apiserver.crt": Update}},
+		{"missing key", func(f fstest.MapFS) { delete(f, "pki/apiserver.key") },
+			"run 'hardway certs renew apiserver'", true, map[string]Action{"pki/apiserver.key": Create, "pki/apiserver.crt": Update}},
+		{"missing certificate", func(f fstest.MapFS) { delete(f, "pki/apiserver.crt") },
+			"", false, map[string]Action{"pki/apiserver.crt": Create}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := haCluster(t)
+			fsys := fstest.MapFS{}
+			reconcileInto(t, fsys, c, Options{})
+			oldKey := string(fsys["pki/apiserver.key"].Data)
+			tt.damage(fsys)
+			if ps := Verify(fsys, c, testNow); len(ps) == 0 || !strings.Contains(ps[0].Fix, "hardway certs renew apiserver") {
+				t.Errorf("verify: %+v, want its fix to be the renewal", ps)
+			}
+			_, err := Reconcile(cloneFS(fsys), c, Options{Now: testNow, Rand: rand.Reader})
+			switch {
+			case tt.err == "" && err != nil:
+				t.Errorf("without the renewal: %v", err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Errorf("without the renewal: %v, want %q", err, tt.err)
+			}
+			p := reconcileInto(t, fsys, c, Options{Renew: map[string]bool{"apiserver": true}})
+			for _, ch := range p.Changes {
+				if want, ok := tt.actions[ch.Path]; ok && ch.Action != want {
+					t.Errorf("%s: %s, want %s (an update is backed up first)", ch.Path, ch.Action, want)
+				}
+			}
+			assertPaths(t, p, keys(tt.actions)...)
+			if got := string(fsys["pki/apiserver.key"].Data) != oldKey; got != tt.newKey {
+				t.Errorf("new key: %v, want %v", got, tt.newKey)
+			}
+			if ps := Verify(fsys, c, testNow); len(ps) > 0 {
+				t.Errorf("after the renewal: %+v", ps)
+			}
+		})
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// A corrupt CA is never reissued, renewal or not: the error says what to restore, naming the
+// newest backup copies when there are some.
+func TestCorruptCASaysWhatToRestore(t *testing.T) {
+	tests := []struct {
+		name    string
+		backups []string // backup folders holding a copy of pki/etcd/ca.crt
+		path    string
+		want    []string
+	}{
+		{"no backup", nil, "pki/etcd/ca.crt", []string{"no copy under backup/", "a new certificate for the same key"}},
+		{"backups, newest first", []string{"20260101T000000Z", "20260301T000000Z", "20260201T000000Z", "20250101T000000Z"}, "pki/etcd/ca.crt",
+			[]string{"backup/20260301T000000Z/pki/etcd/ca.crt, backup/20260201T000000Z/pki/etcd/ca.crt, backup/20260101T000000Z/pki/etcd/ca.crt)"}},
+		{"corrupt key", []string{"20260101T000000Z"}, "pki/etcd/ca.key", []string{"no copy under backup/", "init --force"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := haCluster(t)
+			fsys := fstest.MapFS{}
+			reconcileInto(t, fsys, c, Options{})
+			for _, b := range tt.backups {
+				fsys["backup/"+b+"/pki/etcd/ca.crt"] = &fstest.MapFile{Data: fsys["pki/etcd/ca.crt"].Data}
+			}
+			fsys[tt.path] = &fstest.MapFile{Data: []byte("garbage")}
+			for _, renew := range []map[string]bool{nil, {"etcd/ca": true}, {"etcd/server-cp-1": true}} {
+				_, err := Reconcile(fsys, c, Options{Now: testNow, Rand: rand.Reader, Renew: renew})
+				if err == nil {
+					t.Fatalf("renew %v: no error", renew)
+				}
+				for _, w := range append(tt.want, tt.path+": not a valid", "never reissued in place") {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("renew %v: %v\nwant %q", renew, err, w)
+					}
+				}
+			}
+		})
 	}
 }

@@ -75,11 +75,15 @@ func newCertsListCmd(g *globals) *cobra.Command {
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tSUBJECT\tSANS\tISSUER\tNOT AFTER\tLEFT")
 				for _, i := range inv {
+					name := i.Name
+					if i.Retired != "" {
+						name += " (retired)"
+					}
 					if i.Error != "" {
-						fmt.Fprintf(tw, "%s\t(%s)\t\t\t\t\n", i.Name, i.Error)
+						fmt.Fprintf(tw, "%s\t(%s)\t\t\t\t\n", name, i.Error)
 						continue
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", i.Name, i.Subject, shortList(i.SANs, 3), i.Issuer, i.NotAfter.Format(time.DateOnly), i.Left)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, i.Subject, shortList(i.SANs, 3), i.Issuer, i.NotAfter.Format(time.DateOnly), i.Left)
 				}
 				return tw.Flush()
 			})
@@ -106,6 +110,9 @@ func newCertsCheckExpirationCmd(g *globals) *cobra.Command {
 			inv := pki.Inventory(os.DirFS(g.dir), c, now)
 			var soon []string
 			for _, i := range inv {
+				if i.Retired != "" {
+					continue // no node uses it: its expiry is good news
+				}
 				if i.Error != "" || i.NotAfter.Sub(now) < window {
 					soon = append(soon, i.Name)
 				}
@@ -113,11 +120,14 @@ func newCertsCheckExpirationCmd(g *globals) *cobra.Command {
 			err = printOutput(g.stdout, output, inv, func(w io.Writer) error {
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "CERTIFICATE\tEXPIRES\tRESIDUAL TIME\tCERTIFICATE AUTHORITY\tEXTERNALLY MANAGED")
+				var retired []pki.CertInfo
 				for _, i := range inv {
-					if i.Kind == pki.KindCA {
-						continue
+					switch {
+					case i.Retired != "":
+						retired = append(retired, i)
+					case i.Kind != pki.KindCA:
+						printExpiry(tw, i, now, window)
 					}
-					printExpiry(tw, i, now, window)
 				}
 				tw.Flush()
 				fmt.Fprintln(w)
@@ -128,14 +138,28 @@ func newCertsCheckExpirationCmd(g *globals) *cobra.Command {
 						printExpiry(tw, i, now, window)
 					}
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil || len(retired) == 0 {
+					return err
+				}
+				fmt.Fprintln(w)
+				tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "RETIRED CERTIFICATE\tEXPIRES\tRESIDUAL TIME\tCERTIFICATE AUTHORITY\tRETIRED TO")
+				for _, i := range retired {
+					printExpiry(tw, i, now, 0)
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "Retired certificates belong to nodes that left the cluster (or the role that used them). With no revocation list they\n"+
+					"stay valid until they expire; %s beside each says more, and rotating their CA ends them sooner.\n", pki.RetiredRecord)
+				return nil
 			})
 			if err != nil {
 				return err
 			}
 			if len(soon) > 0 {
 				sort.Strings(soon)
-				return &exitError{code: 1, err: fmt.Errorf("%d certificate(s) expire within %s or are unreadable: %s; renew with 'hardway certs renew NAME...'", len(soon), within, strings.Join(soon, ", "))}
+				return &exitError{code: 1, err: fmt.Errorf("%d certificate(s) expire within %s, are missing or unreadable: %s; renew with 'hardway certs renew NAME...'", len(soon), within, strings.Join(soon, ", "))}
 			}
 			return nil
 		},
@@ -149,6 +173,9 @@ func printExpiry(w io.Writer, i pki.CertInfo, now time.Time, window time.Duratio
 	ext := "no"
 	if i.External {
 		ext = "yes"
+	}
+	if i.Retired != "" {
+		ext = i.Retired
 	}
 	if i.Error != "" {
 		fmt.Fprintf(w, "%s\t(%s)\t\t%s\t%s\n", i.Name, i.Error, i.CA, ext)
@@ -170,6 +197,10 @@ func newCertsRenewCmd(g *globals) *cobra.Command {
 		Long: `renew reissues the named certificates from the same CA with the same subject and SANs, for
 another validity period, keeping their keys unless --new-key. Kubeconfigs that embed a renewed
 certificate are rewritten. Every replaced file is kept in DIR/backup/<timestamp>/.
+
+A leaf whose certificate or key is corrupt or missing is reissued from its CA with the
+catalogue's subject and SANs (a new key when the key is lost). A corrupt CA is never reissued:
+the error names the copies under DIR/backup/ to restore it from.
 
 NAME is an instance (apiserver, etcd/server-cp-1, kubelet/client-worker-1), a catalogue name
 (etcd-server: every member's) or a kubeconfig name (admin, kubelet-worker-1); "all" renews every

@@ -3,8 +3,11 @@ package main
 import (
 	"crypto/rand"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -159,6 +162,7 @@ func applyPlan(g *globals, plan *bootstrap.Plan, now time.Time, dryRun bool) err
 	if dryRun {
 		reportHandEdits(g, plan, "")
 		fmt.Fprintf(g.stdout, "dry run: %d files would be written in %s\n", len(plan.Changes), g.dir)
+		printNextSteps(g.stdout, plan.Nodes, true)
 		return nil
 	}
 	start := time.Now()
@@ -176,5 +180,35 @@ func applyPlan(g *globals, plan *bootstrap.Plan, now time.Time, dryRun bool) err
 		msg += fmt.Sprintf("; replaced files are in %s", res.BackupDir)
 	}
 	fmt.Fprintln(g.stdout, msg)
+	printNextSteps(g.stdout, plan.Nodes, false)
 	return nil
+}
+
+// printNextSteps says which nodes' bundles changed and what 'hardway launch' will start and
+// restart on each, once the node has its new bundle.
+func printNextSteps(w io.Writer, nodes []bootstrap.NodeChange, dryRun bool) {
+	if len(nodes) == 0 {
+		return
+	}
+	verb := map[bool]string{false: "changed", true: "would change"}[dryRun]
+	fmt.Fprintf(w, "next: %d node bundle(s) %s; copy each to its node and run 'hardway launch --node NODE --bundle NODE.tar.gz' there:\n", len(nodes), verb)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, n := range nodes {
+		what := fmt.Sprintf("%d file(s) changed", len(n.Files))
+		if n.New {
+			what = "new bundle"
+		}
+		var does []string
+		if len(n.Start) > 0 {
+			does = append(does, "starts "+strings.Join(n.Start, ", "))
+		}
+		if len(n.Restart) > 0 {
+			does = append(does, "restarts "+strings.Join(n.Restart, ", "))
+		}
+		if len(does) == 0 {
+			does = append(does, "restarts no unit")
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s; launch %s\n", n.Node, n.Archive, what, strings.Join(does, " and "))
+	}
+	tw.Flush()
 }

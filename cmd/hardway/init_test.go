@@ -229,8 +229,8 @@ func TestOpenSSLAcceptsHAExample(t *testing.T) {
 		}
 		n++
 	}
-	if n != 30 {
-		t.Errorf("verified %d leaves, the HA example has 30", n)
+	if n != 24 {
+		t.Errorf("verified %d leaves, the HA example has 24 (kubelet credentials for its 3 workers only)", n)
 	}
 	text := func(path string) string {
 		out, err := exec.Command(openssl, "x509", "-noout", "-text", "-in", filepath.Join(dir, path)).CombinedOutput()
@@ -278,8 +278,8 @@ func TestKubectlParsesKubeconfigs(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cluster")
 	mustHardway(t, "init", "--config", haExample, "--dir", dir)
 	files, _ := filepath.Glob(filepath.Join(dir, "kubeconfigs", "*.kubeconfig"))
-	if len(files) != 11 {
-		t.Fatalf("%d kubeconfigs, want 11", len(files))
+	if len(files) != 8 {
+		t.Fatalf("%d kubeconfigs, want 8 (5 cluster-wide, a kubelet's per worker)", len(files))
 	}
 	for _, f := range files {
 		out, err := exec.Command(kubectl, "--kubeconfig", f, "config", "view", "--minify", "--raw", "-o",
@@ -408,5 +408,126 @@ func TestInitWithExtras(t *testing.T) {
 	}
 	if out := mustHardway(t, "certs", "verify", "--dir", dir); !strings.Contains(out, "verifies") {
 		t.Errorf("certs verify: %s", out)
+	}
+}
+
+// Two clusters' admin kubeconfigs merged (KUBECONFIG=a:b) keep both users: each context pairs
+// its cluster's server and CA with its own certificate, as kubectl reads them.
+func TestMergedKubeconfigsKeepEachClustersUser(t *testing.T) {
+	kubectl := e2e.RequireBinary(t, "kubectl")
+	src, err := os.ReadFile(haExample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	certs := map[string]string{}
+	for _, name := range []string{"prod", "staging"} {
+		cfg := filepath.Join(t.TempDir(), name+".yaml")
+		data := strings.Replace(string(src), "name: prod\n", "name: "+name+"\n", 1)
+		data = strings.Replace(data, "host: k8s-api.example.internal", "host: "+name+".example.internal", 1)
+		if err := os.WriteFile(cfg, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), name)
+		mustHardway(t, "init", "--config", cfg, "--dir", dir)
+		f := filepath.Join(dir, "kubeconfigs", "admin.kubeconfig")
+		files = append(files, f)
+		kc, err := pki.ParseKubeconfig(mustReadFile(t, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		certs[name] = string(kc.CertPEM)
+	}
+	merged := append(os.Environ(), "KUBECONFIG="+strings.Join(files, string(os.PathListSeparator)))
+	for _, name := range []string{"prod", "staging"} {
+		cmd := exec.Command(kubectl, "config", "view", "--minify", "--raw", "--context", "admin@"+name, "-o",
+			"jsonpath={.users[0].name} {.clusters[0].name} {.clusters[0].cluster.server} {.users[0].user.client-certificate-data}")
+		cmd.Env = merged
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("kubectl config view --context admin@%s: %v\n%s", name, err, out)
+		}
+		parts := strings.Fields(string(out))
+		if len(parts) != 4 {
+			t.Fatalf("kubectl printed %q", out)
+		}
+		if parts[0] != "admin@"+name || parts[1] != name || parts[2] != "https://"+name+".example.internal:6443" {
+			t.Errorf("context admin@%s: user %s, cluster %s, server %s", name, parts[0], parts[1], parts[2])
+		}
+		cert := decodeB64Cert(t, parts[3])
+		if string(pki.EncodeCert(cert.Raw)) != certs[name] {
+			t.Errorf("context admin@%s uses another cluster's certificate", name)
+		}
+	}
+}
+
+// After init or a renewal, the output says which nodes' bundles changed and what launch will
+// start or restart on each; a run that changes no bundle says nothing of the kind.
+func TestNextStepsNameNodesAndUnits(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cluster")
+	out := mustHardway(t, "init", "--config", haExample, "--dir", dir)
+	if !strings.Contains(out, "next: 6 node bundle(s) changed") || !regexp.MustCompile(`worker-1 +nodes/worker-1.tar.gz +new bundle; launch starts containerd.service, kubelet.service`).MatchString(out) {
+		t.Errorf("first init:\n%s", out)
+	}
+	tests := []struct {
+		args []string
+		want []string // regular expressions, each a line
+		not  []string // nodes that must not be named
+	}{
+		{[]string{"init", "--config", haExample}, nil, []string{"cp-1", "worker-1"}},
+		{[]string{"certs", "renew", "etcd/server-cp-2"}, []string{`next: 1 node bundle\(s\) changed`, `cp-2 +nodes/cp-2.tar.gz +1 file\(s\) changed; launch restarts etcd.service$`}, []string{"cp-1", "cp-3", "worker"}},
+		{[]string{"certs", "renew", "etcd-ca"}, []string{`cp-1 .*launch restarts etcd.service, kube-apiserver.service$`, `cp-3 .*launch restarts etcd.service, kube-apiserver.service$`}, []string{"worker"}},
+		{[]string{"certs", "renew", "kube-proxy", "--dry-run"}, []string{`next: 3 node bundle\(s\) would change`, `worker-2 .*launch restarts kube-proxy.service$`}, []string{"cp-"}},
+		{[]string{"certs", "renew", "admin"}, nil, []string{"cp-", "worker"}}, // no node holds it
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			out := mustHardway(t, append(tt.args, "--dir", dir)...)
+			_, next, _ := strings.Cut(out, "next:")
+			if tt.want == nil && strings.Contains(out, "next:") {
+				t.Errorf("no bundle changes, yet:\n%s", out)
+			}
+			for _, w := range tt.want {
+				if !regexp.MustCompile(`(?m)` + w).MatchString(out) {
+					t.Errorf("no line matching %q in:\n%s", w, out)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(next, "  "+n) {
+					t.Errorf("names %s:\n%s", n, next)
+				}
+			}
+		})
+	}
+}
+
+// check-expiration: kubeadm's remaining times (9y for the CAs), one spelling per CA (etcd-ca,
+// the name 'certs renew' takes), a missing kubeconfig in the same row as a missing certificate.
+func TestCheckExpirationRows(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cluster")
+	mustHardway(t, "init", "--config", haExample, "--dir", dir)
+	os.Remove(filepath.Join(dir, "kubeconfigs", "admin.kubeconfig"))
+	os.Remove(filepath.Join(dir, "pki", "scheduler-server.crt"))
+	out, errs, code := hardway(t, "certs", "check-expiration", "--dir", dir)
+	if code != 1 || !strings.Contains(errs, "admin.kubeconfig, scheduler-server") || !strings.Contains(errs, "missing") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+	for _, w := range []string{
+		`(?m)^etcd-ca +\w{3} \d\d, \d{4} \d\d:\d\d UTC +9y +no$`,
+		`(?m)^ca +\w{3} \d\d, \d{4} \d\d:\d\d UTC +9y +no$`,
+		`(?m)^admin\.kubeconfig +\(missing\) +ca +no$`,
+		`(?m)^scheduler-server +\(missing\) +ca +no$`,
+		`(?m)^apiserver-etcd-client +.* 364d +etcd-ca +no$`,
+	} {
+		if !regexp.MustCompile(w).MatchString(out) {
+			t.Errorf("no row matching %q:\n%s", w, out)
+		}
+	}
+	if strings.Contains(out, "etcd/ca") {
+		t.Errorf("etcd/ca spelt as a path:\n%s", out)
+	}
+	out = mustHardway(t, "certs", "list", "--dir", dir, "-o", "json")
+	if strings.Contains(out, `"name": "etcd/ca"`) || !strings.Contains(out, `"name": "etcd-ca"`) {
+		t.Errorf("certs list -o json names the etcd CA otherwise:\n%s", out)
 	}
 }

@@ -34,3 +34,12 @@ func mustCluster(t *testing.T, dir string) *configs.Cluster {
 	c.SetDefaults()
 	return c
 }
+
+func mustReadFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

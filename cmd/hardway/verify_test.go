@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -113,4 +114,66 @@ func TestInitRestoresModes(t *testing.T) {
 		}
 	}
 	mustHardway(t, "certs", "verify", "--dir", dir)
+}
+
+// The advice for a damaged certificate leads somewhere: verify names 'certs renew', the renewal
+// reissues the leaf and keeps the damaged file in backup/, and a damaged CA is an error that
+// names the backup copies to restore.
+func TestCertsRenewRepairsDamagedLeaf(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cluster")
+	mustHardway(t, "init", "--config", haExample, "--dir", dir)
+	mustHardway(t, "certs", "renew", "etcd-ca", "--dir", dir) // a backup copy of etcd/ca.crt
+	tests := []struct {
+		name, file, renew string
+		damage            func(path string)
+	}{
+		{"corrupt certificate", "pki/apiserver.crt", "apiserver", func(p string) { os.WriteFile(p, []byte("junk"), 0o644) }},
+		{"missing key", "pki/etcd/peer-cp-2.key", "etcd/peer-cp-2", func(p string) { os.Remove(p) }},
+		{"corrupt kubeconfig's certificate", "pki/kube-proxy.crt", "kube-proxy", func(p string) {
+			os.WriteFile(p, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), 0o644)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, filepath.FromSlash(tt.file))
+			tt.damage(path)
+			damaged, _ := os.ReadFile(path)
+			out, _, code := hardway(t, "certs", "verify", "--dir", dir)
+			if code != 1 || !strings.Contains(out, "hardway certs renew "+tt.renew) {
+				t.Fatalf("verify: exit %d\n%s", code, out)
+			}
+			_, errs, code := hardway(t, "init", "--dir", dir, "--config", filepath.Join(dir, "cluster.yaml"))
+			if code != 1 || !strings.Contains(errs, "hardway certs renew "+tt.renew) {
+				t.Errorf("init: exit %d, %s", code, errs)
+			}
+			out = mustHardway(t, "certs", "renew", tt.renew, "--dir", dir)
+			if !strings.Contains(out, tt.file) {
+				t.Errorf("renew: %s", out)
+			}
+			if out := mustHardway(t, "certs", "verify", "--dir", dir); !strings.Contains(out, "verifies") {
+				t.Errorf("verify after the renewal: %s", out)
+			}
+			if damaged != nil {
+				copies, _ := filepath.Glob(filepath.Join(dir, "backup", "*", filepath.FromSlash(tt.file)))
+				found := false
+				for _, c := range copies {
+					if b, _ := os.ReadFile(c); string(b) == string(damaged) {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no backup of the damaged %s among %v", tt.file, copies)
+				}
+			}
+		})
+	}
+	t.Run("corrupt CA", func(t *testing.T) {
+		os.WriteFile(filepath.Join(dir, "pki", "etcd", "ca.crt"), []byte("junk"), 0o644)
+		for _, args := range [][]string{{"certs", "renew", "etcd-ca"}, {"certs", "renew", "etcd-server"}, {"certs", "verify"}} {
+			out, errs, code := hardway(t, append(args, "--dir", dir)...)
+			if code != 1 || !strings.Contains(out+errs, "backup/") || !regexp.MustCompile(`backup/\d{8}T\d{6}Z[-0-9]*/pki/etcd/ca.crt`).MatchString(out+errs) {
+				t.Errorf("%v: exit %d\n%s%s", args, code, out, errs)
+			}
+		}
+	})
 }

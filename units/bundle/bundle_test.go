@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -281,5 +282,46 @@ func TestArchiveWithManyDirectories(t *testing.T) {
 	got, err := bundle.ReadArchive(ctx, writeArchive(t, b), "w1", bundle.Options{})
 	if err != nil || len(got.Files) != 200 {
 		t.Fatalf("%d files, %v", len(got.Files), err)
+	}
+}
+
+// Diff is launch's restart rule applied to two manifests: what changed, what starts, what
+// restarts.
+func TestManifestDiff(t *testing.T) {
+	unit := func(name string, inputs ...string) bundle.Unit { return bundle.Unit{Name: name, Inputs: inputs} }
+	entry := func(p, sum, mode string) bundle.Entry {
+		return bundle.Entry{Path: p, Kind: bundle.KindConfig, Mode: mode, SHA256: sum}
+	}
+	base := &bundle.Manifest{
+		Files: []bundle.Entry{entry("/etc/a.crt", "1", "0644"), entry("/etc/b.key", "2", "0600"), entry("/etc/systemd/system/x.service", "3", "0644")},
+		Units: []bundle.Unit{unit("x.service", "/etc/a.crt"), unit("y.service", "/etc/b.key")},
+	}
+	tests := []struct {
+		name                    string
+		change                  func(m *bundle.Manifest)
+		old                     *bundle.Manifest
+		changed, start, restart []string
+	}{
+		{"same", func(*bundle.Manifest) {}, base, nil, nil, nil},
+		{"input content", func(m *bundle.Manifest) { m.Files[0].SHA256 = "9" }, base, []string{"/etc/a.crt"}, nil, []string{"x.service"}},
+		{"input mode", func(m *bundle.Manifest) { m.Files[1].Mode = "0640" }, base, []string{"/etc/b.key"}, nil, []string{"y.service"}},
+		{"unit file", func(m *bundle.Manifest) { m.Files[2].SHA256 = "9" }, base, []string{"/etc/systemd/system/x.service"}, nil, []string{"x.service"}},
+		{"drop-in added", func(m *bundle.Manifest) {
+			m.Files = append(m.Files, entry("/etc/systemd/system/y.service.d/10.conf", "5", "0644"))
+		}, base,
+			[]string{"/etc/systemd/system/y.service.d/10.conf"}, nil, []string{"y.service"}},
+		{"input removed", func(m *bundle.Manifest) { m.Files = m.Files[1:] }, base, []string{"/etc/a.crt"}, nil, []string{"x.service"}},
+		{"new unit", func(m *bundle.Manifest) { m.Units = append(m.Units, unit("z.service")) }, base, nil, []string{"z.service"}, nil},
+		{"no old manifest", func(*bundle.Manifest) {}, nil, []string{"/etc/a.crt", "/etc/b.key", "/etc/systemd/system/x.service"}, []string{"x.service", "y.service"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &bundle.Manifest{Files: slices.Clone(base.Files), Units: slices.Clone(base.Units)}
+			tt.change(m)
+			changed, start, restart := m.Diff(tt.old)
+			if !slices.Equal(changed, tt.changed) || !slices.Equal(start, tt.start) || !slices.Equal(restart, tt.restart) {
+				t.Errorf("changed %v start %v restart %v; want %v %v %v", changed, start, restart, tt.changed, tt.start, tt.restart)
+			}
+		})
 	}
 }

@@ -397,3 +397,59 @@ func (ps problems) err(what string) error {
 	}
 	return nil
 }
+
+// Restarts reports whether a change of the node paths in changed requires u to restart: its
+// unit file, one of its drop-ins or one of its inputs changed. It is launch's rule, and what
+// init tells the user launch will do.
+func (u Unit) Restarts(changed map[string]bool) bool {
+	if changed[u.UnitPath()] {
+		return true
+	}
+	for p := range changed {
+		if path.Dir(p) == u.UnitPath()+".d" {
+			return true
+		}
+	}
+	return slices.ContainsFunc(u.Inputs, func(p string) bool { return changed[path.Clean(p)] })
+}
+
+// Diff compares the manifest a node has (old; nil for a node that has none) with the one it will
+// get (m): the node paths whose content, kind or mode differ, were added or removed, sorted; and
+// the units of m that launch will start (new ones) or restart (Unit.Restarts), in m's order.
+func (m *Manifest) Diff(old *Manifest) (changed []string, start, restart []string) {
+	had := map[string]Entry{}
+	if old != nil {
+		for _, e := range old.Files {
+			had[e.Path] = e
+		}
+	}
+	set := map[string]bool{}
+	for _, e := range m.Files {
+		if o, ok := had[e.Path]; !ok || o.SHA256 != e.SHA256 || o.Kind != e.Kind || o.Mode != e.Mode || o.Owner != e.Owner {
+			set[e.Path] = true
+		}
+		delete(had, e.Path)
+	}
+	for p := range had {
+		set[p] = true
+	}
+	for p := range set {
+		changed = append(changed, p)
+	}
+	slices.Sort(changed)
+	oldUnits := map[string]bool{}
+	if old != nil {
+		for _, u := range old.Units {
+			oldUnits[u.Name] = true
+		}
+	}
+	for _, u := range m.Units {
+		switch {
+		case !oldUnits[u.Name]:
+			start = append(start, u.Name)
+		case u.Restarts(set):
+			restart = append(restart, u.Name)
+		}
+	}
+	return changed, start, restart
+}

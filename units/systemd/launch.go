@@ -8,8 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -413,15 +411,4 @@ func enabled(unitFileState string) bool {
 	return false
 }
 
-func inputsChanged(u bundle.Unit, changed map[string]bool) bool {
-	if changed[u.UnitPath()] {
-		return true
-	}
-	// drop-ins of the unit
-	for p := range changed {
-		if path.Dir(p) == u.UnitPath()+".d" {
-			return true
-		}
-	}
-	return slices.ContainsFunc(u.Inputs, func(p string) bool { return changed[path.Clean(p)] })
-}
+func inputsChanged(u bundle.Unit, changed map[string]bool) bool { return u.Restarts(changed) }
