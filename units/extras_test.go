@@ -42,7 +42,8 @@ func TestCheckExtras(t *testing.T) {
 		{"the kubelet's read-only port", "kubelet", "read-only-port", "10255", problem.Warning, "read-only port", "--read-only-port=10255"},
 		{"etcd without client certificates", "etcd", "client-cert-auth", "false", problem.Warning, "without a certificate", "--client-cert-auth=false"},
 		{"unknown to a complete catalogue", "kube-apiserver", "oidc-issuer", "x", problem.Error, "kube-apiserver has no flag --oidc-issuer", ""},
-		{"unknown to a partial catalogue", "kubelet", "some-new-flag", "x", problem.Warning, "not complete and does not know --some-new-flag", "--some-new-flag=x"},
+		// (Every component's catalogue is complete now, so no extra flag is passed unchecked.)
+		{"unknown to the kubelet's catalogue", "kubelet", "some-new-flag", "x", problem.Error, "kubelet has no flag --some-new-flag", ""},
 		{"removed", "kube-apiserver", "service-account-api-audiences", "x", problem.Error, "does not take --service-account-api-audiences (removed)", ""},
 		{"deprecated", "kube-apiserver", "apiserver-count", "3", problem.Warning, "--apiserver-count is deprecated", "--apiserver-count=3"},
 		{"a missing extra file", "kube-apiserver", "oidc-ca-file", ExtraDir + "/kube-apiserver/missing.crt", problem.Error, "add an extraFiles entry", ""},

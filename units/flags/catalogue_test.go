@@ -138,3 +138,51 @@ func TestValidateRejects(t *testing.T) {
 		})
 	}
 }
+
+// The history of the components read from each release's sources (1.8 on): every flag's
+// lifecycle is in order (added <= deprecated <= noop < removed; an undeprecation after its
+// deprecation) and every version fact has a source that names it.
+func TestHistoryConsistent(t *testing.T) {
+	c := Default()
+	for _, name := range []string{"kubelet", "kube-controller-manager", "kube-scheduler", "kube-proxy"} {
+		comp := c.Component(name)
+		if comp.Oldest.Compare(MustVersion("1.8")) != 0 {
+			t.Errorf("%s: oldest %s, want 1.8", name, comp.Oldest)
+		}
+		for i := range comp.Flags {
+			f := &comp.Flags[i]
+			order := []Version{f.Added, f.Deprecated, f.NoOp, f.Removed}
+			for a := range order {
+				for b := a + 1; b < len(order); b++ {
+					if !order[a].IsZero() && !order[b].IsZero() && order[a].Compare(order[b]) > 0 {
+						t.Errorf("%s --%s: lifecycle out of order: added %s, deprecated %s, noop %s, removed %s", name, f.Name, f.Added, f.Deprecated, f.NoOp, f.Removed)
+					}
+				}
+			}
+			for fact, v := range map[string]Version{"added": f.Added, "deprecated": f.Deprecated, "noop": f.NoOp, "removed": f.Removed, "undeprecated": f.Undeprecated} {
+				if v.IsZero() {
+					continue
+				}
+				if v.Compare(comp.Oldest) < 0 && fact != "deprecated" && fact != "removed" {
+					t.Errorf("%s --%s: %s %s before the covered range", name, f.Name, fact, v)
+				}
+				// The component's own flags, generated from the sources, name each fact; the shared
+				// logging flags (kubernetes-common.yaml) cite one source for their lifecycle.
+				generated := strings.HasPrefix(f.Source, "k8s.io/kubernetes sources")
+				if (generated && !strings.Contains(f.Source, fact+":")) || (fact != "added" && f.Source == "") {
+					t.Errorf("%s --%s: %s %s has no source (source: %q)", name, f.Name, fact, v, f.Source)
+				}
+			}
+		}
+	}
+	kubelet := c.Component("kubelet")
+	// The flags the KubeletConfiguration file took over were deprecated in 1.10.
+	for _, n := range []string{"read-only-port", "anonymous-auth", "authorization-mode", "client-ca-file", "tls-cert-file", "pod-manifest-path", "cluster-dns"} {
+		if got := kubelet.Flag(n).StateAt(MustVersion("1.9")); got != Current {
+			t.Errorf("kubelet --%s at 1.9: %s, want current", n, got)
+		}
+		if got := kubelet.Flag(n).StateAt(MustVersion("1.10")); got != Deprecated {
+			t.Errorf("kubelet --%s at 1.10: %s, want deprecated", n, got)
+		}
+	}
+}

@@ -9,7 +9,7 @@
 // invariants (unique names, well-formed versions, removed after deprecated, replacements that
 // exist). docs/flags.md says where each fact came from.
 //
-// Versions are minor versions ("1.24", "3.5"). Kubernetes components are covered from 1.20 to
-// 1.37, etcd from 3.4 to 3.6, containerd from 1.6 to 2.2. A flag removed before the covered range is still listed, so that a
+// Versions are minor versions ("1.24", "3.5"). kube-apiserver is covered from 1.20 to 1.37, the kubelet, kube-controller-manager,
+// kube-scheduler and kube-proxy from 1.8 to 1.37, etcd from 3.4 to 3.6, containerd from 1.6 to 2.2. A flag removed before the covered range is still listed, so that a
 // unit written for an older release is recognised and explained rather than reported as unknown.
 package flags

@@ -77,6 +77,9 @@ func (bc binaryCheck) check(t *testing.T, listed map[string]bool) {
 		case bc.deprecated == nil:
 		case bc.deprecated(out, f.Name) && st == Current:
 			t.Errorf("--%s: the binary says it is deprecated; the catalogue says current at %s: %.200s", f.Name, v, out)
+		case strings.Contains(out, "invalid argument"):
+			// the dummy value does not parse (a taint, an eviction threshold): the binary exits
+			// before it would warn, so the deprecation cannot be judged from this run.
 		case !bc.deprecated(out, f.Name) && (st == Deprecated || st == NoOp) && listed[f.Name]:
 			t.Errorf("--%s: the catalogue says %s at %s, but the binary neither warns nor hides it", f.Name, st, v)
 		}
@@ -100,8 +103,8 @@ func TestCatalogueMatchesRealKubeAPIServer(t *testing.T) {
 	}.check(t, flagsInHelp(t, bin))
 }
 
-// The real kube-controller-manager, kube-scheduler, kubelet and kube-proxy v1.37, whose
-// catalogues are not complete.
+// The real kube-controller-manager, kube-scheduler, kubelet and kube-proxy v1.37: every flag
+// their --help lists is in the catalogue.
 func TestCatalogueMatchesRealComponents(t *testing.T) {
 	for _, component := range []string{"kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"} {
 		t.Run(component, func(t *testing.T) {
