@@ -146,7 +146,7 @@ func TestLaunchRealKubeAPIServer(t *testing.T) {
 	// The real kubectl with the generated kubeconfigs (their server is the API endpoint, the
 	// port this test chose).
 	admin := filepath.Join(dir, "kubeconfigs", "admin.kubeconfig")
-	kubelet := filepath.Join(dir, "kubeconfigs", "kubelet-cp1.kubeconfig")
+	kubelet := nodeKubeconfig(t, dir, work, server, "w1")
 	if out := kubectlOut(t, kubectl, admin, "get", "clusterrolebindings", rbac.ClusterAdminsBinding, "-o", "name"); out != "clusterrolebinding.rbac.authorization.k8s.io/"+rbac.ClusterAdminsBinding {
 		t.Errorf("kubectl get clusterrolebindings: %q", out)
 	}
@@ -240,8 +240,7 @@ nodes:
   - name: cp1
     addresses: [127.0.0.1]
     hostnames: [localhost]
-    roles: [control-plane, etcd]
-`)
+    roles: [control-plane, etcd]`)
 	dir := filepath.Join(work, "cluster")
 	run(t, hardway, "init", "--config", cfg, "--dir", dir)
 	archive := filepath.Join(dir, "nodes", "cp1.tar.gz")
@@ -615,7 +614,7 @@ func (c *realCluster) checkLayout(t *testing.T, kubectl string) {
 
 // checkAddonsAndPodCIDR applies the CoreDNS add-on with the super-admin credentials, as launch
 // does, twice: created, then unchanged. Then, with the kubelet's own credentials
-// (system:node:cp1) under the Node authorizer and NodeRestriction, it registers Node cp1 as a
+// (system:node:w1) under the Node authorizer and NodeRestriction, it registers Node w1 as a
 // kubelet would and sets its pod CIDR once; another node's is forbidden to it.
 func (c *realCluster) checkAddonsAndPodCIDR(t *testing.T, kubectl, server string) {
 	t.Helper()
@@ -661,30 +660,67 @@ func (c *realCluster) checkAddonsAndPodCIDR(t *testing.T, kubectl, server string
 		t.Errorf("kube-dns cluster IP %q", ip)
 	}
 
-	kubelet := filepath.Join(c.dir, "kubeconfigs", "kubelet-cp1.kubeconfig")
+	kubelet := nodeKubeconfig(t, c.dir, c.work, server, "w1")
 	kubeletKC, err := os.ReadFile(kubelet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	node := filepath.Join(c.work, "node.yaml")
-	writeFile(t, node, "apiVersion: v1\nkind: Node\nmetadata: {name: cp1}\n")
+	writeFile(t, node, "apiVersion: v1\nkind: Node\nmetadata: {name: w1}\n")
 	kubectlOut(t, kubectl, kubelet, "create", "-f", node) // the kubelet registers its own Node
 	for _, want := range []bool{true, false} {
-		changed, err := nodes.SetPodCIDR(ctx, kubeletKC, server, "cp1", "10.244.0.0/24")
+		changed, err := nodes.SetPodCIDR(ctx, kubeletKC, server, "w1", "10.244.0.0/24")
 		if err != nil || changed != want {
-			t.Fatalf("SetPodCIDR as system:node:cp1: changed %v, %v; want changed %v", changed, err, want)
+			t.Fatalf("SetPodCIDR as system:node:w1: changed %v, %v; want changed %v", changed, err, want)
 		}
 	}
-	if got := kubectlOut(t, kubectl, admin, "get", "node", "cp1", "-o", "jsonpath={.spec.podCIDR} {.spec.podCIDRs}"); got != `10.244.0.0/24 ["10.244.0.0/24"]` {
-		t.Errorf("Node cp1: %s", got)
+	if got := kubectlOut(t, kubectl, admin, "get", "node", "w1", "-o", "jsonpath={.spec.podCIDR} {.spec.podCIDRs}"); got != `10.244.0.0/24 ["10.244.0.0/24"]` {
+		t.Errorf("Node w1: %s", got)
 	}
-	if _, err := nodes.SetPodCIDR(ctx, kubeletKC, server, "cp1", "10.244.1.0/24"); err == nil || !strings.Contains(err.Error(), "kubectl delete node cp1") {
+	if _, err := nodes.SetPodCIDR(ctx, kubeletKC, server, "w1", "10.244.1.0/24"); err == nil || !strings.Contains(err.Error(), "kubectl delete node w1") {
 		t.Errorf("another CIDR: %v", err)
 	}
 	writeFile(t, node, "apiVersion: v1\nkind: Node\nmetadata: {name: cp2}\n")
 	kubectlOut(t, kubectl, admin, "create", "-f", node)
 	if _, err := nodes.SetPodCIDR(ctx, kubeletKC, server, "cp2", "10.244.1.0/24"); !apierrors.IsForbidden(err) {
-		t.Errorf("system:node:cp1 setting node cp2's pod CIDR: %v, want forbidden", err)
+		t.Errorf("system:node:w1 setting node cp2's pod CIDR: %v, want forbidden", err)
 	}
-	kubectlOut(t, kubectl, admin, "delete", "node", "cp1", "cp2") // no kubelet keeps them
+	kubectlOut(t, kubectl, admin, "delete", "node", "w1", "cp2") // no kubelet keeps them
+}
+
+// nodeKubeconfig writes a kubeconfig with the credentials a kubelet of node would carry
+// (system:node:<node> in system:nodes, signed by the cluster's CA), for a node this cluster
+// does not run: the control-plane node runs no kubelet, so init gives it no kubelet
+// credentials.
+func nodeKubeconfig(t *testing.T, dir, work, server, node string) string {
+	t.Helper()
+	caKey, err := pki.ParseKey(mustRead(t, filepath.Join(dir, "pki", "ca.key")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := pki.LoadCA("ca", mustRead(t, filepath.Join(dir, "pki", "ca.crt")), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := pki.GenerateKey(configs.KeyECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	cert, err := ca.Issue("kubelet-"+node, pki.Request{Subject: pki.Subject{CN: "system:node:" + node, Orgs: []string{"system:nodes"}},
+		Usage: pki.UsageClient, NotBefore: now.Add(-time.Minute), NotAfter: now.Add(time.Hour)}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := pki.EncodeKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := pki.Kubeconfig{ClusterName: "e2e", Server: server, User: "system:node:" + node, CAPEM: mustRead(t, filepath.Join(dir, "pki", "ca.crt")), CertPEM: cert, KeyPEM: keyPEM}.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(work, "kubelet-"+node+".kubeconfig")
+	writeFile(t, p, string(data))
+	return p
 }
