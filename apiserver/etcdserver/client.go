@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -124,4 +125,28 @@ func checkEndpoints(endpoints []string) error {
 		}
 	}
 	return nil
+}
+
+// SyncPeerURLs makes the peer URLs the cluster stores for the member called name peerURLs: a
+// member whose node moved to another address keeps its old peer URLs in its data (etcd reads
+// --initial-advertise-peer-urls only when it bootstraps), so they are updated through the
+// cluster (MemberUpdate). It returns the URLs the member had, and whether it changed them.
+func SyncPeerURLs(ctx context.Context, cli *clientv3.Client, name string, peerURLs []string) (had []string, changed bool, err error) {
+	list, err := cli.MemberList(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("etcd member list: %w", err)
+	}
+	for _, m := range list.Members {
+		if m.Name != name {
+			continue
+		}
+		if slices.Equal(m.PeerURLs, peerURLs) {
+			return m.PeerURLs, false, nil
+		}
+		if _, err := cli.MemberUpdate(ctx, m.ID, peerURLs); err != nil {
+			return m.PeerURLs, false, fmt.Errorf("etcd member %s: peer URLs %v -> %v: %w", name, m.PeerURLs, peerURLs, err)
+		}
+		return m.PeerURLs, true, nil
+	}
+	return nil, false, fmt.Errorf("etcd has no member called %s", name)
 }

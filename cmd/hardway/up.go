@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hardway-dev/hardway/apiserver/etcdserver"
 	"github.com/hardway-dev/hardway/bootstrap"
 	"github.com/hardway-dev/hardway/configs"
 	"github.com/hardway-dev/hardway/internal/rootfs"
@@ -379,6 +380,9 @@ func runSupervise(ctx context.Context, g *globals, o *superviseOptions) error {
 		StartTimeout: o.timeout,
 		PIDFile:      filepath.Join(dir, upRun, "pids"),
 		Ready: func(ctx context.Context) error {
+			if err := syncEtcdPeerURLs(ctx, g, procs); err != nil {
+				return err
+			}
 			if err := applyBootstrapRBAC(ctx, g, b, false); err != nil {
 				return err
 			}
@@ -394,4 +398,36 @@ func runSupervise(ctx context.Context, g *globals, o *superviseOptions) error {
 	}
 	fmt.Fprintf(g.stdout, "supervisor: starting %d components\n", len(procs))
 	return s.Run(ctx)
+}
+
+// syncEtcdPeerURLs updates the etcd member's stored peer URLs to the ones its unit advertises
+// now, and says so: after the node's address changed, init reissued what names it and etcd
+// came up on the new address, but its data still holds the old peer URLs. The etcd health-check
+// client certificate (a node path, bound in this namespace) authenticates the update.
+func syncEtcdPeerURLs(ctx context.Context, g *globals, procs []supervise.Process) error {
+	for _, p := range procs {
+		if p.Unit != units.Etcd.UnitName() {
+			continue
+		}
+		flags := map[string]string{}
+		for _, a := range p.Argv {
+			if k, v, ok := strings.Cut(strings.TrimPrefix(a, "--"), "="); ok {
+				flags[k] = v
+			}
+		}
+		name, peers, clients := flags["name"], strings.Split(flags["initial-advertise-peer-urls"], ","), strings.Split(flags["advertise-client-urls"], ",")
+		cli, err := etcdserver.NewClient(clients, etcdserver.ClientTLS{CertFile: units.EtcdHealthcheckCert, KeyFile: units.EtcdHealthcheckKey, TrustedCAFile: units.EtcdCACert}, 10*time.Second)
+		if err != nil {
+			return fmt.Errorf("etcd at %v: %w", clients, err)
+		}
+		defer cli.Close()
+		had, changed, err := etcdserver.SyncPeerURLs(ctx, cli, name, peers)
+		if err != nil {
+			return err
+		}
+		if changed {
+			fmt.Fprintf(g.stdout, "etcd: member %s's peer URLs %v -> %v (the node's address changed)\n", name, had, peers)
+		}
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,8 @@ import (
 type upCluster struct {
 	hardway, kubectl, etcdctl, dir, binDir, config string
 	host                                           *netns.Host
+	// nodeIP is the address up runs the node at: the host's, then another one of it.
+	nodeIP string
 
 	cmd    *exec.Cmd
 	mu     sync.Mutex
@@ -35,7 +38,7 @@ type upCluster struct {
 func (u *upCluster) start(t *testing.T) {
 	t.Helper()
 	u.cmd = exec.Command("nsenter", "--net="+u.host.Path, u.hardway, "up", "--dir", u.dir, "--bin-dir", u.binDir,
-		"--node-ip", u.host.IP().String(), "--config", u.config)
+		"--node-ip", u.nodeIP, "--config", u.config)
 	u.cmd.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + u.dir}
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -215,6 +218,7 @@ func TestUpEndToEnd(t *testing.T) {
 	u.hardway, u.binDir = e2e.BuildHardway(t), binDir
 	archive := images.NodeArchive(t, images.PauseRef)
 	u.host = netns.New(t, 1).Hosts[0]
+	u.nodeIP = u.host.IP().String()
 	work := t.TempDir()
 	u.dir = filepath.Join(work, "cluster")
 	u.config = filepath.Join(work, "base.yaml")
@@ -293,13 +297,46 @@ func TestUpEndToEnd(t *testing.T) {
 		}
 	}
 
-	// Up again: the data is there.
+	// Up again, at another address of the machine: init reissues what names the address, etcd's
+	// member takes its new peer URL, and the data is there.
+	moved := u.host.IP().Next().Next().Next().Next().Next().String() // .6 on the test's /24
+	if out, err := u.host.Command("ip", "addr", "add", moved+"/24", "dev", "eth0").CombinedOutput(); err != nil {
+		t.Fatalf("a second address: %v\n%s", err, out)
+	}
+	u.nodeIP = moved
 	u.start(t)
+	if out := u.output(); !strings.Contains(out, "etcd: member ") || !strings.Contains(out, "https://"+moved+":2380") {
+		t.Errorf("up at a new address did not update etcd's peer URL:\n%s", out)
+	}
+	members := exec.Command("nsenter", "--net="+u.host.Path, u.etcdctl, "--endpoints=https://"+moved+":2379",
+		"--cacert="+filepath.Join(u.dir, "pki", "etcd", "ca.crt"), "--cert="+filepath.Join(u.dir, "pki", "apiserver-etcd-client.crt"),
+		"--key="+filepath.Join(u.dir, "pki", "apiserver-etcd-client.key"), "member", "list")
+	if out, err := members.CombinedOutput(); err != nil || !strings.Contains(string(out), "https://"+moved+":2380") {
+		t.Errorf("etcdctl member list after the move (%v):\n%s", err, out)
+	}
 	if out := u.kubectl1(t, "-n", "demo", "get", "configmap", "settings", "-o", "jsonpath={.data.color}"); out != "blue" {
 		t.Errorf("after a restart, configmap demo/settings: %q", out)
 	}
 	if out := u.kubectl1(t, "-n", "demo", "get", "secret", "token", "-o", "jsonpath={.data.token}"); out != "czNjcmV0" {
 		t.Errorf("after a restart, secret demo/token: %q", out)
+	}
+
+	// hardway inspect --pid on each running component (its files resolved in the supervisor's
+	// mount namespace, /proc/<pid>/root) finds no error: what up runs is what inspect judges.
+	inspected := 0
+	for pid, name := range descendants(u.supervisor(t)) {
+		base := filepath.Base(name)
+		if !slices.Contains([]string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "containerd"}, base) {
+			continue
+		}
+		inspected++
+		out, err := exec.Command(u.hardway, "inspect", "--pid", strconv.Itoa(pid), "--root", "/proc/"+strconv.Itoa(pid)+"/root", "--fail-on", "error").CombinedOutput()
+		if err != nil {
+			t.Errorf("hardway inspect --pid %d (%s): %v\n%s", pid, base, err, out)
+		}
+	}
+	if inspected < 6 {
+		t.Errorf("inspected %d components of up, want 6", inspected)
 	}
 
 	// A component killed with SIGKILL is restarted, and the cluster recovers.
