@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/hardway-dev/hardway/apiserver/etcdserver"
 	"github.com/hardway-dev/hardway/bootstrap"
@@ -379,6 +380,8 @@ func runSupervise(ctx context.Context, g *globals, o *superviseOptions) error {
 		Out:          g.stdout,
 		StartTimeout: o.timeout,
 		PIDFile:      filepath.Join(dir, upRun, "pids"),
+		// A progress line on a terminal, plain lines otherwise (a log, a pipe).
+		Progress: term.IsTerminal(int(os.Stdout.Fd())),
 		Ready: func(ctx context.Context) error {
 			if err := syncEtcdPeerURLs(ctx, g, procs); err != nil {
 				return err

@@ -42,6 +42,9 @@ type Supervisor struct {
 	StopTimeout time.Duration
 	// PIDFile, when set, is rewritten with "name pid" lines whenever a process starts.
 	PIDFile string
+	// Progress, for a terminal: while a tier comes up, one line that is rewritten in place
+	// says what it waits for and for how long. Without it, only the plain lines are written.
+	Progress bool
 
 	mu      sync.Mutex // held while forking and while reaping, so no exit is missed
 	waiters map[int]chan unix.WaitStatus
@@ -299,11 +302,48 @@ func (s *Supervisor) waitTier(ctx context.Context, tier []*child) error {
 				errs[i] = fmt.Errorf("%s did not become healthy: %w\n  its last log lines (%s):\n    %s", c.Name, err, c.log.Path, strings.Join(c.log.Tail(20), "\n    "))
 				return
 			}
-			fmt.Fprintf(s.Out, "%s: healthy (%s, %s after start; %s since up)\n", c.Name, c.Health.URL, time.Since(began).Round(time.Millisecond), time.Since(s.start).Round(time.Millisecond))
+			clear := ""
+			if s.Progress {
+				clear = "\r\033[K" // over the progress line, which the next tick writes again
+			}
+			fmt.Fprintf(s.Out, "%s%s: healthy (%s, %s after start; %s since up)\n", clear, c.Name, c.Health.URL, time.Since(began).Round(time.Millisecond), time.Since(s.start).Round(time.Millisecond))
 		}()
+	}
+	if s.Progress {
+		stop := s.progress(tier)
+		defer stop()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// progress rewrites one terminal line every 250 ms with the tier's processes that are not
+// healthy yet and the time waited; the returned function clears it.
+func (s *Supervisor) progress(tier []*child) (stop func()) {
+	names := make([]string, 0, len(tier))
+	for _, c := range tier {
+		if c.Health != nil {
+			names = append(names, c.Name)
+		}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	began := time.Now()
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(s.Out, "\r\033[K")
+				return
+			case <-t.C:
+				fmt.Fprintf(s.Out, "\r\033[Kwaiting for %s ... %s", strings.Join(names, ", "), time.Since(began).Round(100*time.Millisecond))
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // stopAll stops the processes in reverse start order, tier by tier: SIGTERM, then SIGKILL after
