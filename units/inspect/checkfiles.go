@@ -280,15 +280,20 @@ func (c *checked) checkSANs() {
 		if l == nil {
 			return
 		}
-		for _, cidr := range c.args.List("service-cluster-ip-range") {
+		cidrs, def := serviceRanges(c)
+		for _, cidr := range cidrs {
 			p, err := netip.ParsePrefix(cidr)
 			if err != nil {
 				continue
 			}
 			first := p.Masked().Addr().Next()
 			if l.certs[0].VerifyHostname(first.String()) != nil {
-				c.add("cert-service-ip-missing", "tls-cert-file", c.refOrigin("tls-cert-file"), "Reissue the apiserver certificate with IP SAN "+first.String()+".",
-					"%s lacks %s, the first IP of --service-cluster-ip-range=%s: pods reaching kubernetes.default get an x509 error (SANs: %s)", l.path, first, cidr, sanList(l.certs[0]))
+				which := "--service-cluster-ip-range=" + cidr
+				if def {
+					which = "the default service range " + cidr + " (no --service-cluster-ip-range)"
+				}
+				c.add("cert-service-ip-missing", "tls-cert-file", c.refOrigin("tls-cert-file"), "Reissue the apiserver certificate with IP SAN "+first.String()+", or set --service-cluster-ip-range to the range its SANs were made for.",
+					"%s lacks %s, the first IP of %s: pods reaching kubernetes.default get an x509 error (SANs: %s)", l.path, first, which, sanList(l.certs[0]))
 			}
 		}
 	}

@@ -55,6 +55,9 @@ func checkLifecycle(c *checked) {
 			continue
 		}
 		fix := lifecycleFix(f)
+		if def, ok := insecurePorts[c.inv.Component]; ok && s.Name == "port" && s.Value == "0" && !c.version.AtLeast(flags.MustVersion("1.22")) {
+			fix = "Keep --port=0 while the target is before 1.22: without it " + c.inv.Component + " serves its insecure port " + def + "; delete it when moving to 1.22 or later."
+		}
 		switch f.StateAt(c.version) {
 		case flags.Removed:
 			c.add("flag-removed", s.Name, o, fix, "--%s was removed in %s (target %s): the binary exits with \"unknown flag\"", s.Name, f.Removed, c.version)

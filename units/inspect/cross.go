@@ -22,11 +22,22 @@ func crossChecks(all []*checked, opt *Options) []Finding {
 	out = append(out, crossCgroupDriver(by)...)
 	for _, api := range by["kube-apiserver"] {
 		// service range
-		if r, ok := api.args.Value("service-cluster-ip-range"); ok && !api.args.Unresolved("service-cluster-ip-range") {
+		// service range: the apiserver's default counts (the controller-manager's flag has none:
+		// unset, it allocates no service range and there is nothing to compare).
+		if rs, def := serviceRanges(api); !api.args.Unresolved("service-cluster-ip-range") {
+			r := strings.Join(rs, ",")
+			said := "--service-cluster-ip-range=" + r
+			if def {
+				said = "no --service-cluster-ip-range, so the default " + r
+			}
 			for _, kcm := range by["kube-controller-manager"] {
 				if r2, ok := kcm.args.Value("service-cluster-ip-range"); ok && !kcm.args.Unresolved("service-cluster-ip-range") && r2 != r {
-					add("cross-service-range", "service-cluster-ip-range", kcm.originOf("service-cluster-ip-range"), "Use the same range in both.",
-						"%s has --service-cluster-ip-range=%s but %s has %s", kcm.inv.Name, r2, api.inv.Name, r)
+					fix := "Use the same range in both."
+					if def {
+						fix = "Give the apiserver --service-cluster-ip-range=" + r2 + " (its default, " + r + ", is rarely what a cluster plans)."
+					}
+					add("cross-service-range", "service-cluster-ip-range", kcm.originOf("service-cluster-ip-range"), fix,
+						"%s has --service-cluster-ip-range=%s but %s has %s", kcm.inv.Name, r2, api.inv.Name, said)
 				}
 			}
 		}

@@ -40,6 +40,9 @@ type Finding struct {
 	Message   string `json:"message"`
 	Fix       string `json:"fix,omitempty"`
 	Origin    Origin `json:"origin"`
+	// SuppressedBy is the suppression that accepted this finding (set only on findings in
+	// Result.Suppressed and Report.CrossSuppressed).
+	SuppressedBy *Suppression `json:"suppressedBy,omitempty"`
 }
 
 // Options set what Inspect checks against.
@@ -58,6 +61,9 @@ type Options struct {
 	// FS is where the paths in flags are read (the node's root, or --root). Nil skips every
 	// file check.
 	FS fs.FS
+	// Ignore suppresses every finding of these rule IDs, on every input (rule ID to reason):
+	// hardway inspect --ignore. Comments in the inputs suppress per input (Suppression).
+	Ignore map[string]string
 }
 
 // Result is the inspection of one invocation.
@@ -69,6 +75,9 @@ type Result struct {
 	// flags (containerd's config.toml and the CNI configuration), with what each means.
 	Settings []SettingRow `json:"settings,omitempty"`
 	Findings []Finding    `json:"findings"`
+	// Suppressed are the findings a suppression accepted, each with its SuppressedBy; they
+	// count for no severity and no exit status.
+	Suppressed []Finding `json:"suppressed,omitempty"`
 }
 
 // SettingRow is one setting read from a configuration file.
@@ -93,9 +102,11 @@ type FlagRow struct {
 type Report struct {
 	Results []*Result `json:"results"`
 	Cross   []Finding `json:"crossComponent"`
+	// CrossSuppressed are the cross-component findings a suppression accepted.
+	CrossSuppressed []Finding `json:"crossComponentSuppressed,omitempty"`
 }
 
-// All returns every finding, per input then cross-component.
+// All returns every finding that is not suppressed, per input then cross-component.
 func (r *Report) All() []Finding {
 	var out []Finding
 	for _, res := range r.Results {
@@ -104,7 +115,16 @@ func (r *Report) All() []Finding {
 	return append(out, r.Cross...)
 }
 
-// Count returns how many findings are at or above sev.
+// Suppressed returns every suppressed finding, per input then cross-component.
+func (r *Report) Suppressed() []Finding {
+	var out []Finding
+	for _, res := range r.Results {
+		out = append(out, res.Suppressed...)
+	}
+	return append(out, r.CrossSuppressed...)
+}
+
+// Count returns how many findings that are not suppressed are at or above sev.
 func (r *Report) Count(sev Severity) int {
 	n := 0
 	for _, f := range r.All() {
@@ -179,12 +199,19 @@ func Inspect(invs []*Invocation, opt Options) *Report {
 				check(c)
 			}
 		}
+		sups, bad := suppressionsOf(inv)
+		for _, p := range bad {
+			c.add(p.ID, "", p.Origin, "Write \"# hardway-inspect: ignore <rule-id> <reason>\" with a rule ID from 'hardway inspect' output or docs/inspect-rules.md.", "%s", p.Message)
+		}
+		c.out = oneVoice(c.out)
 		sortFindings(c.out)
-		rep.Results = append(rep.Results, &Result{Invocation: inv, Target: c.version.String(), Flags: flagRows(c), Settings: c.rows, Findings: c.out})
+		kept, suppressed := applySuppressions(c.out, sups, opt.Ignore)
+		rep.Results = append(rep.Results, &Result{Invocation: inv, Target: c.version.String(), Flags: flagRows(c), Settings: c.rows, Findings: kept, Suppressed: suppressed})
 		all = append(all, c)
 	}
 	rep.Cross = crossChecks(all, &opt)
 	sortFindings(rep.Cross)
+	rep.Cross, rep.CrossSuppressed = suppressCross(rep.Cross, invs, opt.Ignore)
 	return rep
 }
 
@@ -261,4 +288,42 @@ func flagRows(c *checked) []FlagRow {
 // isSecretFlag: values that are secrets themselves, never printed.
 func isSecretFlag(f *flags.Flag) bool {
 	return strings.Contains(f.Name, "password")
+}
+
+// oneVoice keeps one voice per fact about a flag: when a flag draws an error at an origin (the
+// binary exits on its value, or it is insecure), a flag-noop finding there, which would say the
+// flag has no effect, contradicts it and is dropped; its advice moves to the error's fix when
+// that has none. A deprecation is another fact and stays.
+func oneVoice(fs []Finding) []Finding {
+	type key struct {
+		flag   string
+		origin Origin
+	}
+	strongest := map[key]int{}
+	for i, f := range fs {
+		if f.Flag == "" || f.Severity < Error {
+			continue
+		}
+		if _, ok := strongest[key{f.Flag, f.Origin}]; !ok {
+			strongest[key{f.Flag, f.Origin}] = i
+		}
+	}
+	drop := make([]bool, len(fs))
+	for j, f := range fs {
+		if f.ID == "flag-noop" {
+			if i, ok := strongest[key{f.Flag, f.Origin}]; ok {
+				if fs[i].Fix == "" {
+					fs[i].Fix = f.Fix
+				}
+				drop[j] = true
+			}
+		}
+	}
+	out := fs[:0:0]
+	for j, f := range fs {
+		if !drop[j] {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -17,6 +17,7 @@ var Rules = []Rule{
 	{"unit-unresolved-variable", Warning, "a ${VAR} no Environment=/EnvironmentFile= defines"},
 	{"unit-unbraced-variable", Warning, "a $VAR inside a word, which systemd does not expand"},
 	{"unit-environment", Error, "an EnvironmentFile= that cannot be read or parsed"},
+	{"suppression-invalid", Warning, "a '# hardway-inspect: ignore' comment with an unknown or retired rule ID, no reason, or another verb: it suppresses nothing"},
 	// parsing and lifecycle
 	{"flag-single-dash", Error, "a long flag written with one dash (pflag reads it as shorthands)"},
 	{"flag-missing-value", Error, "a flag that needs a value has none"},
@@ -70,6 +71,10 @@ var Rules = []Rule{
 	{"etcd-peer-plaintext", Error, "etcd talks to peers over plain HTTP on a non-loopback address"},
 	{"etcd-peer-cert-auth-off", Error, "etcd accepts peers without client certificates"},
 	{"etcd-auto-tls", Warning, "etcd uses generated self-signed certificates"},
+	{"etcd-client-cert-missing", Error, "etcd has https:// client URLs without --cert-file/--key-file (or --auto-tls): it exits at start"},
+	{"etcd-peer-cert-missing", Error, "etcd has https:// peer URLs without --peer-cert-file/--peer-key-file (or --peer-auto-tls): it exits at start"},
+	{"insecure-port-open", Error, "a controller-manager or scheduler before 1.22 serves its unauthenticated HTTP port (--port, default 10252/10251) on a non-loopback --address"},
+	{"master-plain-http", Error, "--master=http://...: the component reaches the apiserver over its unauthenticated insecure port"},
 	{"kubelet-anonymous-auth", Error, "the kubelet API accepts anonymous requests"},
 	{"kubelet-authorization-always-allow", Error, "the kubelet API authorizes every request"},
 	{"kubelet-client-ca-missing", Error, "the kubelet does not verify client certificates"},
@@ -107,6 +112,14 @@ var Rules = []Rule{
 	{"cross-kubeconfig-ca", Error, "a kubeconfig's CA does not verify the apiserver's serving certificate"},
 	{"cross-cgroup-driver", Error, "the kubelet's cgroupDriver and containerd's SystemdCgroup disagree"},
 }
+
+// RetiredRules are IDs hardway inspect once had, with what they meant. An ID is never reused:
+// a rule whose meaning changes gets a new ID and the old one moves here (rules_doc_test.go
+// checks that Rules and RetiredRules are disjoint and that docs/inspect-rules.md lists both).
+var RetiredRules = map[string]string{}
+
+// retired is RetiredRules, for messages.
+var retired = RetiredRules
 
 var ruleIndex = func() map[string]Rule {
 	m := map[string]Rule{}

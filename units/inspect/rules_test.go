@@ -184,6 +184,21 @@ var ruleCases = map[string]struct{ fires, quiet ruleCase }{
 	"service-account-key-mismatch": {fires: withCluster("kube-apiserver", "", func(p *testPKI) {
 		put(p.fs, "/etc/kubernetes/pki/sa.pub", pubPEM(&testing.T{}, newKey(&testing.T{})), 0o644)
 	})},
+	"suppression-invalid": {fires: unitText("[Service]\n# hardway-inspect: ignore no-such-rule a reason\nExecStart=/usr/bin/etcd --name=a\n"),
+		quiet: unitText("[Service]\n# hardway-inspect: ignore profiling-enabled pprof is firewalled\nExecStart=/usr/bin/etcd --name=a\n")},
+	"etcd-client-cert-missing": {fires: withCluster("etcd", edit(cleanEtcd, map[string]string{"cert-file": ""}), nil)},
+	"etcd-peer-cert-missing":   {fires: withCluster("etcd", edit(cleanEtcd, map[string]string{"peer-key-file": ""}), nil)},
+	"insecure-port-open": {fires: atVersion("1.21", withCluster("", "", nil)),
+		quiet: atVersion("1.21", func(t *testing.T) ([]*Invocation, Options) {
+			invs, o := withCluster("kube-controller-manager", cleanKCM+" --port=0", nil)(t)
+			for i, inv := range invs {
+				if inv.Component == "kube-scheduler" {
+					invs[i] = command(t, cleanScheduler+" --port=0")
+				}
+			}
+			return invs, o
+		})},
+	"master-plain-http":    {fires: withCluster("kube-scheduler", cleanScheduler+" --master=http://127.0.0.1:8080", nil)},
 	"cross-service-range":  {fires: withCluster("kube-controller-manager", edit(cleanKCM, map[string]string{"service-cluster-ip-range": "10.32.0.0/24"}), nil)},
 	"cross-etcd-endpoints": {fires: withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"etcd-servers": "https://10.0.0.99:2379"}), nil)},
 	"cross-client-ca":      {fires: withCluster("kube-apiserver", "", reissue("/etc/kubernetes/pki/apiserver-etcd-client", caOf, leafOpts{cn: "kube-apiserver-etcd-client", usages: clientU}))},

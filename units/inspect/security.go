@@ -170,6 +170,7 @@ func checkSecurity(c *checked) {
 				"--bind-address=%s exposes the secure port on every interface (CIS 1.3.7, 1.4.2)", v)
 		}
 	}
+	checkInsecureServing(c)
 	if !c.is("kube-apiserver") {
 		return
 	}
@@ -309,6 +310,11 @@ func checkEtcd(c *checked) {
 				"%s serves the whole cluster state unencrypted and unauthenticated (CIS 2.1)", u)
 		}
 	}
+	autoTLS, peerAutoTLS := c.args.Bool("auto-tls", false), c.args.Bool("peer-auto-tls", false)
+	if clientTLS && !autoTLS && (!c.args.Has("cert-file") || !c.args.Has("key-file")) {
+		c.add("etcd-client-cert-missing", "cert-file", c.originOf("listen-client-urls"), "Add --cert-file and --key-file (etcd's serving certificate, with its client URLs' addresses among the SANs).",
+			"https:// client URLs without --cert-file/--key-file: etcd exits with \"TLS key/cert (--cert-file, --key-file) must be provided for client url ... with HTTPS scheme\" (CIS 2.1)")
+	}
 	if clientTLS && (!c.args.Bool("client-cert-auth", false) || !c.args.Has("trusted-ca-file")) {
 		c.add("etcd-client-cert-auth-off", "client-cert-auth", c.originOf("client-cert-auth"), "Add --client-cert-auth=true and --trusted-ca-file=<etcd CA>.",
 			"etcd accepts any TLS client: without client certificate authentication anyone who reaches the port reads and writes everything (CIS 2.2)")
@@ -324,6 +330,10 @@ func checkEtcd(c *checked) {
 			c.add("etcd-peer-plaintext", "listen-peer-urls", c.originOf("listen-peer-urls"), "Use https:// peer URLs with --peer-cert-file, --peer-key-file, --peer-client-cert-auth=true and --peer-trusted-ca-file.",
 				"%s replicates the cluster state unencrypted (CIS 2.4)", u)
 		}
+	}
+	if peerTLS && !peerAutoTLS && (!c.args.Has("peer-cert-file") || !c.args.Has("peer-key-file")) {
+		c.add("etcd-peer-cert-missing", "peer-cert-file", c.originOf("listen-peer-urls"), "Add --peer-cert-file and --peer-key-file (a certificate for both server and client auth, with the peer addresses among the SANs).",
+			"https:// peer URLs without --peer-cert-file/--peer-key-file: etcd cannot serve or dial its peers over TLS and exits at start (CIS 2.4)")
 	}
 	if peerTLS && (!c.args.Bool("peer-client-cert-auth", false) || !c.args.Has("peer-trusted-ca-file")) {
 		c.add("etcd-peer-cert-auth-off", "peer-client-cert-auth", c.originOf("peer-client-cert-auth"), "Add --peer-client-cert-auth=true and --peer-trusted-ca-file=<etcd CA>.",
@@ -360,4 +370,66 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// insecurePorts are the unauthenticated HTTP ports kube-controller-manager and kube-scheduler
+// served by default, on --address 0.0.0.0, until insecure serving went away in 1.22 (--port=0
+// turns it off; kubeadm's manifests set it from 1.13 to 1.21).
+var insecurePorts = map[string]string{"kube-controller-manager": "10252", "kube-scheduler": "10251"}
+
+// checkInsecureServing: the old controller-manager's and scheduler's insecure port, and
+// --master=http:// on any component that talks to the apiserver.
+func checkInsecureServing(c *checked) {
+	if def, ok := insecurePorts[c.inv.Component]; ok && !c.version.AtLeast(flags.MustVersion("1.22")) {
+		port, set := c.args.Value("port")
+		if !set {
+			port = def
+		}
+		addr, aset := c.args.Value("address")
+		if !aset {
+			addr = "0.0.0.0"
+		}
+		if port != "0" && !isLoopbackHost(addr) && !c.args.Unresolved("port") && !c.args.Unresolved("address") {
+			what := "--port=" + port
+			if !set {
+				what = "the default --port " + port
+			}
+			where := "--address=" + addr
+			if !aset {
+				where = "the default --address 0.0.0.0"
+			}
+			o := c.originOf("port")
+			if !set {
+				o = c.originOf("address")
+			}
+			c.add("insecure-port-open", "port", o, "Add --port=0 (health and metrics stay on --secure-port), or at least --address=127.0.0.1.",
+				"%s on %s: %s %s serves /metrics, /debug/pprof and /configz without authentication or TLS to anyone who reaches the node", what, where, c.inv.Component, c.version)
+		}
+	}
+	if c.comp.Flag("master") == nil {
+		return
+	}
+	m, ok := c.args.Value("master")
+	if !ok || c.args.Unresolved("master") || !strings.HasPrefix(strings.ToLower(m), "http://") {
+		return
+	}
+	why := "requests go unencrypted and unauthenticated, with full rights, through the apiserver's insecure port"
+	if c.version.AtLeast(flags.MustVersion("1.20")) {
+		why = "from 1.20 the apiserver serves no insecure port (--insecure-port only 0), so nothing answers there: the component cannot reach the apiserver"
+	}
+	c.add("master-plain-http", "master", c.originOf("master"), "Delete --master and give --kubeconfig with the apiserver's https:// address, its CA and a client certificate.",
+		"--master=%s: %s", m, why)
+}
+
+// defaultServiceRange is kube-apiserver's service range when --service-cluster-ip-range is not
+// given: DefaultServiceIPCIDR in k8s.io/kubernetes pkg/kubeapiserver/options/options.go, the
+// same 10.0.0.0/24 in every release hardway's catalogue covers.
+const defaultServiceRange = "10.0.0.0/24"
+
+// serviceRanges is the apiserver's service range(s) in effect, and whether it is the default.
+func serviceRanges(api *checked) ([]string, bool) {
+	if api.args.Has("service-cluster-ip-range") {
+		return api.args.List("service-cluster-ip-range"), false
+	}
+	return []string{defaultServiceRange}, true
 }
