@@ -31,6 +31,7 @@ type inspectFlags struct {
 	output           string
 	failOn           string
 	fix              bool
+	ignore           []string
 }
 
 func newInspectCmd(g *globals) *cobra.Command {
@@ -52,7 +53,13 @@ disagreements between the components given together, such as the kubelet's cgrou
 containerd's (a directory inspects every unit and manifest in it; --root DIR alone inspects
 DIR/etc/systemd/system and DIR/etc/kubernetes/manifests, e.g. a bundle's nodes/<node>).
 
-Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 on a usage or read error.
+A finding can be accepted on purpose: a comment line "# hardway-inspect: ignore <rule-id> <reason>"
+in the unit (or a drop-in) or the manifest suppresses that rule's findings on that input, and
+--ignore ID[=REASON] suppresses a rule everywhere. Suppressed findings are listed apart with
+their reason and do not count for --fail-on. Rule IDs are stable: docs/inspect-rules.md.
+
+Exit status: 0 when no finding that is not suppressed reaches --fail-on, 1 when one does, 2 on a
+usage or read error.
 With --fix it prints each input migrated to the target version, nothing written: flags the
 binary would refuse there are dropped (or renamed when a replacement takes the same value), the
 service-account flags 1.20 requires are added with paths from the unit's own layout when those
@@ -83,6 +90,7 @@ remains in the result.`,
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or yaml")
 	fl.StringVar(&f.failOn, "fail-on", "error", "exit 1 when a finding is at or above this severity: error, warning or info")
 	fl.BoolVar(&f.fix, "fix", false, "print each input migrated to the target version instead of the report")
+	fl.StringArrayVar(&f.ignore, "ignore", nil, "suppress every finding of rule ID (repeatable; ID=REASON records why); suppressed findings are listed, never counted")
 	cmd.AddCommand(newInspectDiffCmd(g, &f))
 	return cmd
 }
@@ -112,6 +120,19 @@ func (f *inspectFlags) options() (inspect.Options, inspect.Severity, error) {
 			return opt, 0, usagef("%s=%s: the catalogue covers %s to %s", t.flag, t.val, c.Oldest, c.Newest)
 		}
 		*t.dst = v
+	}
+	for _, ig := range f.ignore {
+		id, reason, ok := strings.Cut(ig, "=")
+		if !ok || strings.TrimSpace(reason) == "" {
+			reason = "--ignore " + id
+		}
+		if !inspect.KnownRule(id) {
+			return opt, 0, usagef("--ignore %s: no such rule; the rule IDs are in hardway inspect's output and docs/inspect-rules.md", id)
+		}
+		if opt.Ignore == nil {
+			opt.Ignore = map[string]string{}
+		}
+		opt.Ignore[id] = reason
 	}
 	opt.WarnWithin = time.Duration(f.warnWithin)
 	sev, err := inspect.ParseSeverity(f.failOn)

@@ -55,6 +55,9 @@ func TestInspectExitCodes(t *testing.T) {
 		{"bad warn-within", clean, []string{"-", "--warn-within", "soon"}, 2},
 		{"bad root", clean, []string{"-", "--root", filepath.Join(root, "nope")}, 2},
 		{"unknown service", "", []string{"--service", "no-such-unit-hardway-test", "--root", root}, 2},
+		{"--ignore takes a finding out of the count", "kube-scheduler --profiling=false", []string{"-", "--root", root, "--fail-on", "warning", "--ignore", "bind-address-exposed=scraped by prometheus"}, 0},
+		{"--ignore of another rule changes nothing", "kube-scheduler --profiling=false", []string{"-", "--root", root, "--fail-on", "warning", "--ignore", "profiling-enabled"}, 1},
+		{"--ignore of an unknown rule", clean, []string{"-", "--ignore", "no-such-rule"}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -425,5 +428,25 @@ func TestInspectBundleRoot(t *testing.T) {
 	_, same, _ := runInspectCLI(t, "", "--root", node, filepath.Join(node, "etc/systemd/system"), "-o", "json")
 	if same != out {
 		t.Errorf("--root alone and --root with the unit directory differ")
+	}
+}
+
+// A suppression comment in the unit takes its rule's findings out of the count and the exit
+// status, and the table lists them apart with the reason.
+func TestInspectSuppressionComment(t *testing.T) {
+	dir := t.TempDir()
+	unit := filepath.Join(dir, "kube-scheduler.service")
+	text := "[Service]\n# hardway-inspect: ignore bind-address-exposed metrics are scraped from the LAN\nExecStart=/usr/local/bin/kube-scheduler --profiling=false\n"
+	if err := os.WriteFile(unit, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runInspectCLI(t, "", unit, "--root", dir, "--fail-on", "warning")
+	if code != 0 {
+		t.Fatalf("exit %d, want 0 (the only warning is suppressed)\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"suppressed:", "bind-address-exposed", "suppressed by " + unit + ":2: metrics are scraped from the LAN", "1 suppressed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }

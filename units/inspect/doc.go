@@ -37,5 +37,11 @@
 // unknown flag, while inspect must report all of them. Line numbers of unit options are
 // recovered by a second scan of the text, since go-systemd does not report them.
 //
-// Rules lists every finding ID with its severity; IDs are stable.
+// Rules lists every finding ID with its severity; IDs are stable, never reused (RetiredRules),
+// and documented in docs/inspect-rules.md (generated, checked by a test). A user accepts a
+// finding on purpose with a "# hardway-inspect: ignore <rule-id> <reason>" comment in the unit,
+// a drop-in or the manifest (ParseSuppressions), or Options.Ignore for every input: Inspect
+// moves such findings to Result.Suppressed / Report.CrossSuppressed with the suppression that
+// matched, and Count no longer counts them. One voice per fact: a flag-noop finding is dropped
+// when the same flag at the same place draws an error.
 package inspect

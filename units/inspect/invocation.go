@@ -150,9 +150,7 @@ func FromUnitFile(cat *flags.Catalogue, u *Unit) (*Invocation, error) {
 	}
 	for _, w := range cmd.Argv {
 		for _, v := range w.Unresolved {
-			inv.Problems = append(inv.Problems, Finding{ID: "unit-unresolved-variable",
-				Message: fmt.Sprintf("${%s} is not defined by Environment= or EnvironmentFile=; systemd would pass an empty string in %q", v, w.Raw),
-				Origin:  w.Origin})
+			inv.Problems = append(inv.Problems, Finding{ID: "unit-unresolved-variable", Message: unsetVariableMessage(v, w), Origin: w.Origin})
 		}
 		for _, v := range w.Unbraced {
 			inv.Problems = append(inv.Problems, Finding{ID: "unit-unbraced-variable",
@@ -161,6 +159,16 @@ func FromUnitFile(cat *flags.Catalogue, u *Unit) (*Invocation, error) {
 		}
 	}
 	return inv, nil
+}
+
+// unsetVariableMessage says what systemd does with an unset variable (systemd.service(5),
+// "Command lines"): $NAME standing alone as a word becomes zero words, so the argument
+// disappears; ${NAME} becomes the empty string inside its word, which stays.
+func unsetVariableMessage(name string, w Word) string {
+	if strings.TrimSpace(w.Raw) == "$"+name {
+		return fmt.Sprintf("$%s is not defined by Environment= or EnvironmentFile=; standing alone, systemd expands it to no argument at all", name)
+	}
+	return fmt.Sprintf("${%s} is not defined by Environment= or EnvironmentFile=; systemd substitutes an empty string, so %q is passed as %q", name, w.Raw, strings.ReplaceAll(w.Value, "${"+name+"}", ""))
 }
 
 // ParseManifest reads a static-pod manifest and returns one invocation per container that runs

@@ -49,10 +49,12 @@ func WriteTable(w io.Writer, r *Report) error {
 			writeFitted(ew, rows)
 		}
 		writeFindings(ew, res.Findings)
+		writeSuppressed(ew, res.Suppressed)
 	}
-	if len(r.Cross) > 0 {
+	if len(r.Cross) > 0 || len(r.CrossSuppressed) > 0 {
 		fmt.Fprintln(ew, "\n== across components")
 		writeFindings(ew, r.Cross)
+		writeSuppressed(ew, r.CrossSuppressed)
 	}
 	e, wn, in := 0, 0, 0
 	for _, f := range r.All() {
@@ -65,7 +67,11 @@ func WriteTable(w io.Writer, r *Report) error {
 			in++
 		}
 	}
-	fmt.Fprintf(ew, "\n%d error(s), %d warning(s), %d info\n", e, wn, in)
+	sup := ""
+	if n := len(r.Suppressed()); n > 0 {
+		sup = fmt.Sprintf(", %d suppressed", n)
+	}
+	fmt.Fprintf(ew, "\n%d error(s), %d warning(s), %d info%s\n", e, wn, in, sup)
 	return ew.err
 }
 
@@ -82,6 +88,24 @@ func writeFindings(w io.Writer, fs []Finding) {
 		}
 		if f.Fix != "" {
 			fmt.Fprintf(w, "          fix: %s\n", f.Fix)
+		}
+	}
+}
+
+// writeSuppressed lists the findings a suppression accepted, with its reason and where it is.
+func writeSuppressed(w io.Writer, fs []Finding) {
+	if len(fs) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "suppressed:")
+	for _, f := range fs {
+		fmt.Fprintf(w, "  %-7s %s  %s\n", f.Severity, f.ID, f.Message)
+		by := "--ignore"
+		if s := f.SuppressedBy; s != nil && s.Origin.File != "" {
+			by = s.Origin.String()
+		}
+		if s := f.SuppressedBy; s != nil {
+			fmt.Fprintf(w, "          suppressed by %s: %s\n", by, s.Reason)
 		}
 	}
 }

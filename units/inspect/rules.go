@@ -128,3 +128,6 @@ var ruleIndex = func() map[string]Rule {
 	}
 	return m
 }()
+
+// KnownRule reports whether id is a rule hardway inspect applies (not a retired one).
+func KnownRule(id string) bool { _, ok := ruleIndex[id]; return ok }
