@@ -71,6 +71,30 @@ func crossChecks(all []*checked, opt *Options) []Finding {
 					"%s: --etcd-servers=%s names no endpoint an inspected etcd serves (%s)", api.inv.Name, strings.Join(api.args.List("etcd-servers"), ","), strings.Join(sortedKeys(served), ", "))
 			}
 		}
+		// CIS 2.7: etcd trusts its own CA, not the cluster's client CA, or every certificate the
+		// cluster CA issues (each kubelet's among them) opens etcd.
+		if clientCA, ok := api.args.Value("client-ca-file"); ok && !api.args.Unresolved("client-ca-file") {
+			for _, e := range by["etcd"] {
+				etcdCA, ok := e.args.Value("trusted-ca-file")
+				if !ok || e.args.Unresolved("trusted-ca-file") || !e.args.Bool("client-cert-auth", false) {
+					continue
+				}
+				same := etcdCA == clientCA
+				if !same && opt.FS != nil {
+					if a, b := e.file("trusted-ca-file"), api.file("client-ca-file"); a != nil && b != nil {
+						for _, x := range a.certs {
+							for _, y := range b.certs {
+								same = same || x.Equal(y)
+							}
+						}
+					}
+				}
+				if same {
+					add("cross-etcd-ca-shared", "trusted-ca-file", e.originOf("trusted-ca-file"), "Give etcd a CA of its own (--trusted-ca-file, --peer-trusted-ca-file) and issue the apiserver's etcd client certificate from it.",
+						"etcd (%s) trusts %s, the CA of the apiserver's --client-ca-file: any client certificate of the cluster (a kubelet's, an admin's) reads and writes etcd directly (CIS 2.7)", e.inv.Name, etcdCA)
+				}
+			}
+		}
 		if opt.FS == nil {
 			continue
 		}

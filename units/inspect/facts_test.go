@@ -71,6 +71,13 @@ func TestFindingsFromUpstreamFacts(t *testing.T) {
 		{"etcd --peer-auto-tls, CIS 2.6", etcd(clientTLS + " " + peerTLS + " " + clientCerts + " --peer-auto-tls=true --peer-client-cert-auth=true --peer-trusted-ca-file=/pki/ca.crt"),
 			map[string]int{"etcd-auto-tls": 1}},
 		{"etcd single member on loopback http (default URLs)", etcd(""), nil},
+		// CIS 2.7: a CA of etcd's own. Trusting the cluster CA also rejects the apiserver's etcd
+		// client certificate, issued by the etcd CA (cross-client-ca): two facts.
+		{"etcd trusts the cluster CA file, CIS 2.7", withCluster("etcd", edit(cleanEtcd, map[string]string{"trusted-ca-file": "/etc/kubernetes/pki/ca.crt"}), nil),
+			map[string]int{"cross-etcd-ca-shared": 1, "cross-client-ca": 1}},
+		{"etcd trusts a copy of the cluster CA, CIS 2.7", withCluster("etcd", edit(cleanEtcd, map[string]string{"trusted-ca-file": "/etc/etcd/ca.pem"}), func(p *testPKI) {
+			put(p.fs, "/etc/etcd/ca.pem", p.fs["etc/kubernetes/pki/ca.crt"].Data, 0o644)
+		}), map[string]int{"cross-etcd-ca-shared": 1, "cross-client-ca": 1}},
 		// the apiserver's default service range
 		{"apiserver default range vs controller-manager 10.96.0.0/12 and a cert made for 10.96.0.1", noRange("10.96.0.0/12"),
 			map[string]int{"cross-service-range": 1, "cert-service-ip-missing": 1}},

@@ -108,6 +108,7 @@ var Rules = []Rule{
 	// across components
 	{"cross-service-range", Error, "components disagree on the service IP range"},
 	{"cross-etcd-endpoints", Error, "--etcd-servers names no endpoint an inspected etcd serves"},
+	{"cross-etcd-ca-shared", Warning, "etcd's --trusted-ca-file is the apiserver's client CA, not a CA of its own (CIS 2.7)"},
 	{"cross-client-ca", Error, "a client certificate one component presents is not trusted by the component it talks to"},
 	{"cross-kubeconfig-ca", Error, "a kubeconfig's CA does not verify the apiserver's serving certificate"},
 	{"cross-cgroup-driver", Error, "the kubelet's cgroupDriver and containerd's SystemdCgroup disagree"},

@@ -200,6 +200,7 @@ var ruleCases = map[string]struct{ fires, quiet ruleCase }{
 		})},
 	"master-plain-http":    {fires: withCluster("kube-scheduler", cleanScheduler+" --master=http://127.0.0.1:8080", nil)},
 	"cross-service-range":  {fires: withCluster("kube-controller-manager", edit(cleanKCM, map[string]string{"service-cluster-ip-range": "10.32.0.0/24"}), nil)},
+	"cross-etcd-ca-shared": {fires: withCluster("etcd", edit(cleanEtcd, map[string]string{"trusted-ca-file": "/etc/kubernetes/pki/ca.crt"}), nil)},
 	"cross-etcd-endpoints": {fires: withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"etcd-servers": "https://10.0.0.99:2379"}), nil)},
 	"cross-client-ca":      {fires: withCluster("kube-apiserver", "", reissue("/etc/kubernetes/pki/apiserver-etcd-client", caOf, leafOpts{cn: "kube-apiserver-etcd-client", usages: clientU}))},
 	"cross-kubeconfig-ca": {fires: withCluster("kube-apiserver", "", func(p *testPKI) {
