@@ -101,7 +101,7 @@ func writeSuppressed(w io.Writer, fs []Finding) {
 	for _, f := range fs {
 		fmt.Fprintf(w, "  %-7s %s  %s\n", f.Severity, f.ID, f.Message)
 		by := "--ignore"
-		if s := f.SuppressedBy; s != nil && s.Origin.File != "" {
+		if s := f.SuppressedBy; s != nil && s.Origin != nil {
 			by = s.Origin.String()
 		}
 		if s := f.SuppressedBy; s != nil {

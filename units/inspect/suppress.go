@@ -17,8 +17,8 @@ import (
 type Suppression struct {
 	Rule   string `json:"rule"`
 	Reason string `json:"reason"`
-	// Origin is where the comment is; empty for Options.Ignore.
-	Origin Origin `json:"origin,omitempty"`
+	// Origin is where the comment is; nil for Options.Ignore.
+	Origin *Origin `json:"origin,omitempty"`
 }
 
 // suppressMarker starts a suppression comment.
@@ -63,7 +63,7 @@ func ParseSuppressions(f File) ([]Suppression, []Finding) {
 			bad = append(bad, Finding{ID: "suppression-invalid", Origin: o,
 				Message: fmt.Sprintf("ignore %s gives no reason; say why the finding is accepted, after the rule ID. Nothing is suppressed", fields[1])})
 		default:
-			sups = append(sups, Suppression{Rule: fields[1], Reason: strings.Join(fields[2:], " "), Origin: o})
+			sups = append(sups, Suppression{Rule: fields[1], Reason: strings.Join(fields[2:], " "), Origin: &o})
 		}
 	}
 	return sups, bad
