@@ -187,7 +187,15 @@ func TestSandboxNode(t *testing.T) {
 		if out, err := sb.Command("ip", "-br", "addr", "show", "eth0").CombinedOutput(); err != nil || !strings.Contains(string(out), node.Addr.String()) {
 			t.Errorf("eth0 in the sandbox: %v %s, want %s", err, out, node.Addr)
 		}
-		if b, err := os.ReadFile(filepath.Join(sb.EmptyDir("/var/lib/kubelet"), "proof")); err != nil || string(b) != "started\n" {
+		// The unit is Type=simple: started is not the same as its shell having written the file.
+		proof := filepath.Join(sb.EmptyDir("/var/lib/kubelet"), "proof")
+		var b []byte
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if b, err = os.ReadFile(proof); err == nil && string(b) == "started\n" {
+				break
+			}
+		}
+		if err != nil || string(b) != "started\n" {
 			t.Errorf("the service's /var/lib/kubelet is not the sandbox's empty dir: %q, %v", b, err)
 		}
 		if _, err := os.Stat("/var/lib/kubelet/proof"); err == nil {
