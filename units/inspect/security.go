@@ -77,6 +77,30 @@ func pluginFix(p *flags.Plugin, fl string) string {
 	return fix
 }
 
+// checkFeatureGates judges --feature-gates against the gates the catalogue knows: a gate the
+// target does not have yet, or no longer has, makes every kube-* component exit with
+// "unrecognized feature gate". Gates the catalogue does not know are not judged.
+func checkFeatureGates(c *checked) {
+	if c.comp.Flag("feature-gates") == nil || !c.args.Has("feature-gates") {
+		return
+	}
+	for _, item := range c.args.List("feature-gates") {
+		name, _, _ := strings.Cut(strings.TrimSpace(item), "=")
+		g := c.opt.Catalogue.Gate(name)
+		if g == nil {
+			continue
+		}
+		switch g.StateAt(c.version) {
+		case flags.Removed:
+			c.add("feature-gate-removed", "feature-gates", c.originOf("feature-gates"), "Drop "+name+" from --feature-gates.",
+				"feature gate %s was removed in %s (target %s); the component exits with \"unrecognized feature gate: %s\"", name, g.Removed, c.version, name)
+		case flags.NotYetAdded:
+			c.add("feature-gate-not-yet-added", "feature-gates", c.originOf("feature-gates"), "Drop "+name+" from --feature-gates, or target "+g.Added.String()+" or later.",
+				"feature gate %s arrived in %s, after the target %s; the component exits with \"unrecognized feature gate: %s\"", name, g.Added, c.version, name)
+		}
+	}
+}
+
 func checkAPIServerRules(c *checked) {
 	if !c.is("kube-apiserver") {
 		return
