@@ -49,6 +49,8 @@ func TestInspectExitCodes(t *testing.T) {
 		{"no input", "", []string{"--root", root}, 2},
 		{"missing file", "", []string{filepath.Join(root, "nope.service")}, 2},
 		{"bad target", clean, []string{"-", "--target-version", "1.99"}, 2},
+		{"target before the catalogue", clean, []string{"-", "--target-version", "1.7"}, 2},
+		{"oldest target", clean, []string{"-", "--root", root, "--target-version", "1.8"}, 0},
 		{"malformed target", clean, []string{"-", "--target-version", "one"}, 2},
 		{"bad output", clean, []string{"-", "-o", "xml"}, 2},
 		{"bad fail-on", clean, []string{"-", "--fail-on", "fatal"}, 2},

@@ -119,6 +119,22 @@ func lifecycleAt(v, added, deprecated, noop, removed Version) State {
 	return Current
 }
 
+// Gate is a Kubernetes feature gate (--feature-gates Name=true|false), which every kube-*
+// component and the kubelet share: a gate the version does not know (not yet added, or
+// removed) makes the component exit with "unrecognized feature gate".
+type Gate struct {
+	Name    string  `json:"name"`
+	Added   Version `json:"added,omitzero"`
+	Removed Version `json:"removed,omitzero"`
+	// Source names where the facts come from.
+	Source string `json:"source"`
+}
+
+// StateAt is the gate's state at v: NotYetAdded, Removed or Current.
+func (g *Gate) StateAt(v Version) State {
+	return lifecycleAt(v, g.Added, Version{}, Version{}, g.Removed)
+}
+
 // Plugin is a kube-apiserver admission plugin.
 type Plugin struct {
 	Name    string `json:"name"`
@@ -184,11 +200,13 @@ func (c *Component) Flag(name string) *Flag { return c.byName[name] }
 type Catalogue struct {
 	Components []*Component
 	Plugins    []Plugin
+	Gates      []Gate
 
 	byName       map[string]*Component
 	byBinary     map[string]*Component
 	bySubcommand map[string]*Component
 	pluginIdx    map[string]*Plugin
+	gateIdx      map[string]*Gate
 }
 
 // Component returns the named component ("kube-apiserver", "etcd", ...), or nil.
@@ -202,6 +220,9 @@ func (c *Catalogue) ForSubcommand(sub string) *Component { return c.bySubcommand
 
 // Plugin returns the named admission plugin, or nil.
 func (c *Catalogue) Plugin(name string) *Plugin { return c.pluginIdx[name] }
+
+// Gate returns the named feature gate, or nil when the catalogue does not know it.
+func (c *Catalogue) Gate(name string) *Gate { return c.gateIdx[name] }
 
 //go:embed data/*.yaml
 var dataFS embed.FS
@@ -222,6 +243,7 @@ func mustLoad(fsys fs.FS) *Catalogue {
 type componentFile struct {
 	Component
 	Plugins []Plugin `json:"plugins,omitempty"`
+	Gates   []Gate   `json:"gates,omitempty"`
 	// Shared marks a file of flags included by other components, not a component itself.
 	Shared bool `json:"shared,omitempty"`
 }
@@ -235,7 +257,7 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 	sort.Strings(names)
 	shared := map[string][]Flag{}
 	var comps []*componentFile
-	cat := &Catalogue{byName: map[string]*Component{}, byBinary: map[string]*Component{}, bySubcommand: map[string]*Component{}, pluginIdx: map[string]*Plugin{}}
+	cat := &Catalogue{byName: map[string]*Component{}, byBinary: map[string]*Component{}, bySubcommand: map[string]*Component{}, pluginIdx: map[string]*Plugin{}, gateIdx: map[string]*Gate{}}
 	for _, n := range names {
 		b, err := fs.ReadFile(fsys, n)
 		if err != nil {
@@ -249,6 +271,7 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 			cf.Name = strings.TrimSuffix(path.Base(n), ".yaml")
 		}
 		cat.Plugins = append(cat.Plugins, cf.Plugins...)
+		cat.Gates = append(cat.Gates, cf.Gates...)
 		if cf.Shared {
 			shared[cf.Name] = cf.Flags
 			continue
@@ -303,6 +326,13 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 			return nil, fmt.Errorf("admission plugin %q is listed twice", p.Name)
 		}
 		cat.pluginIdx[p.Name] = p
+	}
+	for i := range cat.Gates {
+		g := &cat.Gates[i]
+		if _, dup := cat.gateIdx[g.Name]; dup {
+			return nil, fmt.Errorf("feature gate %q is listed twice", g.Name)
+		}
+		cat.gateIdx[g.Name] = g
 	}
 	if err := cat.Validate(); err != nil {
 		return nil, err
@@ -395,6 +425,14 @@ func (c *Catalogue) Validate() error {
 		}
 		if !p.Removed.IsZero() && !p.DefaultOn.IsZero() && p.DefaultOn.Compare(p.Removed) >= 0 {
 			add("%s: on by default only after its removal", at)
+		}
+	}
+	for i := range c.Gates {
+		g := &c.Gates[i]
+		at := "feature gate " + g.Name
+		checkLifecycle(add, at, 1, g.Added, Version{}, Version{}, g.Removed)
+		if (!g.Added.IsZero() || !g.Removed.IsZero()) && g.Source == "" {
+			add("%s: lifecycle without a source", at)
 		}
 	}
 	if len(probs) > 0 {

@@ -144,7 +144,7 @@ func TestValidateRejects(t *testing.T) {
 // deprecation) and every version fact has a source that names it.
 func TestHistoryConsistent(t *testing.T) {
 	c := Default()
-	for _, name := range []string{"kubelet", "kube-controller-manager", "kube-scheduler", "kube-proxy"} {
+	for _, name := range []string{"kube-apiserver", "kubelet", "kube-controller-manager", "kube-scheduler", "kube-proxy"} {
 		comp := c.Component(name)
 		if comp.Oldest.Compare(MustVersion("1.8")) != 0 {
 			t.Errorf("%s: oldest %s, want 1.8", name, comp.Oldest)

@@ -167,3 +167,32 @@ func TestCatalogueMatchesRealContainerd(t *testing.T) {
 		unknown: func(out, flag string) bool { return strings.Contains(out, "flag provided but not defined: -"+flag) },
 	}.check(t, flagsInHelpAtLeast(t, bin, 5))
 }
+
+// The real kube-apiserver v1.37 and the feature gates: every gate the catalogue says is gone by
+// 1.37 is refused ("unrecognized feature gate"), and the gates it says 1.37 has are accepted.
+func TestFeatureGatesMatchRealKubeAPIServer(t *testing.T) {
+	bin := e2e.RequireBinary(t, "kube-apiserver")
+	v := MustVersion("1.37")
+	var current []string
+	removed := 0
+	for _, g := range Default().Gates {
+		switch g.StateAt(v) {
+		case Current:
+			current = append(current, g.Name+"=true")
+		case Removed:
+			removed++
+			out, _ := exec.Command(bin, "--feature-gates="+g.Name+"=true", "--version").CombinedOutput()
+			if !strings.Contains(string(out), "unrecognized feature gate: "+g.Name) {
+				t.Errorf("feature gate %s (removed %s in the catalogue) is accepted by %s:\n%s", g.Name, g.Removed, bin, out)
+			}
+		}
+	}
+	if removed == 0 || len(current) == 0 {
+		t.Fatalf("catalogue has %d removed and %d current gates at %s", removed, len(current), v)
+	}
+	// Locked gates answer "cannot set feature gate X to true, feature is locked": known all the same.
+	out, _ := exec.Command(bin, "--feature-gates="+strings.Join(current, ","), "--version").CombinedOutput()
+	if strings.Contains(string(out), "unrecognized feature gate") {
+		t.Errorf("%s refuses a gate the catalogue has at %s:\n%s", bin, v, out)
+	}
+}

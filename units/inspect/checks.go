@@ -21,6 +21,7 @@ var checks = []func(*checked){
 	checkValues,
 	checkAdmission,
 	checkAPIServerRules,
+	checkFeatureGates,
 	checkSecurity,
 	checkEtcd,
 	checkControllerManager,

@@ -151,6 +151,16 @@ type checked struct {
 	out  []Finding
 }
 
+// accepts reports whether the component at the target version has the flag (added and not removed).
+func (c *checked) accepts(flag string) bool {
+	f := c.comp.Flag(flag)
+	if f == nil {
+		return false
+	}
+	st := f.StateAt(c.version)
+	return st != flags.NotYetAdded && st != flags.Removed
+}
+
 func (c *checked) add(id string, flag string, origin Origin, fix string, format string, a ...any) {
 	r, ok := ruleIndex[id]
 	if !ok {

@@ -77,12 +77,40 @@ func pluginFix(p *flags.Plugin, fl string) string {
 	return fix
 }
 
+// checkFeatureGates judges --feature-gates against the gates the catalogue knows: a gate the
+// target does not have yet, or no longer has, makes every kube-* component exit with
+// "unrecognized feature gate". Gates the catalogue does not know are not judged.
+func checkFeatureGates(c *checked) {
+	if c.comp.Flag("feature-gates") == nil || !c.args.Has("feature-gates") {
+		return
+	}
+	for _, item := range c.args.List("feature-gates") {
+		name, _, _ := strings.Cut(strings.TrimSpace(item), "=")
+		g := c.opt.Catalogue.Gate(name)
+		if g == nil {
+			continue
+		}
+		switch g.StateAt(c.version) {
+		case flags.Removed:
+			c.add("feature-gate-removed", "feature-gates", c.originOf("feature-gates"), "Drop "+name+" from --feature-gates.",
+				"feature gate %s was removed in %s (target %s); the component exits with \"unrecognized feature gate: %s\"", name, g.Removed, c.version, name)
+		case flags.NotYetAdded:
+			c.add("feature-gate-not-yet-added", "feature-gates", c.originOf("feature-gates"), "Drop "+name+" from --feature-gates, or target "+g.Added.String()+" or later.",
+				"feature gate %s arrived in %s, after the target %s; the component exits with \"unrecognized feature gate: %s\"", name, g.Added, c.version, name)
+		}
+	}
+}
+
 func checkAPIServerRules(c *checked) {
 	if !c.is("kube-apiserver") {
 		return
 	}
 	for _, item := range c.args.List("runtime-config") {
-		switch strings.ToLower(item) {
+		item := strings.ToLower(item)
+		if item == "api/all" && !c.version.AtLeast(flags.MustVersion("1.17")) {
+			item = "api/all=true" // older apiservers read a bare key as key=true
+		}
+		switch item {
 		case "api/all":
 			c.add("runtime-config-api-all", "runtime-config", c.originOf("runtime-config"), "Write api/all=true, or better, enable only the group/version=true you need.",
 				"--runtime-config=api/all has no =true|false; 1.17+ apiservers fail to start on it")
@@ -137,7 +165,9 @@ func checkSecurity(c *checked) {
 	if c.is("kube-scheduler") && c.args.Has("config") {
 		checkSchedulerProfiling(c)
 	}
-	if c.is("kube-apiserver") && c.args.Bool("service-account-extend-token-expiration", true) {
+	// The extension came with --service-account-extend-token-expiration (1.19): before it,
+	// tokens were not extended, so there is nothing to judge.
+	if c.is("kube-apiserver") && c.accepts("service-account-extend-token-expiration") && c.args.Bool("service-account-extend-token-expiration", true) {
 		c.add("service-account-token-extended", "service-account-extend-token-expiration", c.originOf("service-account-extend-token-expiration"),
 			"Add --service-account-extend-token-expiration=false.",
 			"injected service-account tokens are extended to a year, whatever --service-account-max-token-expiration says (CIS 1.2.30)")
@@ -216,8 +246,14 @@ func checkSecurity(c *checked) {
 		c.add("kubelet-client-cert-missing", "kubelet-client-certificate", Origin{}, "Add --kubelet-client-certificate and --kubelet-client-key.",
 			"the apiserver has no client certificate for kubelets; kubectl logs/exec fail against authenticating kubelets (CIS 1.2.4)")
 	}
-	if !c.args.Has("encryption-provider-config") {
-		c.add("encryption-config-missing", "encryption-provider-config", Origin{}, "Add --encryption-provider-config with an aescbc, aesgcm, secretbox or KMS provider.",
+	// Before 1.13 the flag was --experimental-encryption-provider-config, accepted as an old
+	// name until its removal: either one, where the target accepts it, encrypts secrets.
+	if !c.args.Has("encryption-provider-config") && !(c.args.Has("experimental-encryption-provider-config") && c.accepts("experimental-encryption-provider-config")) {
+		name := "encryption-provider-config"
+		if !c.accepts(name) {
+			name = "experimental-encryption-provider-config"
+		}
+		c.add("encryption-config-missing", name, Origin{}, "Add --"+name+" with an aescbc, aesgcm, secretbox or KMS provider.",
 			"secrets are stored unencrypted in etcd (CIS 1.2.27)")
 	}
 	var audit []string
