@@ -29,9 +29,11 @@
 // file syntax (sections, comments, continuation lines), but not what systemd does to an
 // ExecStart= value afterwards. SplitCommandLine and ParseExec re-implement that from
 // systemd.service(5) and systemd's extract_first_word: quoting anywhere in a word, C escapes,
-// the @ - : + ! prefixes, the %n/%N/%p specifiers, and environment substitution ($NAME alone
-// splits into words, ${NAME} inside a word stays one word, $$ is a dollar; an undefined
-// variable is kept as written and reported). ParseEnvFile reads EnvironmentFile= files.
+// the @ - : + ! prefixes, the %n/%N/%p specifiers, and environment substitution as systemd's
+// replace_env_argv does it ($NAME alone splits into zero or more words, none when undefined;
+// ${NAME} inside a word stays one word, empty when undefined; $$ is a dollar; undefined
+// variables are reported). ParseEnvFile reads EnvironmentFile= files with the quoting rules of
+// systemd's own parser (env-file.c).
 // ParseArgs re-implements the two flag grammars involved — spf13/pflag for Kubernetes
 // components and Go's flag package for etcd — because the real parsers stop at the first
 // unknown flag, while inspect must report all of them. Line numbers of unit options are

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"unicode/utf8"
 
 	"github.com/hardway-dev/hardway/units/flags"
 )
@@ -43,6 +44,31 @@ func FuzzSplitCommandLine(f *testing.F) {
 	})
 }
 
+// FuzzEnvFile: the EnvironmentFile= parser never panics, returns only valid variable names,
+// and a value it returns, written back double-quoted with systemd's escapes, reads back the
+// same.
+func FuzzEnvFile(f *testing.F) {
+	for _, s := range []string{"A=\"\"\n", "A='x'\"y\" z\n", "# c \\\nA=1", "A=x\\\ny\r\n", "export A=1\nB", "A=\"\\q\\$\"", " A = 1 \t\n;x\n"} {
+		f.Add(s)
+	}
+	quote := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "`", "\\`", `$`, `\$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		env, _ := ParseEnvFile([]byte(s))
+		for k, v := range env {
+			if !envName.MatchString(k) {
+				t.Fatalf("key %q is not a variable name", k)
+			}
+			if !utf8.ValidString(v) || strings.ContainsAny(v, "\n\r") {
+				continue // the round trip below is for one-line text values
+			}
+			back, err := ParseEnvFile([]byte(k + "=\"" + quote.Replace(v) + "\"\n"))
+			if err != nil || back[k] != v {
+				t.Fatalf("%s=%q written back reads %q, %v", k, v, back[k], err)
+			}
+		}
+	})
+}
+
 // FuzzUnit: parsing a unit file (with a drop-in), building its invocation and inspecting it
 // never panics or hangs, whatever the text.
 func FuzzUnit(f *testing.F) {
@@ -54,6 +80,7 @@ func FuzzUnit(f *testing.F) {
 		f.Add(string(b), "[Service]\nExecStart=\nExecStart=/usr/bin/etcd --name=${N}\n")
 	}
 	f.Add("[Service]\nExecStart=/bin/kube-apiserver -insecure-port=1 --x\n", "")
+	f.Add("[Service]\nEnvironmentFile=-/etc/env\nEnvironmentFile=-/etc/missing\nExecStart=/usr/bin/kubelet $N $UNSET $A-B ${UNSET}x \"$N\"\n", "[Service]\nEnvironment=N=\"--v=2 --x='a b'\"\n")
 	cat := flags.Default()
 	fsys := fstest.MapFS{"etc/env": {Data: []byte("N=x\n")}}
 	f.Fuzz(func(t *testing.T, main, dropin string) {

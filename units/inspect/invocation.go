@@ -148,10 +148,18 @@ func FromUnitFile(cat *flags.Catalogue, u *Unit) (*Invocation, error) {
 	for _, p := range u.EnvProblems {
 		inv.Problems = append(inv.Problems, Finding{ID: "unit-environment", Message: p, Origin: eff.Origin})
 	}
+	for _, w := range cmd.Dropped {
+		name := w.Unresolved[0]
+		msg := fmt.Sprintf("$%s stands alone and is not defined by Environment= or EnvironmentFile=; systemd passes no argument in its place (unless the manager's DefaultEnvironment= defines it)", name)
+		if !envName.MatchString(name) {
+			msg = fmt.Sprintf("%q stands alone and starts with $, but %q is not a variable name; systemd drops the word: no argument is passed (write $$ for a literal dollar, or ${NAME} inside a word)", w.Raw, name)
+		}
+		inv.Problems = append(inv.Problems, Finding{ID: "unit-unresolved-variable", Message: msg, Origin: w.Origin})
+	}
 	for _, w := range cmd.Argv {
 		for _, v := range w.Unresolved {
 			inv.Problems = append(inv.Problems, Finding{ID: "unit-unresolved-variable",
-				Message: fmt.Sprintf("${%s} is not defined by Environment= or EnvironmentFile=; systemd would pass an empty string in %q", v, w.Raw),
+				Message: fmt.Sprintf("${%s} is not defined by Environment= or EnvironmentFile=; systemd substitutes an empty string in %q (unless the manager's DefaultEnvironment= defines it)", v, w.Raw),
 				Origin:  w.Origin})
 		}
 		for _, v := range w.Unbraced {
