@@ -39,5 +39,11 @@
 // unknown flag, while inspect must report all of them. Line numbers of unit options are
 // recovered by a second scan of the text, since go-systemd does not report them.
 //
+// Wrappers are followed to the component they start (wrapper.go): go-runner (the official
+// images' ENTRYPOINT) and sh -c scripts, whose exec'd component is found with a small POSIX
+// shell word splitter; a wrapper that cannot be followed is reported as such, never inspected
+// as if it were the component. ParseManifest reads static Pods and the pod templates of
+// DaemonSets, Deployments and the other workloads, in multi-document files.
+//
 // Rules lists every finding ID with its severity; IDs are stable.
 package inspect
