@@ -43,7 +43,10 @@
 // images' ENTRYPOINT) and sh -c scripts, whose exec'd component is found with a small POSIX
 // shell word splitter; a wrapper that cannot be followed is reported as such, never inspected
 // as if it were the component. ParseManifest reads static Pods and the pod templates of
-// DaemonSets, Deployments and the other workloads, in multi-document files.
+// DaemonSets, Deployments and the other workloads, in multi-document files, and expands
+// $(VAR) in command and args from the container's env as the kubelet does (kubeenv.go); a
+// value the kubelet knows only at run time (a fieldRef such as status.podIP) stays as written
+// with its kind (Word.RunTime), and checks do not judge it by its text.
 //
 // Rules lists every finding ID with its severity; IDs are stable.
 package inspect

@@ -19,7 +19,10 @@ type Word struct {
 	Unresolved []string `json:"unresolved,omitempty"`
 	// Unbraced names $VAR references inside a longer word, which systemd passes on literally.
 	Unbraced []string `json:"unbraced,omitempty"`
-	Origin   Origin   `json:"origin"`
+	// RunTime are the manifest $(VAR) references in the word whose values the kubelet knows
+	// only when it starts the container; the Value keeps them as written.
+	RunTime []RunTimeRef `json:"runTime,omitempty"`
+	Origin  Origin       `json:"origin"`
 }
 
 // Origin is where something was read: a file and line, a process, or standard input.

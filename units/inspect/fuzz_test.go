@@ -91,6 +91,24 @@ func FuzzShellWrapper(f *testing.F) {
 	})
 }
 
+// FuzzExpandKube: Kubernetes $(VAR) expansion never panics, and text without a $ is left
+// alone; an escaped $$(A) never expands.
+func FuzzExpandKube(f *testing.F) {
+	for _, s := range []string{"--a=$(A)", "$$(A)", "$$$(A)", "$(A", "$(", "$", "x$(POD_IP):2379$(B)", "$()"} {
+		f.Add(s)
+	}
+	env := map[string]envValue{"A": {text: "x"}, "POD_IP": {text: "$(POD_IP)", refs: []RunTimeRef{{Var: "POD_IP", From: "status.podIP", Kind: "ip"}}}}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, _, _ := expandKube(s, env, false)
+		if !strings.Contains(s, "$") && got != s {
+			t.Fatalf("expandKube(%q) = %q", s, got)
+		}
+		if got, _, _ := expandKube("$$(A)"+s, env, false); !strings.HasPrefix(got, "$(A)") {
+			t.Fatalf("escaped reference expanded: %q", got)
+		}
+	})
+}
+
 // FuzzUnit: parsing a unit file (with a drop-in), building its invocation and inspecting it
 // never panics or hangs, whatever the text.
 func FuzzUnit(f *testing.F) {

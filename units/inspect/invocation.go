@@ -265,14 +265,23 @@ func ParseManifest(cat *flags.Catalogue, f File) ([]*Invocation, error) {
 			}
 			argv := make([]Word, len(all))
 			at := d.line
+			env, anyFrom := containerEnv(&pod.Spec.Containers[i])
+			var undefinedProblems []Finding
 			for j, a := range all {
 				ln := findLine(lines, a, at)
 				if ln > 0 {
 					at = ln
 				}
-				argv[j] = Word{Value: a, Raw: a, Origin: Origin{File: f.Name, Line: ln}}
+				o := Origin{File: f.Name, Line: ln}
+				v, refs, undefined := expandKube(a, env, anyFrom)
+				argv[j] = Word{Value: v, Raw: a, RunTime: refs, Origin: o}
+				for _, u := range undefined {
+					undefinedProblems = append(undefinedProblems, Finding{ID: "manifest-undefined-variable", Origin: o,
+						Message: fmt.Sprintf("$(%s) is not defined in container %s's env; the kubelet passes %q on literally (define it under env:, or write $$(%s) for a literal)", u, c.Name, "$("+u+")", u)})
+				}
 			}
 			inv := newInvocation(cat, label+" ("+c.Name+")", FromManifest, argv)
+			inv.Problems = append(inv.Problems, undefinedProblems...)
 			if inv.Component == "" && (len(pod.Spec.Containers) > 1 || len(docs) > 1) && inv.Wrapper == "" && !hasID(inv.Problems, "input-wrapper") {
 				continue
 			}

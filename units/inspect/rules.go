@@ -15,6 +15,7 @@ var Rules = []Rule{
 	{"input-unknown-component", Error, "the binary is not a component hardway knows"},
 	{"input-wrapper", Error, "a wrapper (go-runner, sh -c) that cannot be followed to a component, or that would exit before starting it"},
 	{"input-wrapper-runtime", Warning, "a word of a sh -c wrapper that the shell computes only at run time ($VAR, $(...)): inspected as written"},
+	{"manifest-undefined-variable", Warning, "a $(VAR) in a manifest's command or args that the container's env does not define: passed on literally"},
 	{"unit-multiple-execstart", Error, "more than one ExecStart= is in effect (a drop-in without an empty ExecStart= reset)"},
 	{"unit-unresolved-variable", Warning, "a ${VAR} no Environment=/EnvironmentFile= defines"},
 	{"unit-unbraced-variable", Warning, "a $VAR inside a word, which systemd does not expand"},

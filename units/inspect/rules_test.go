@@ -89,10 +89,11 @@ var (
 // ruleCases: for every rule, an input that fires it and, where the clean cluster is not the
 // natural counterpart, one that does not.
 var ruleCases = map[string]struct{ fires, quiet ruleCase }{
-	"input-no-command":        {fires: lines("")},
-	"input-unknown-component": {fires: lines("/usr/bin/nginx -g daemon"), quiet: lines("/opt/bin/hardway etcd --name=cp-1")},
-	"input-wrapper":           {fires: lines("/go-runner --logfile=/var/log/s.log /usr/local/bin/kube-scheduler"), quiet: lines("/go-runner --log-file=/var/log/e.log --also-stdout=false -- /usr/local/bin/etcd --name=cp-1")},
-	"input-wrapper-runtime":   {fires: lines(`/bin/sh -c "exec /usr/local/bin/etcd --name=$$(hostname)"`), quiet: lines(`/bin/sh -c "exec /usr/local/bin/etcd --name=cp-1 1>>/var/log/etcd.log 2>&1"`)},
+	"input-no-command":            {fires: lines("")},
+	"input-unknown-component":     {fires: lines("/usr/bin/nginx -g daemon"), quiet: lines("/opt/bin/hardway etcd --name=cp-1")},
+	"input-wrapper":               {fires: lines("/go-runner --logfile=/var/log/s.log /usr/local/bin/kube-scheduler"), quiet: lines("/go-runner --log-file=/var/log/e.log --also-stdout=false -- /usr/local/bin/etcd --name=cp-1")},
+	"input-wrapper-runtime":       {fires: lines(`/bin/sh -c "exec /usr/local/bin/etcd --name=$$(hostname)"`), quiet: lines(`/bin/sh -c "exec /usr/local/bin/etcd --name=cp-1 1>>/var/log/etcd.log 2>&1"`)},
+	"manifest-undefined-variable": {fires: fixture("wrappers/kube-apiserver-podip.manifest"), quiet: fixture("wrappers/kube-proxy-daemonset.yaml")},
 	"unit-multiple-execstart": {
 		fires: unitText("[Service]\nExecStart=/usr/bin/etcd --name=a\nExecStart=/usr/bin/etcd --name=b\n"),
 		quiet: fixture("kube-apiserver-dropin.service"),

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/hardway-dev/hardway/units/flags"
 )
 
 // Each fixture in testdata/wrappers says which real-world form it imitates. The expected
@@ -112,6 +114,83 @@ func TestFixRefusesWrappedAndTemplates(t *testing.T) {
 		inv := loadFixture(t, "wrappers/"+f, nil)[0]
 		if _, err := Fix(inv, Options{}); err == nil || !strings.Contains(err.Error(), "by hand") {
 			t.Errorf("%s: Fix error %v, want a refusal saying to edit by hand", f, err)
+		}
+	}
+}
+
+// Expectations from the Kubernetes API reference for Container.command/args: "Variable
+// references $(VAR_NAME) are expanded using the container's environment. If a variable cannot
+// be resolved, the reference in the input string will be unchanged. Double $$ are reduced to a
+// single $ ... "$$(VAR_NAME)" will produce the string literal "$(VAR_NAME)"", and for
+// EnvVar.value: references to "previously defined environment variables" are expanded.
+func TestExpandKube(t *testing.T) {
+	env := map[string]envValue{
+		"A":      {text: "x"},
+		"POD_IP": {text: "$(POD_IP)", refs: []RunTimeRef{{Var: "POD_IP", From: "status.podIP", Kind: "ip"}}},
+	}
+	tests := []struct {
+		in, want  string
+		refs      []string
+		undefined []string
+		anyFrom   bool
+	}{
+		{in: "--a=$(A)", want: "--a=x"},
+		{in: "$$(A)", want: "$(A)"},
+		{in: "$$$(A)", want: "$x"},
+		{in: "$A ${A} $", want: "$A ${A} $"},
+		{in: "$(A", want: "$(A"},
+		{in: "--ip=$(POD_IP)", want: "--ip=$(POD_IP)", refs: []string{"POD_IP"}},
+		{in: "--b=$(B)", want: "--b=$(B)", undefined: []string{"B"}},
+		{in: "--b=$(B)", want: "--b=$(B)", refs: []string{"B"}, anyFrom: true},
+	}
+	for _, tt := range tests {
+		got, refs, undefined := expandKube(tt.in, env, tt.anyFrom)
+		var names []string
+		for _, r := range refs {
+			names = append(names, r.Var)
+		}
+		if got != tt.want || !reflect.DeepEqual(names, tt.refs) || !reflect.DeepEqual(undefined, tt.undefined) {
+			t.Errorf("expandKube(%q) = %q refs %q undefined %q; want %q %q %q", tt.in, got, names, undefined, tt.want, tt.refs, tt.undefined)
+		}
+	}
+}
+
+// A fieldRef is judged by its kind: the flags that use it are marked as known at run time (and
+// so not judged by their text); a variable built from it carries its reference; an undefined
+// one is reported, and passed on literally.
+func TestManifestRunTimeValues(t *testing.T) {
+	inv := loadFixture(t, "wrappers/kube-apiserver-podip.manifest", nil)[0]
+	got := map[string]Word{}
+	for _, w := range inv.Args {
+		k, _, _ := strings.Cut(w.Value, "=")
+		got[k] = w
+	}
+	if w := got["--advertise-address"]; len(w.RunTime) != 1 || w.RunTime[0].Kind != "ip" || w.RunTime[0].From != "status.podIP" {
+		t.Errorf("--advertise-address: %+v", w)
+	}
+	if w := got["--etcd-servers"]; w.Value != "--etcd-servers=https://$(POD_IP):2379" || len(w.RunTime) != 1 {
+		t.Errorf("--etcd-servers: %+v", w)
+	}
+	if w := got["--profiling"]; w.Value != "--profiling=$(literal)" || len(w.RunTime) != 0 {
+		t.Errorf("--profiling: %+v", w)
+	}
+	var undefined []string
+	for _, p := range inv.Problems {
+		if p.ID == "manifest-undefined-variable" {
+			undefined = append(undefined, p.Message)
+		}
+	}
+	if len(undefined) != 1 || !strings.Contains(undefined[0], "$(SECURE_PORT)") {
+		t.Errorf("undefined-variable findings %q", undefined)
+	}
+	a := ParseArgs(flags.Default().Component("kube-apiserver"), inv.Args)
+	if !a.Unresolved("advertise-address") || !a.Unresolved("etcd-servers") {
+		t.Error("flags whose value is known only at run time are judged by their text")
+	}
+	rep := Inspect([]*Invocation{inv}, opts(nil))
+	for _, f := range rep.All() {
+		if f.Flag == "advertise-address" || f.Flag == "--advertise-address" {
+			t.Errorf("a finding on --advertise-address=$(POD_IP): %+v", f)
 		}
 	}
 }
