@@ -133,6 +133,7 @@ func (f *inspectFlags) options() (inspect.Options, inspect.Severity, error) {
 	if opt.FS, err = inspect.DirFS(root); err != nil {
 		return opt, 0, usagef("--root %s: %v", root, err)
 	}
+	opt.NodeRoot = f.root != "" // without --root, "/" may not be the inspected unit's node
 	return opt, sev, nil
 }
 

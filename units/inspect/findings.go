@@ -58,6 +58,12 @@ type Options struct {
 	// FS is where the paths in flags are read (the node's root, or --root). Nil skips every
 	// file check.
 	FS fs.FS
+	// NodeRoot says FS is certainly the inspected node's root (`inspect --root`): a --config
+	// file missing there is missing on the node. Without it, a missing --config file may only
+	// be missing here (a unit inspected away from its node), and the checks that depend on the
+	// file say they could not be judged instead of assuming the command-line defaults. A
+	// running process (--pid) is always on this node.
+	NodeRoot bool
 }
 
 // Result is the inspection of one invocation.

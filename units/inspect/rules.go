@@ -78,6 +78,7 @@ var Rules = []Rule{
 	{"kubelet-client-ca-missing", Error, "the kubelet does not verify client certificates"},
 	{"kubelet-read-only-port", Warning, "the kubelet's unauthenticated read-only port is open"},
 	{"kubelet-config-unreadable", Error, "the kubelet's --config file cannot be read or parsed"},
+	{"config-not-judged", Info, "a --config file that cannot be seen from here (away from the node, without --root): the security settings it may hold are not judged"},
 	// node runtime: the kubelet's host settings, containerd, CNI, hardway routes
 	{"kubelet-cgroup-v1-allowed", Warning, "failCgroupV1: false lets the kubelet run on deprecated cgroup v1 hosts"},
 	{"kubelet-cgroup-driver-cgroupfs", Info, "the kubelet manages pod cgroups itself (cgroupfs), for hosts without systemd as PID 1"},

@@ -168,6 +168,7 @@ var ruleCases = map[string]struct{ fires, quiet ruleCase }{
 		put(p.fs, "/var/lib/kubelet/config.yaml", []byte("kind: KubeletConfiguration\napiVersion: kubelet.config.k8s.io/v1beta1\nauthorization: {mode: Webhook}\n"), 0o644)
 	})},
 	"kubelet-read-only-port": {fires: withCluster("kubelet", cleanKubelet+" --read-only-port=10255", nil)},
+	"config-not-judged":      {fires: lines("kubelet --config=/var/lib/kubelet/config.yaml"), quiet: withCluster("kubelet", "", nil)},
 	"kubelet-config-unreadable": {fires: withCluster("kubelet", "", func(p *testPKI) {
 		put(p.fs, "/var/lib/kubelet/config.yaml", []byte("kind: KubeletConfiguration\nnoSuchField: 1\n"), 0o644)
 	})},
