@@ -178,6 +178,9 @@ func FromUnitFile(cat *flags.Catalogue, u *Unit) (*Invocation, error) {
 				Message: fmt.Sprintf("${%s} is not defined by Environment= or EnvironmentFile=; systemd substitutes an empty string in %q (unless the manager's DefaultEnvironment= defines it)", v, w.Raw),
 				Origin:  w.Origin})
 		}
+		if strings.HasSuffix(inv.Wrapper, " -c") {
+			continue // in a shell script, $VAR is the shell's: systemd passes it on and the shell expands it (input-wrapper-runtime)
+		}
 		for _, v := range w.Unbraced {
 			inv.Problems = append(inv.Problems, Finding{ID: "unit-unbraced-variable",
 				Message: fmt.Sprintf("$%s inside %q is passed on literally: systemd expands only ${%s} inside a word, or $%s standing alone", v, w.Raw, v, v),

@@ -17,7 +17,7 @@ var Rules = []Rule{
 	{"input-wrapper-runtime", Warning, "a word of a sh -c wrapper that the shell computes only at run time ($VAR, $(...)): inspected as written"},
 	{"manifest-undefined-variable", Warning, "a $(VAR) in a manifest's command or args that the container's env does not define: passed on literally"},
 	{"unit-multiple-execstart", Error, "more than one ExecStart= is in effect (a drop-in without an empty ExecStart= reset)"},
-	{"unit-unresolved-variable", Warning, "a ${VAR} no Environment=/EnvironmentFile= defines"},
+	{"unit-unresolved-variable", Warning, "a ${VAR} (empty when undefined) or lone $VAR (no argument when undefined) no Environment=/EnvironmentFile= defines"},
 	{"unit-unbraced-variable", Warning, "a $VAR inside a word, which systemd does not expand"},
 	{"unit-environment", Error, "an EnvironmentFile= that cannot be read or parsed"},
 	// parsing and lifecycle

@@ -194,3 +194,25 @@ func TestManifestRunTimeValues(t *testing.T) {
 		}
 	}
 }
+
+// In ExecStart=/bin/sh -c "...", systemd passes an unbraced $VAR on to the shell
+// (systemd.service(5)), which expands it: not a unit-unbraced-variable mistake, but a value
+// computed at run time.
+func TestUnitShellWrapperVariables(t *testing.T) {
+	unit := "[Service]\nEnvironment=ARGS=--v=2\nExecStart=/bin/sh -c \"exec /usr/local/bin/kubelet $ARGS --config=/var/lib/kubelet/config.yaml\"\n"
+	u, err := LoadUnit("kubelet.service", File{Name: "kubelet.service", Data: []byte(unit)}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := FromUnitFile(flags.Default(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range inv.Problems {
+		got = append(got, p.ID)
+	}
+	if inv.Component != "kubelet" || !reflect.DeepEqual(got, []string{"input-wrapper-runtime"}) {
+		t.Errorf("component %q problems %q, want kubelet with one input-wrapper-runtime", inv.Component, got)
+	}
+}
