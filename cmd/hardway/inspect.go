@@ -154,6 +154,7 @@ func (f *inspectFlags) options() (inspect.Options, inspect.Severity, error) {
 	if opt.FS, err = inspect.DirFS(root); err != nil {
 		return opt, 0, usagef("--root %s: %v", root, err)
 	}
+	opt.NodeRoot = f.root != "" // without --root, "/" may not be the inspected unit's node
 	return opt, sev, nil
 }
 
@@ -235,7 +236,7 @@ func runInspect(ctx context.Context, g *globals, f *inspectFlags, args []string)
 func hintRoot(w io.Writer, args []string, rep *inspect.Report) {
 	missing := false
 	for _, fd := range rep.All() {
-		missing = missing || fd.ID == "file-missing"
+		missing = missing || fd.ID == "file-missing" || fd.ID == "config-not-judged"
 	}
 	if !missing {
 		return

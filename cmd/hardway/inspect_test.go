@@ -82,7 +82,7 @@ func TestInspectTableShowsFlagsAndFindings(t *testing.T) {
 	for _, want := range []string{
 		"--insecure-port", "removed", "kube-apiserver-1.10.service:30",
 		"flag-removed", "admission-plugin-removed", "runtime-config-api-all", "service-account-flags-missing",
-		"${LOG_DIR} (unresolved: LOG_DIR)", "fix: Rename to --encryption-provider-config",
+		"--log-dir                                   (unresolved: LOG_DIR)", "fix: Rename to --encryption-provider-config",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q", want)

@@ -21,7 +21,9 @@ type Setting struct {
 	Flag *flags.Flag `json:"-"`
 	// Dashes is how many dashes preceded the name (1 or 2).
 	Dashes int `json:"-"`
-	// Unresolved lists variables in the value that no environment defined.
+	// Unresolved lists variables in the value that no environment defined, and the manifest
+	// variables known only at run time (as "VAR=status.podIP at run time (ip)"): checks do
+	// not judge such a value by its text.
 	Unresolved []string `json:"unresolved,omitempty"`
 }
 
@@ -140,6 +142,9 @@ func unresolvedOf(ws []Word) []string {
 	var out []string
 	for _, w := range ws {
 		out = append(out, w.Unresolved...)
+		for _, r := range w.RunTime {
+			out = append(out, r.String())
+		}
 	}
 	return out
 }

@@ -29,13 +29,24 @@
 // file syntax (sections, comments, continuation lines), but not what systemd does to an
 // ExecStart= value afterwards. SplitCommandLine and ParseExec re-implement that from
 // systemd.service(5) and systemd's extract_first_word: quoting anywhere in a word, C escapes,
-// the @ - : + ! prefixes, the %n/%N/%p specifiers, and environment substitution ($NAME alone
-// splits into words, ${NAME} inside a word stays one word, $$ is a dollar; an undefined
-// variable is kept as written and reported). ParseEnvFile reads EnvironmentFile= files.
+// the @ - : + ! prefixes, the %n/%N/%p specifiers, and environment substitution as systemd's
+// replace_env_argv does it ($NAME alone splits into zero or more words, none when undefined;
+// ${NAME} inside a word stays one word, empty when undefined; $$ is a dollar; undefined
+// variables are reported). ParseEnvFile reads EnvironmentFile= files with the quoting rules of
+// systemd's own parser (env-file.c).
 // ParseArgs re-implements the two flag grammars involved — spf13/pflag for Kubernetes
 // components and Go's flag package for etcd — because the real parsers stop at the first
 // unknown flag, while inspect must report all of them. Line numbers of unit options are
 // recovered by a second scan of the text, since go-systemd does not report them.
+//
+// Wrappers are followed to the component they start (wrapper.go): go-runner (the official
+// images' ENTRYPOINT) and sh -c scripts, whose exec'd component is found with a small POSIX
+// shell word splitter; a wrapper that cannot be followed is reported as such, never inspected
+// as if it were the component. ParseManifest reads static Pods and the pod templates of
+// DaemonSets, Deployments and the other workloads, in multi-document files, and expands
+// $(VAR) in command and args from the container's env as the kubelet does (kubeenv.go); a
+// value the kubelet knows only at run time (a fieldRef such as status.podIP) stays as written
+// with its kind (Word.RunTime), and checks do not judge it by its text.
 //
 // Rules lists every finding ID with its severity; IDs are stable, never reused (RetiredRules),
 // and documented in docs/inspect-rules.md (generated, checked by a test). A user accepts a

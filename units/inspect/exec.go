@@ -19,7 +19,10 @@ type Word struct {
 	Unresolved []string `json:"unresolved,omitempty"`
 	// Unbraced names $VAR references inside a longer word, which systemd passes on literally.
 	Unbraced []string `json:"unbraced,omitempty"`
-	Origin   Origin   `json:"origin"`
+	// RunTime are the manifest $(VAR) references in the word whose values the kubelet knows
+	// only when it starts the container; the Value keeps them as written.
+	RunTime []RunTimeRef `json:"runTime,omitempty"`
+	Origin  Origin       `json:"origin"`
 }
 
 // Origin is where something was read: a file and line, a process, or standard input.
@@ -199,7 +202,7 @@ func unescape(s string) (string, int, error) {
 }
 
 var (
-	loneVar   = regexp.MustCompile(`^\$([A-Za-z_][A-Za-z0-9_]*)$`)
+	envName   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	bracedVar = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\$`)
 	bareVar   = regexp.MustCompile(`\$([A-Za-z_][A-Za-z0-9_]*)`)
 )
@@ -211,14 +214,25 @@ type ExecCommand struct {
 	Argv     []Word
 	// Extra holds the words after a lone ';' (a second command), which hardway does not run.
 	Extra []Word
+	// Dropped are the words that expanded to no argument at all: a $NAME standing alone whose
+	// variable is not defined (Unresolved names it), or whose name is not a valid variable
+	// name. Value is empty; Raw and Origin say where the word was.
+	Dropped []Word
 }
 
 // ParseExec parses an ExecStart= value: prefixes, words, then systemd's environment
-// substitution (unless the ':' prefix turns it off): a word that is exactly $NAME becomes the
-// variable's value split at whitespace (zero or more words); ${NAME} anywhere in a word is
-// replaced by the value verbatim, always one word; $$ is a literal $. Variables env does not
-// define are kept as written and recorded in Word.Unresolved. unit names the unit for the %n,
-// %N and %p specifiers; origin is where the value starts.
+// substitution (unless the ':' prefix turns it off), as systemd's replace_env_argv does it
+// (src/basic/env-util.c; systemd.service(5), "Command lines"):
+//
+//   - a word that starts with "$" (not "${" or "$$") is the variable named by the rest of the
+//     word, replaced by its value split at whitespace, quotes removed: zero or more words. An
+//     undefined variable, or a name that is not one (such as "$A-B"), gives zero words: the
+//     word disappears from argv (recorded in ExecCommand.Dropped);
+//   - inside any other word, ${NAME} is replaced by the value verbatim, always one word, and by
+//     the empty string when undefined (recorded in Word.Unresolved); $$ is a literal $; a $NAME
+//     without braces is passed on literally (recorded in Word.Unbraced).
+//
+// unit names the unit for the %n, %N and %p specifiers; origin is where the value starts.
 func ParseExec(value string, env map[string]string, unit string, origin Origin) (*ExecCommand, error) {
 	rws, err := splitWords(value)
 	if err != nil {
@@ -255,13 +269,14 @@ func ParseExec(value string, env map[string]string, unit string, origin Origin) 
 			*target = append(*target, Word{Value: v, Raw: rw.raw, Origin: o})
 			continue
 		}
-		if m := loneVar.FindStringSubmatch(v); m != nil {
-			val, ok := env[m[1]]
-			if !ok {
-				*target = append(*target, Word{Value: v, Raw: rw.raw, Unresolved: []string{m[1]}, Origin: o})
+		if len(v) > 1 && v[0] == '$' && v[1] != '{' && v[1] != '$' {
+			name := v[1:]
+			val, ok := env[name]
+			if !ok || !envName.MatchString(name) {
+				cmd.Dropped = append(cmd.Dropped, Word{Raw: rw.raw, Unresolved: []string{name}, Origin: o})
 				continue
 			}
-			for _, f := range strings.Fields(val) {
+			for _, f := range splitEnvValue(val) {
 				*target = append(*target, Word{Value: f, Raw: rw.raw, Origin: o})
 			}
 			continue
@@ -276,7 +291,7 @@ func ParseExec(value string, env map[string]string, unit string, origin Origin) 
 				return val
 			}
 			w.Unresolved = append(w.Unresolved, name)
-			return ref
+			return ""
 		})
 		for _, m := range bareVar.FindAllStringSubmatch(bracedVar.ReplaceAllString(v, ""), -1) {
 			w.Unbraced = append(w.Unbraced, m[1])
@@ -284,6 +299,48 @@ func ParseExec(value string, env map[string]string, unit string, origin Origin) 
 		*target = append(*target, w)
 	}
 	return cmd, nil
+}
+
+// splitEnvValue splits a variable's value the way systemd does for a $NAME standing alone
+// (strv_split_full with EXTRACT_RELAX|EXTRACT_UNQUOTE): whitespace separates words, single and
+// double quotes group and are removed, a backslash makes the next character literal, and an
+// unterminated quote or trailing backslash is tolerated.
+func splitEnvValue(s string) []string {
+	var out []string
+	var b strings.Builder
+	in, quote := false, byte(0)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\':
+			if i+1 < len(s) {
+				i++
+				b.WriteByte(s[i])
+			}
+			in = true
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			} else {
+				b.WriteByte(c)
+			}
+		case c == '\'' || c == '"':
+			quote, in = c, true
+		case isSep(c):
+			if in {
+				out = append(out, b.String())
+				b.Reset()
+				in = false
+			}
+		default:
+			b.WriteByte(c)
+			in = true
+		}
+	}
+	if in {
+		out = append(out, b.String())
+	}
+	return out
 }
 
 // specifiers resolves the unit-name specifiers systemd expands in ExecStart=; others (%h, %H,

@@ -212,7 +212,7 @@ func TestMessagesSayWhatHappens(t *testing.T) {
 		id   string
 		want string
 	}{
-		{"lone $VAR", unitText("[Service]\nExecStart=/usr/bin/etcd --name $NAME\n"), "unit-unresolved-variable", "expands it to no argument at all"},
+		{"lone $VAR", unitText("[Service]\nExecStart=/usr/bin/etcd --name $NAME\n"), "unit-unresolved-variable", "systemd passes no argument in its place"},
 		{"${VAR} in a word", unitText("[Service]\nExecStart=/usr/bin/etcd --name=${NAME}\n"), "unit-unresolved-variable", `is passed as "--name="`},
 		{"--port=0 before 1.22", atVersion("1.21", lines(cleanKCM+" --port=0")), "flag-deprecated", "Keep --port=0 while the target is before 1.22"},
 	} {

@@ -64,6 +64,12 @@ type Options struct {
 	// Ignore suppresses every finding of these rule IDs, on every input (rule ID to reason):
 	// hardway inspect --ignore. Comments in the inputs suppress per input (Suppression).
 	Ignore map[string]string
+	// NodeRoot says FS is certainly the inspected node's root (`inspect --root`): a --config
+	// file missing there is missing on the node. Without it, a missing --config file may only
+	// be missing here (a unit inspected away from its node), and the checks that depend on the
+	// file say they could not be judged instead of assuming the command-line defaults. A
+	// running process (--pid) is always on this node.
+	NodeRoot bool
 }
 
 // Result is the inspection of one invocation.

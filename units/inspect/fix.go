@@ -68,6 +68,9 @@ func Fix(inv *Invocation, opt Options) (*Fixed, error) {
 	if comp == nil {
 		return nil, fmt.Errorf("%s: cannot fix an unknown component", inv.Name)
 	}
+	if inv.Wrapper != "" {
+		return nil, fmt.Errorf("%s: %s is started through %s; --fix does not rewrite wrapped command lines: fix the %s command by hand, with the findings as a guide", inv.Name, inv.Component, inv.Wrapper, inv.Component)
+	}
 	version := opt.targetFor(comp)
 	args := ParseArgs(comp, inv.Args)
 	var out []fixArg
@@ -427,6 +430,9 @@ func fixUnit(inv *Invocation, words []string, changes []Change, remaining []Find
 }
 
 func fixManifest(inv *Invocation, words []string, changes []Change, remaining []Finding, v flags.Version) (string, error) {
+	if k := inv.Pod.Kind; (k != "" && k != "Pod") || len(inv.Source.Data) == 0 {
+		return "", fmt.Errorf("%s: --fix rewrites a static Pod manifest of one document; edit this container's command by hand, with the findings as a guide", inv.Name)
+	}
 	pod := inv.Pod.DeepCopy()
 	c := &pod.Spec.Containers[inv.Container]
 	switch {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"unicode/utf8"
 
 	"github.com/hardway-dev/hardway/units/flags"
 )
@@ -43,6 +44,71 @@ func FuzzSplitCommandLine(f *testing.F) {
 	})
 }
 
+// FuzzEnvFile: the EnvironmentFile= parser never panics, returns only valid variable names,
+// and a value it returns, written back double-quoted with systemd's escapes, reads back the
+// same.
+func FuzzEnvFile(f *testing.F) {
+	for _, s := range []string{"A=\"\"\n", "A='x'\"y\" z\n", "# c \\\nA=1", "A=x\\\ny\r\n", "export A=1\nB", "A=\"\\q\\$\"", " A = 1 \t\n;x\n"} {
+		f.Add(s)
+	}
+	quote := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "`", "\\`", `$`, `\$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		env, _ := ParseEnvFile([]byte(s))
+		for k, v := range env {
+			if !envName.MatchString(k) {
+				t.Fatalf("key %q is not a variable name", k)
+			}
+			if !utf8.ValidString(v) || strings.ContainsAny(v, "\n\r") {
+				continue // the round trip below is for one-line text values
+			}
+			back, err := ParseEnvFile([]byte(k + "=\"" + quote.Replace(v) + "\"\n"))
+			if err != nil || back[k] != v {
+				t.Fatalf("%s=%q written back reads %q, %v", k, v, back[k], err)
+			}
+		}
+	})
+}
+
+// FuzzShellWrapper: reading a sh -c script never panics, and a component found in it has a
+// binary hardway recognizes.
+func FuzzShellWrapper(f *testing.F) {
+	for _, s := range []string{
+		"exec /usr/local/bin/kube-apiserver --v=2 1>>/var/log/a.log 2>&1",
+		"set -e; mkdir -p /x && exec etcd \"$@\" 2>&1 | tee /l",
+		"if [ -f /e ]; then . /e; fi\nexec /go-runner --log-file=/l -- kube-proxy --v=$(cat /v) `x` ${A:-b}",
+		"exec kubelet 'a\"b' \"c\\$d\" >&- <in # comment",
+		"exec etcd $((1+2)) ${", "(exec etcd)&", "exec etcd 2>",
+	} {
+		f.Add(s)
+	}
+	cat := flags.Default()
+	f.Fuzz(func(t *testing.T, script string) {
+		argv := []Word{{Value: "/bin/sh"}, {Value: "-c"}, {Value: script}, {Value: "sh"}, {Value: "--name=x"}}
+		got, _, ok := unwrap(cat, argv)
+		if ok && len(got) > 0 && got[0].Value != "/bin/sh" && !recognized(cat, got) {
+			t.Fatalf("unwrap(%q) = %q, not a known component", script, got[0].Value)
+		}
+	})
+}
+
+// FuzzExpandKube: Kubernetes $(VAR) expansion never panics, and text without a $ is left
+// alone; an escaped $$(A) never expands.
+func FuzzExpandKube(f *testing.F) {
+	for _, s := range []string{"--a=$(A)", "$$(A)", "$$$(A)", "$(A", "$(", "$", "x$(POD_IP):2379$(B)", "$()"} {
+		f.Add(s)
+	}
+	env := map[string]envValue{"A": {text: "x"}, "POD_IP": {text: "$(POD_IP)", refs: []RunTimeRef{{Var: "POD_IP", From: "status.podIP", Kind: "ip"}}}}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, _, _ := expandKube(s, env, false)
+		if !strings.Contains(s, "$") && got != s {
+			t.Fatalf("expandKube(%q) = %q", s, got)
+		}
+		if got, _, _ := expandKube("$$(A)"+s, env, false); !strings.HasPrefix(got, "$(A)") {
+			t.Fatalf("escaped reference expanded: %q", got)
+		}
+	})
+}
+
 // FuzzUnit: parsing a unit file (with a drop-in), building its invocation and inspecting it
 // never panics or hangs, whatever the text.
 func FuzzUnit(f *testing.F) {
@@ -54,6 +120,7 @@ func FuzzUnit(f *testing.F) {
 		f.Add(string(b), "[Service]\nExecStart=\nExecStart=/usr/bin/etcd --name=${N}\n")
 	}
 	f.Add("[Service]\nExecStart=/bin/kube-apiserver -insecure-port=1 --x\n", "")
+	f.Add("[Service]\nEnvironmentFile=-/etc/env\nEnvironmentFile=-/etc/missing\nExecStart=/usr/bin/kubelet $N $UNSET $A-B ${UNSET}x \"$N\"\n", "[Service]\nEnvironment=N=\"--v=2 --x='a b'\"\n")
 	cat := flags.Default()
 	fsys := fstest.MapFS{"etc/env": {Data: []byte("N=x\n")}}
 	f.Fuzz(func(t *testing.T, main, dropin string) {
@@ -67,7 +134,7 @@ func FuzzUnit(f *testing.F) {
 		}
 		rep := Inspect([]*Invocation{inv}, Options{Catalogue: cat, Now: testNow})
 		_ = WriteTable(discard{}, rep)
-		if inv.Component != "" {
+		if inv.Component != "" && inv.Wrapper == "" {
 			if _, err := Fix(inv, Options{Catalogue: cat}); err != nil && inv.ExecOption != nil && inv.ExecOption.Origin.Line > 0 {
 				t.Fatalf("Fix: %v", err)
 			}

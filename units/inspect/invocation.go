@@ -54,6 +54,9 @@ type Invocation struct {
 	Container int         `json:"-"`
 	// Source is the original text, for --fix.
 	Source File `json:"-"`
+	// Wrapper is the program the component was started through ("go-runner", "sh -c"), or ""
+	// (see unwrap); Binary and Args are then the wrapped command's.
+	Wrapper string `json:"wrapper,omitempty"`
 }
 
 // hardwayComponents are hardway's own implementations of upstream components, which take the
@@ -89,6 +92,19 @@ func newInvocation(cat *flags.Catalogue, name string, kind Kind, argv []Word) *I
 	if len(argv) == 0 {
 		inv.Problems = append(inv.Problems, Finding{ID: "input-no-command", Message: "no command line found", Origin: Origin{File: name}})
 		return inv
+	}
+	wrapper := argv[0].Value
+	argv, probs, ok := unwrap(cat, argv)
+	inv.Problems = append(inv.Problems, probs...)
+	if !ok {
+		inv.Binary = argv[0].Value
+		return inv
+	}
+	if argv[0].Value != wrapper {
+		inv.Wrapper = path.Base(wrapper)
+		if shells[inv.Wrapper] {
+			inv.Wrapper += " -c"
+		}
 	}
 	inv.Binary = argv[0].Value
 	rest := make([]string, 0, len(argv)-1)
@@ -148,9 +164,20 @@ func FromUnitFile(cat *flags.Catalogue, u *Unit) (*Invocation, error) {
 	for _, p := range u.EnvProblems {
 		inv.Problems = append(inv.Problems, Finding{ID: "unit-environment", Message: p, Origin: eff.Origin})
 	}
+	for _, w := range cmd.Dropped {
+		name := w.Unresolved[0]
+		msg := fmt.Sprintf("$%s stands alone and is not defined by Environment= or EnvironmentFile=; systemd passes no argument in its place (unless the manager's DefaultEnvironment= defines it)", name)
+		if !envName.MatchString(name) {
+			msg = fmt.Sprintf("%q stands alone and starts with $, but %q is not a variable name; systemd drops the word: no argument is passed (write $$ for a literal dollar, or ${NAME} inside a word)", w.Raw, name)
+		}
+		inv.Problems = append(inv.Problems, Finding{ID: "unit-unresolved-variable", Message: msg, Origin: w.Origin})
+	}
 	for _, w := range cmd.Argv {
 		for _, v := range w.Unresolved {
 			inv.Problems = append(inv.Problems, Finding{ID: "unit-unresolved-variable", Message: unsetVariableMessage(v, w), Origin: w.Origin})
+		}
+		if strings.HasSuffix(inv.Wrapper, " -c") {
+			continue // in a shell script, $VAR is the shell's: systemd passes it on and the shell expands it (input-wrapper-runtime)
 		}
 		for _, v := range w.Unbraced {
 			inv.Problems = append(inv.Problems, Finding{ID: "unit-unbraced-variable",
@@ -171,43 +198,150 @@ func unsetVariableMessage(name string, w Word) string {
 	return fmt.Sprintf("${%s} is not defined by Environment= or EnvironmentFile=; systemd substitutes an empty string, so %q is passed as %q", name, w.Raw, strings.ReplaceAll(w.Value, "${"+name+"}", ""))
 }
 
-// ParseManifest reads a static-pod manifest and returns one invocation per container that runs
-// a known component (command + args, as the kubelet would exec them).
+// workloadKinds are the kinds whose pod template ParseManifest reads, and where the template is.
+var workloadKinds = map[string]string{
+	"DaemonSet": "spec.template", "Deployment": "spec.template", "StatefulSet": "spec.template",
+	"ReplicaSet": "spec.template", "ReplicationController": "spec.template", "Job": "spec.template",
+	"CronJob": "spec.jobTemplate.spec.template",
+}
+
+// workload is what ParseManifest decodes of one YAML document: a Pod's spec, or a workload's
+// pod template.
+type workload struct {
+	Kind     string `json:"kind"`
+	Metadata struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
+	Spec struct {
+		corev1.PodSpec `json:",inline"`
+		Template       *corev1.PodTemplateSpec `json:"template"`
+		JobTemplate    *struct {
+			Spec struct {
+				Template *corev1.PodTemplateSpec `json:"template"`
+			} `json:"spec"`
+		} `json:"jobTemplate"`
+	} `json:"spec"`
+}
+
+// ParseManifest reads a manifest — a static Pod, or the pod template of a DaemonSet,
+// Deployment, StatefulSet, ReplicaSet, ReplicationController, Job or CronJob; several
+// documents separated by "---" are read in turn — and returns one invocation per container
+// that runs a known component (command + args, as the kubelet would exec them; with args
+// alone, the image's ENTRYPOINT receives them: the official images' go-runner runs them as a
+// command). Documents of other kinds (a ConfigMap, a Service) are skipped.
 func ParseManifest(cat *flags.Catalogue, f File) ([]*Invocation, error) {
-	var pod corev1.Pod
-	if err := yaml.Unmarshal(f.Data, &pod); err != nil {
-		return nil, fmt.Errorf("%s: not a Pod manifest: %w", f.Name, err)
-	}
-	if pod.Kind != "" && pod.Kind != "Pod" {
-		return nil, fmt.Errorf("%s: kind %s; want a static Pod manifest", f.Name, pod.Kind)
+	var docs []yamlDoc
+	for _, d := range splitYAMLDocuments(f.Data) {
+		if len(bytes.TrimSpace(d.data)) > 0 {
+			docs = append(docs, d)
+		}
 	}
 	lines := strings.Split(string(f.Data), "\n")
 	var out []*Invocation
-	for i, c := range pod.Spec.Containers {
-		all := append(append([]string{}, c.Command...), c.Args...)
-		if len(all) == 0 {
-			continue
+	var kinds []string
+	for _, d := range docs {
+		var w workload
+		if err := yaml.Unmarshal(d.data, &w); err != nil {
+			return nil, fmt.Errorf("%s:%d: not a Pod or workload manifest: %w", f.Name, d.line, err)
 		}
-		argv := make([]Word, len(all))
-		at := 0
-		for j, a := range all {
-			ln := findLine(lines, a, at)
-			if ln > 0 {
-				at = ln
+		pod := corev1.Pod{Spec: w.Spec.PodSpec}
+		pod.Kind, pod.Name = w.Kind, w.Metadata.Name
+		switch {
+		case w.Kind == "" || w.Kind == "Pod":
+			pod = corev1.Pod{} // all of it, for --fix to write back
+			if err := yaml.Unmarshal(d.data, &pod); err != nil {
+				return nil, fmt.Errorf("%s:%d: not a Pod manifest: %w", f.Name, d.line, err)
 			}
-			argv[j] = Word{Value: a, Raw: a, Origin: Origin{File: f.Name, Line: ln}}
-		}
-		inv := newInvocation(cat, f.Name+" ("+c.Name+")", FromManifest, argv)
-		if inv.Component == "" && len(pod.Spec.Containers) > 1 {
+		case workloadKinds[w.Kind] != "":
+			t := w.Spec.Template
+			if w.Kind == "CronJob" && w.Spec.JobTemplate != nil {
+				t = w.Spec.JobTemplate.Spec.Template
+			}
+			if t == nil {
+				return nil, fmt.Errorf("%s:%d: %s %s has no %s", f.Name, d.line, w.Kind, w.Metadata.Name, workloadKinds[w.Kind])
+			}
+			pod.ObjectMeta, pod.Spec = t.ObjectMeta, t.Spec
+		default:
+			kinds = append(kinds, w.Kind)
 			continue
 		}
-		inv.Pod, inv.Container, inv.Source = &pod, i, f
-		out = append(out, inv)
+		label := f.Name
+		if w.Kind != "" && w.Kind != "Pod" {
+			label += " (" + w.Kind + " " + w.Metadata.Name + ")"
+		}
+		for i, c := range pod.Spec.Containers {
+			all := append(append([]string{}, c.Command...), c.Args...)
+			if len(all) == 0 {
+				continue
+			}
+			argv := make([]Word, len(all))
+			at := d.line
+			env, anyFrom := containerEnv(&pod.Spec.Containers[i])
+			var undefinedProblems []Finding
+			for j, a := range all {
+				ln := findLine(lines, a, at)
+				if ln > 0 {
+					at = ln
+				}
+				o := Origin{File: f.Name, Line: ln}
+				v, refs, undefined := expandKube(a, env, anyFrom)
+				argv[j] = Word{Value: v, Raw: a, RunTime: refs, Origin: o}
+				for _, u := range undefined {
+					undefinedProblems = append(undefinedProblems, Finding{ID: "manifest-undefined-variable", Origin: o,
+						Message: fmt.Sprintf("$(%s) is not defined in container %s's env; the kubelet passes %q on literally (define it under env:, or write $$(%s) for a literal)", u, c.Name, "$("+u+")", u)})
+				}
+			}
+			inv := newInvocation(cat, label+" ("+c.Name+")", FromManifest, argv)
+			inv.Problems = append(inv.Problems, undefinedProblems...)
+			if inv.Component == "" && (len(pod.Spec.Containers) > 1 || len(docs) > 1) && inv.Wrapper == "" && !hasID(inv.Problems, "input-wrapper") {
+				continue
+			}
+			p := pod
+			inv.Pod, inv.Container, inv.Source = &p, i, f
+			if len(docs) > 1 {
+				inv.Source = File{Name: f.Name} // --fix rewrites a file of one document only
+			}
+			out = append(out, inv)
+		}
 	}
 	if len(out) == 0 {
+		if len(kinds) > 0 {
+			return nil, fmt.Errorf("%s: no Pod or pod template (kinds %s); want a static Pod, DaemonSet, Deployment, StatefulSet, ReplicaSet, Job or CronJob", f.Name, strings.Join(kinds, ", "))
+		}
 		return nil, fmt.Errorf("%s: no container with a command line", f.Name)
 	}
 	return out, nil
+}
+
+func hasID(fs []Finding, id string) bool {
+	for _, f := range fs {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+type yamlDoc struct {
+	data []byte
+	line int // 1-based line the document starts on
+}
+
+// splitYAMLDocuments splits a YAML stream at its "---" separator lines.
+func splitYAMLDocuments(data []byte) []yamlDoc {
+	var docs []yamlDoc
+	var cur bytes.Buffer
+	start := 1
+	for n, l := range strings.SplitAfter(string(data), "\n") {
+		if t := strings.TrimRight(l, " \t\r\n"); t == "---" || strings.HasPrefix(t, "--- ") {
+			docs = append(docs, yamlDoc{data: bytes.Clone(cur.Bytes()), line: start})
+			cur.Reset()
+			start = n + 2
+			continue
+		}
+		cur.WriteString(l)
+	}
+	return append(docs, yamlDoc{data: cur.Bytes(), line: start})
 }
 
 // findLine returns the 1-based line, at or after line from (1-based, 0 for the start), that

@@ -1,7 +1,9 @@
 package inspect
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 
 	kubeletv1beta1 "k8s.io/kubelet/config/v1beta1"
 	"sigs.k8s.io/yaml"
@@ -29,22 +31,32 @@ func ParseKubeletConfig(data []byte) (*kubeletv1beta1.KubeletConfiguration, erro
 	return &cfg, nil
 }
 
-func loadKubeletConfig(c *checked) {
+// loadKubeletConfig reads the kubelet's --config file into c.kubelet. judged is false when
+// the file could not be seen from here (see configSeen): the settings it may hold are unknown.
+func loadKubeletConfig(c *checked) (judged bool) {
 	p, ok := c.args.Value("config")
-	if !ok || c.args.Unresolved("config") || c.opt.FS == nil {
-		return
+	if !ok {
+		return true
+	}
+	if c.args.Unresolved("config") {
+		return false
 	}
 	o := c.originOf("config")
-	data, err := readFile(c.opt.FS, fsPath(p))
-	if err != nil {
+	data, seen := configSeen(c, p, "authentication (anonymous, webhook, client CA), authorization mode, read-only port and TLS settings")
+	if !seen {
+		return false
+	}
+	var err error
+	if data == nil {
+		_, err = readFile(c.opt.FS, fsPath(p))
 		err = pathCause(err)
 		c.add("kubelet-config-unreadable", "config", o, "Create the KubeletConfiguration file or fix --config.", "--config=%s: %v; the kubelet does not start", p, err)
-		return
+		return false // a kubelet that does not start is not judged on what it would serve
 	}
 	cfg, err := ParseKubeletConfig(data)
 	if err != nil {
 		c.add("kubelet-config-unreadable", "config", o, "Fix the file: it must be a kubelet.config.k8s.io/v1beta1 KubeletConfiguration.", "--config=%s: %v", p, err)
-		return
+		return false
 	}
 	kc := &kubeletConfig{path: p, origin: Origin{File: p}, cfg: *cfg}
 	for _, r := range []struct {
@@ -60,6 +72,32 @@ func loadKubeletConfig(c *checked) {
 		}
 	}
 	c.kubelet = kc
+	return true
+}
+
+// configSeen reads a component's --config file p. seen is false when the file cannot be seen
+// from here — no file system to read it from, or missing while FS may not be the node's root
+// (Options.NodeRoot) — and a config-not-judged finding then says which settings (what) were
+// not judged and how to judge them. data is nil, with seen true, when the file is missing on
+// the node or unreadable: the caller reports that.
+func configSeen(c *checked, p, what string) (data []byte, seen bool) {
+	comp := c.inv.Component
+	fix := "Inspect with --root set to the node's root file system (or a copy of it, or its hardway bundle), or run hardway inspect on the node."
+	if c.opt.FS == nil {
+		c.add("config-not-judged", "config", c.originOf("config"), fix,
+			"--config=%s is not read (no node file system given): the %s's %s it may set are not judged", p, comp, what)
+		return nil, false
+	}
+	data, err := readFile(c.opt.FS, fsPath(p))
+	if err == nil {
+		return data, true
+	}
+	if errors.Is(err, fs.ErrNotExist) && !c.opt.NodeRoot && c.inv.Kind != FromProcess {
+		c.add("config-not-judged", "config", c.originOf("config"), fix,
+			"--config=%s does not exist here, so this is probably not the node the %s runs on: its %s it may set are not judged (on the node, a missing --config stops the %s)", p, comp, what, comp)
+		return nil, false
+	}
+	return nil, true
 }
 
 // checkKubelet applies the kubelet security rules to the effective settings: a flag given on
@@ -69,8 +107,11 @@ func checkKubelet(c *checked) {
 	if !c.is("kubelet") {
 		return
 	}
-	loadKubeletConfig(c)
+	judged := loadKubeletConfig(c)
 	cfg := c.kubelet
+	// judge says whether a setting can be judged: always when given on the command line,
+	// which wins over the file; otherwise only when the file (or its absence) is known.
+	judge := func(flag string) bool { return judged || c.args.Has(flag) }
 	origin := func(flag string) Origin {
 		if c.args.Has(flag) || cfg == nil {
 			return c.originOf(flag)
@@ -82,7 +123,7 @@ func checkKubelet(c *checked) {
 		anon = *cfg.cfg.Authentication.Anonymous.Enabled
 	}
 	anon = c.args.Bool("anonymous-auth", anon)
-	if anon {
+	if anon && judge("anonymous-auth") {
 		c.add("kubelet-anonymous-auth", "anonymous-auth", origin("anonymous-auth"), "Set authentication.anonymous.enabled: false in the KubeletConfiguration.",
 			"the kubelet API (pods, exec, logs) accepts anonymous requests (CIS 4.2.1)")
 	}
@@ -96,7 +137,7 @@ func checkKubelet(c *checked) {
 	if v, ok := c.args.Value("authorization-mode"); ok {
 		mode = v
 	}
-	if mode == "AlwaysAllow" {
+	if mode == "AlwaysAllow" && judge("authorization-mode") {
 		c.add("kubelet-authorization-always-allow", "authorization-mode", origin("authorization-mode"), "Set authorization.mode: Webhook (and authentication.webhook.enabled: true).",
 			"the kubelet authorizes every request it authenticates (CIS 4.2.2)")
 	}
@@ -104,7 +145,7 @@ func checkKubelet(c *checked) {
 	if ca == "" && cfg != nil {
 		ca = cfg.cfg.Authentication.X509.ClientCAFile
 	}
-	if ca == "" {
+	if ca == "" && judge("client-ca-file") {
 		c.add("kubelet-client-ca-missing", "client-ca-file", origin("client-ca-file"), "Set authentication.x509.clientCAFile to the cluster CA.",
 			"the kubelet does not verify client certificates, so the apiserver cannot authenticate to it (CIS 4.2.3)")
 	}
@@ -115,7 +156,7 @@ func checkKubelet(c *checked) {
 	if v, ok := c.args.Value("read-only-port"); ok {
 		fmt.Sscan(v, &port)
 	}
-	if port != 0 {
+	if port != 0 && judge("read-only-port") {
 		c.add("kubelet-read-only-port", "read-only-port", origin("read-only-port"), "Set readOnlyPort: 0.",
 			"the read-only port %d serves pod and node data without authentication (CIS 4.2.4)", port)
 	}

@@ -51,7 +51,7 @@ func TestParseExecVariables(t *testing.T) {
 	for _, w := range cmd.Argv {
 		got = append(got, w.Value)
 	}
-	want := []string{"/bin/kube-apiserver", "--advertise-address=10.0.0.1", "--a=1", "--b=2", "--name=x y", "--lit=$HOME", "--u=${NOPE}", "api.service"}
+	want := []string{"/bin/kube-apiserver", "--advertise-address=10.0.0.1", "--a=1", "--b=2", "--name=x y", "--lit=$HOME", "--u=", "api.service"}
 	if !reflect.DeepEqual(got, want) || cmd.Prefixes != "-" {
 		t.Fatalf("got %q prefixes %q\nwant %q", got, cmd.Prefixes, want)
 	}

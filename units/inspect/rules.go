@@ -13,8 +13,11 @@ var Rules = []Rule{
 	// input
 	{"input-no-command", Error, "the input holds no command line"},
 	{"input-unknown-component", Error, "the binary is not a component hardway knows"},
+	{"input-wrapper", Error, "a wrapper (go-runner, sh -c) that cannot be followed to a component, or that would exit before starting it"},
+	{"input-wrapper-runtime", Warning, "a word of a sh -c wrapper that the shell computes only at run time ($VAR, $(...)): inspected as written"},
+	{"manifest-undefined-variable", Warning, "a $(VAR) in a manifest's command or args that the container's env does not define: passed on literally"},
 	{"unit-multiple-execstart", Error, "more than one ExecStart= is in effect (a drop-in without an empty ExecStart= reset)"},
-	{"unit-unresolved-variable", Warning, "a ${VAR} no Environment=/EnvironmentFile= defines"},
+	{"unit-unresolved-variable", Warning, "a ${VAR} (empty when undefined) or lone $VAR (no argument when undefined) no Environment=/EnvironmentFile= defines"},
 	{"unit-unbraced-variable", Warning, "a $VAR inside a word, which systemd does not expand"},
 	{"unit-environment", Error, "an EnvironmentFile= that cannot be read or parsed"},
 	{"suppression-invalid", Warning, "a '# hardway-inspect: ignore' comment with an unknown or retired rule ID, no reason, or another verb: it suppresses nothing"},
@@ -82,6 +85,7 @@ var Rules = []Rule{
 	{"kubelet-client-ca-missing", Error, "the kubelet does not verify client certificates"},
 	{"kubelet-read-only-port", Warning, "the kubelet's unauthenticated read-only port is open"},
 	{"kubelet-config-unreadable", Error, "the kubelet's --config file cannot be read or parsed"},
+	{"config-not-judged", Info, "a --config file that cannot be seen from here (away from the node, without --root): the security settings it may hold are not judged"},
 	// node runtime: the kubelet's host settings, containerd, CNI, hardway routes
 	{"kubelet-cgroup-v1-allowed", Warning, "failCgroupV1: false lets the kubelet run on deprecated cgroup v1 hosts"},
 	{"kubelet-cgroup-driver-cgroupfs", Info, "the kubelet manages pod cgroups itself (cgroupfs), for hosts without systemd as PID 1"},

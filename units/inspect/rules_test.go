@@ -89,8 +89,11 @@ var (
 // ruleCases: for every rule, an input that fires it and, where the clean cluster is not the
 // natural counterpart, one that does not.
 var ruleCases = map[string]struct{ fires, quiet ruleCase }{
-	"input-no-command":        {fires: lines("")},
-	"input-unknown-component": {fires: lines("/usr/bin/nginx -g daemon"), quiet: lines("/opt/bin/hardway etcd --name=cp-1")},
+	"input-no-command":            {fires: lines("")},
+	"input-unknown-component":     {fires: lines("/usr/bin/nginx -g daemon"), quiet: lines("/opt/bin/hardway etcd --name=cp-1")},
+	"input-wrapper":               {fires: lines("/go-runner --logfile=/var/log/s.log /usr/local/bin/kube-scheduler"), quiet: lines("/go-runner --log-file=/var/log/e.log --also-stdout=false -- /usr/local/bin/etcd --name=cp-1")},
+	"input-wrapper-runtime":       {fires: lines(`/bin/sh -c "exec /usr/local/bin/etcd --name=$$(hostname)"`), quiet: lines(`/bin/sh -c "exec /usr/local/bin/etcd --name=cp-1 1>>/var/log/etcd.log 2>&1"`)},
+	"manifest-undefined-variable": {fires: fixture("wrappers/kube-apiserver-podip.manifest"), quiet: fixture("wrappers/kube-proxy-daemonset.yaml")},
 	"unit-multiple-execstart": {
 		fires: unitText("[Service]\nExecStart=/usr/bin/etcd --name=a\nExecStart=/usr/bin/etcd --name=b\n"),
 		quiet: fixture("kube-apiserver-dropin.service"),
@@ -169,6 +172,7 @@ var ruleCases = map[string]struct{ fires, quiet ruleCase }{
 		put(p.fs, "/var/lib/kubelet/config.yaml", []byte("kind: KubeletConfiguration\napiVersion: kubelet.config.k8s.io/v1beta1\nauthorization: {mode: Webhook}\n"), 0o644)
 	})},
 	"kubelet-read-only-port": {fires: withCluster("kubelet", cleanKubelet+" --read-only-port=10255", nil)},
+	"config-not-judged":      {fires: lines("kubelet --config=/var/lib/kubelet/config.yaml"), quiet: withCluster("kubelet", "", nil)},
 	"kubelet-config-unreadable": {fires: withCluster("kubelet", "", func(p *testPKI) {
 		put(p.fs, "/var/lib/kubelet/config.yaml", []byte("kind: KubeletConfiguration\nnoSuchField: 1\n"), 0o644)
 	})},

@@ -283,12 +283,12 @@ func checkSecurity(c *checked) {
 // given. The field defaults to true.
 func checkSchedulerProfiling(c *checked) {
 	p, ok := c.args.Value("config")
-	if !ok || c.args.Unresolved("config") || c.opt.FS == nil {
+	if !ok || c.args.Unresolved("config") {
 		return
 	}
-	data, err := readFile(c.opt.FS, fsPath(p))
-	if err != nil {
-		return // file-missing / file-unreadable report it
+	data, seen := configSeen(c, p, "profiling setting (enableProfiling)")
+	if !seen || data == nil {
+		return // file-missing / file-unreadable report a file missing on the node
 	}
 	var cfg struct {
 		Kind            string `json:"kind"`

@@ -170,35 +170,170 @@ func LoadUnit(name string, main File, dropins []File, fsys fs.FS) (*Unit, error)
 	return u, nil
 }
 
-// ParseEnvFile parses an EnvironmentFile: KEY=VALUE lines, # and ; comments, optional single
-// or double quotes around the value, backslash-newline continuation.
+// ParseEnvFile parses an EnvironmentFile= file the way systemd's load_env_file does
+// (src/basic/env-file.c, parse_env_file_internal; systemd.exec(5), EnvironmentFile=): a line
+// whose first non-blank character is # or ; is a comment; a key runs to "=" (blanks around
+// it are dropped); the value's leading blanks are skipped, and outside quotes its trailing
+// blanks too. '...' and "..." are quotes where the value starts or right after a closing quote
+// (blanks between are skipped), and are removed: KEY="" is the empty value, KEY="a" 'b'c is
+// "abc"; once an unquoted character is read, quotes are ordinary characters (KEY=x"y" is
+// x"y"). Inside double quotes a backslash escapes only " \ ` and $ (before
+// any other character it stays), outside quotes it makes the next character literal; a
+// backslash-newline continues the value on the next line, and a newline inside quotes is kept.
+// A line without "=" is ignored, and so is a key that is not a valid variable name (systemd
+// drops such assignments when it loads the file, e.g. "export KEY=value"); both are reported
+// in the error, with their line, while the valid assignments are still returned. A later
+// assignment of a key replaces an earlier one.
 func ParseEnvFile(data []byte) (map[string]string, error) {
+	const (
+		preKey = iota
+		key
+		preValue
+		value
+		valueEscape
+		singleQuote
+		doubleQuote
+		doubleQuoteEscape
+		comment
+		commentEscape
+	)
 	env := map[string]string{}
-	text := strings.ReplaceAll(string(data), "\\\n", "")
 	var bad []string
-	for i, line := range strings.Split(text, "\n") {
-		t := strings.TrimSpace(line)
-		if t == "" || t[0] == '#' || t[0] == ';' {
-			continue
+	var k, v strings.Builder
+	state, line, keyLine := preKey, 1, 1
+	keyTrail, valueTrail := -1, -1 // where trailing blanks of the key/value start, or -1
+	push := func(trimValue bool) {
+		name := k.String()
+		if keyTrail >= 0 {
+			name = name[:keyTrail]
 		}
-		k, v, ok := strings.Cut(t, "=")
-		k = strings.TrimSpace(k)
-		if !ok || k == "" || strings.ContainsAny(k, " \t") {
-			bad = append(bad, fmt.Sprintf("line %d", i+1))
-			continue
+		val := v.String()
+		if trimValue && valueTrail >= 0 {
+			val = val[:valueTrail]
 		}
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			q := v[0]
-			v = v[1 : len(v)-1]
-			if q == '"' {
-				v = strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`, "\\`", "`").Replace(v)
+		if envName.MatchString(name) {
+			env[name] = val
+		} else {
+			bad = append(bad, fmt.Sprintf("line %d: %q is not a variable name (systemd ignores the assignment)", keyLine, name))
+		}
+		k.Reset()
+		v.Reset()
+	}
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		nl := c == '\n' || c == '\r'
+		blank := c == ' ' || c == '\t' || nl
+		switch state {
+		case preKey:
+			switch {
+			case c == '#' || c == ';':
+				state = comment
+			case !blank:
+				state, keyTrail, keyLine = key, -1, line
+				k.WriteByte(c)
+			}
+		case key:
+			switch {
+			case nl:
+				bad = append(bad, fmt.Sprintf("line %d: %q has no \"=\" (systemd ignores the line)", keyLine, strings.TrimSpace(k.String())))
+				state = preKey
+				k.Reset()
+			case c == '=':
+				state, valueTrail = preValue, -1
+			default:
+				if !blank {
+					keyTrail = -1
+				} else if keyTrail < 0 {
+					keyTrail = k.Len()
+				}
+				k.WriteByte(c)
+			}
+		case preValue:
+			switch {
+			case nl:
+				push(false)
+				state = preKey
+			case c == '\'':
+				state = singleQuote
+			case c == '"':
+				state = doubleQuote
+			case c == '\\':
+				state = valueEscape
+			case !blank:
+				state = value
+				v.WriteByte(c)
+			}
+		case value:
+			switch {
+			case nl:
+				push(true)
+				state = preKey
+			case c == '\\':
+				state, valueTrail = valueEscape, -1
+			default:
+				if !blank {
+					valueTrail = -1
+				} else if valueTrail < 0 {
+					valueTrail = v.Len()
+				}
+				v.WriteByte(c)
+			}
+		case valueEscape:
+			state = value
+			if !nl {
+				v.WriteByte(c)
+			}
+		case singleQuote:
+			if c == '\'' {
+				state = preValue
+			} else {
+				v.WriteByte(c)
+			}
+		case doubleQuote:
+			switch c {
+			case '"':
+				state = preValue
+			case '\\':
+				state = doubleQuoteEscape
+			default:
+				v.WriteByte(c)
+			}
+		case doubleQuoteEscape:
+			state = doubleQuote
+			switch {
+			case strings.IndexByte("\"\\`$", c) >= 0:
+				v.WriteByte(c)
+			case c != '\n':
+				v.WriteByte('\\')
+				v.WriteByte(c)
+			}
+		case comment:
+			if c == '\\' {
+				state = commentEscape
+			} else if nl {
+				state = preKey
+			}
+		case commentEscape:
+			// Since systemd v254 a backslash does not continue a comment onto the next line.
+			state = comment
+			if nl {
+				state = preKey
 			}
 		}
-		env[k] = v
+		if c == '\n' {
+			line++
+		}
+	}
+	switch state {
+	case preValue, valueEscape, singleQuote, doubleQuote, doubleQuoteEscape:
+		push(false)
+	case value:
+		push(true)
+	case key:
+		bad = append(bad, fmt.Sprintf("line %d: %q has no \"=\" (systemd ignores the line)", keyLine, strings.TrimSpace(k.String())))
 	}
 	if len(bad) > 0 {
-		return env, fmt.Errorf("not NAME=VALUE at %s", strings.Join(bad, ", "))
+		return env, errors.New(strings.Join(bad, "; "))
 	}
 	return env, nil
 }
