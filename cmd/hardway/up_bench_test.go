@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/hardway-dev/hardway/internal/e2e"
 	"github.com/hardway-dev/hardway/internal/e2e/images"
-	"github.com/hardway-dev/hardway/internal/e2e/netns"
 	"github.com/hardway-dev/hardway/units"
 )
 
@@ -28,26 +26,7 @@ func TestUpFigures(t *testing.T) {
 	if os.Geteuid() != 0 {
 		e2e.Skip(t, "hardway up needs root")
 	}
-	u := &upCluster{}
-	binDir := t.TempDir()
-	for _, name := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"} {
-		if err := os.Symlink(e2e.RequireBinary(t, name), filepath.Join(binDir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	u.kubectl = e2e.RequireBinary(t, "kubectl")
-	e2e.LockMachine(t)
-	u.hardway, u.binDir = e2e.BuildHardway(t), binDir
-	archive := images.NodeArchive(t, images.PauseRef)
-	u.host = netns.New(t, 1).Hosts[0]
-	u.nodeIP = u.host.IP().String()
-	work := t.TempDir()
-	u.dir = filepath.Join(work, "cluster")
-	u.config = filepath.Join(work, "base.yaml")
-	if err := os.WriteFile(u.config, []byte("name: up\nruntime:\n  sandboxImage: "+images.PauseRef+"\ndns:\n  image: "+images.CoreDNSRef+"\n  replicas: 1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = exec.Command("nsenter", "--net="+u.host.Path, u.hardway, "down", "--dir", u.dir).Run() })
+	u, archive := newUpCluster(t)
 
 	for _, run := range []string{"fresh DIR", "warm restart"} {
 		began := time.Now()

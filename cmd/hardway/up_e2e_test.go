@@ -183,26 +183,18 @@ func alive(pid int) bool {
 
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %s", what, within)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	e2e.Eventually(t, within, 500*time.Millisecond, what, cond)
 }
 
 const upPod = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"demo"},
 "spec":{"containers":[{"name":"web","image":"` + images.ProgramRef + `","imagePullPolicy":"Never","args":["serve"]}]}}`
 
-// `hardway up` end to end: a fresh DIR in a network namespace of the test's, the real
-// components, the real kubectl and etcdctl; SIGTERM and up again (the data stays), a
-// component killed and restarted, the supervisor killed (nothing survives it).
-func TestUpEndToEnd(t *testing.T) {
-	e2e.SkipIfShort(t)
-	if os.Geteuid() != 0 {
-		e2e.Skip(t, "hardway up needs root")
-	}
+// newUpCluster prepares `hardway up` in a network namespace of the test's: the real binaries
+// linked into one --bin-dir, the built hardway, the node images' archive (returned), a base
+// cluster file naming the local images, and a cleanup that runs `hardway down` whatever
+// happened, so a failed run leaves nothing on the machine (the kubelet's cgroups, the rules).
+func newUpCluster(t *testing.T) (*upCluster, string) {
+	t.Helper()
 	u := &upCluster{}
 	binDir := t.TempDir()
 	for _, name := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"} {
@@ -226,14 +218,24 @@ func TestUpEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Whatever happens, undo what up did to this machine (the kubelet's cgroups, the bridge's
-	// rules in the test's namespace): hardway down, as a user would.
 	t.Cleanup(func() {
 		if _, err := os.Stat(u.dir); err == nil {
 			out, err := exec.Command("nsenter", "--net="+u.host.Path, u.hardway, "down", "--dir", u.dir).CombinedOutput()
 			t.Logf("cleanup: hardway down: %v\n%s", err, out)
 		}
 	})
+	return u, archive
+}
+
+// `hardway up` end to end: a fresh DIR in a network namespace of the test's, the real
+// components, the real kubectl and etcdctl; SIGTERM and up again (the data stays), a
+// component killed and restarted, the supervisor killed (nothing survives it).
+func TestUpEndToEnd(t *testing.T) {
+	e2e.SkipIfShort(t)
+	if os.Geteuid() != 0 {
+		e2e.Skip(t, "hardway up needs root")
+	}
+	u, archive := newUpCluster(t)
 	u.start(t)
 	if out := u.output(); !strings.Contains(out, "export KUBECONFIG="+filepath.Join(u.dir, "kubeconfigs", "admin.kubeconfig")) ||
 		!strings.Contains(out, "host: cgroup") {
@@ -272,7 +274,7 @@ func TestUpEndToEnd(t *testing.T) {
 	if out, err := ctr.CombinedOutput(); err != nil {
 		t.Fatalf("importing the images into up's containerd: %v\n%s", err, out)
 	}
-	podFile := filepath.Join(work, "pod.json")
+	podFile := filepath.Join(t.TempDir(), "pod.json")
 	if err := os.WriteFile(podFile, []byte(upPod), 0o644); err != nil {
 		t.Fatal(err)
 	}

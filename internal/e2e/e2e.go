@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"testing"
+	"time"
 )
 
 // Enabled reports whether HARDWAY_E2E=1 is set: end-to-end tests must run, not skip.
@@ -56,4 +57,17 @@ func Spread(n, max int) []int {
 		out[i] = i * (n - 1) / (max - 1)
 	}
 	return out
+}
+
+// Eventually polls cond every interval until it holds, and fails the test naming what when
+// within passes first: the one wait of the end-to-end tests for a cluster to reach a state.
+func Eventually(t testing.TB, within, interval time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s after %s", what, within)
+		}
+		time.Sleep(interval)
+	}
 }

@@ -478,13 +478,7 @@ func kubectlOut(t *testing.T, kubectl, kubeconfig string, args ...string) string
 // waitFor polls cond until it holds or timeout passes; then the test fails naming what.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s after %s", what, timeout)
-		}
-		time.Sleep(time.Second)
-	}
+	e2e.Eventually(t, timeout, time.Second, what, cond)
 }
 
 // layoutManifest makes objects of many kinds: built-in resources with special etcd prefixes,
