@@ -23,6 +23,7 @@ import (
 	"github.com/hardway-dev/hardway/apiserver/etcdserver"
 	"github.com/hardway-dev/hardway/bootstrap"
 	"github.com/hardway-dev/hardway/configs"
+	"github.com/hardway-dev/hardway/internal/atomicfile"
 	"github.com/hardway-dev/hardway/internal/rootfs"
 	"github.com/hardway-dev/hardway/units"
 	"github.com/hardway-dev/hardway/units/bundle"
@@ -208,7 +209,7 @@ func runUp(cmd *cobra.Command, g *globals, o *upOptions) error {
 	if err := sup.Start(); err != nil {
 		return fmt.Errorf("starting the supervisor: %w", err)
 	}
-	_ = os.WriteFile(filepath.Join(dir, upRun, "supervisor.pid"), []byte(strconv.Itoa(sup.Process.Pid)+"\n"), 0o600)
+	_ = atomicfile.Write(filepath.Join(dir, upRun, "supervisor.pid"), []byte(strconv.Itoa(sup.Process.Pid)+"\n"), 0o600)
 	done := make(chan error, 1)
 	go func() { done <- sup.Wait() }()
 	for {

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hardway-dev/hardway/internal/atomicfile"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/hardway-dev/hardway/internal/rootfs"
@@ -205,8 +207,7 @@ func (s *Supervisor) writePIDs() {
 		fmt.Fprintf(&b, "%s %d\n", c.Name, c.pid)
 		c.mu.Unlock()
 	}
-	_ = os.WriteFile(s.PIDFile+".tmp", []byte(b.String()), 0o600)
-	_ = os.Rename(s.PIDFile+".tmp", s.PIDFile)
+	_ = atomicfile.Write(s.PIDFile, []byte(b.String()), 0o600) // best effort: only tests and down read it
 }
 
 // reap collects every exited child: a supervised one's status goes to its waiter; an orphan
