@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hardway-dev/hardway/units/supervise"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/hardway-dev/hardway/internal/e2e"
@@ -100,14 +102,7 @@ type Options struct {
 // KubeletSysctls are the kernel settings the kubelet sets at start (or, with
 // protectKernelDefaults, requires): for Options.Sysctls, so a sandboxed kubelet neither
 // changes the machine's panic and overcommit behaviour nor fails.
-var KubeletSysctls = map[string]string{
-	"vm.overcommit_memory":      "1",
-	"vm.panic_on_oom":           "0",
-	"kernel.panic":              "10",
-	"kernel.panic_on_oops":      "1",
-	"kernel.keys.root_maxkeys":  "1000000",
-	"kernel.keys.root_maxbytes": "25000000",
-}
+var KubeletSysctls = supervise.KubeletSysctls // one table: hardway up shadows the same ones
 
 // NodeDirs are the node paths a kubelet and containerd keep their state, sockets, CNI
 // configuration and pod logs in: for Options.EmptyDirs.
