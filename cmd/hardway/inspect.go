@@ -236,7 +236,7 @@ func runInspect(ctx context.Context, g *globals, f *inspectFlags, args []string)
 func hintRoot(w io.Writer, args []string, rep *inspect.Report) {
 	missing := false
 	for _, fd := range rep.All() {
-		missing = missing || fd.ID == "file-missing" || fd.ID == "config-not-judged"
+		missing = missing || fd.ID == "file-missing" || fd.ID == "files-not-judged" || fd.ID == "config-not-judged"
 	}
 	if !missing {
 		return

@@ -45,6 +45,22 @@ func (c *checked) refs() []fileRef {
 	return out
 }
 
+// awayFromNode says the invocation is being inspected away from its node: the file system may
+// not be the node's (no --root, not a running process) and not one of the files its flags name
+// exists in it. Each missing file would otherwise be an error, a false alarm on every unit read
+// from a guide or copied off its node; one file missing among others present is still one.
+func (c *checked) awayFromNode(refs []fileRef) bool {
+	if c.opt.NodeRoot || c.inv.Kind == FromProcess || len(refs) == 0 {
+		return false
+	}
+	for _, r := range refs {
+		if l := c.files.load(r.path, r.kind); !errors.Is(l.err, fs.ErrNotExist) {
+			return false
+		}
+	}
+	return true
+}
+
 // file returns the loaded file behind a flag (or config field), or nil when the flag was not
 // given, the file system is unknown, or the file could not be read and parsed.
 func (c *checked) file(label string) *loaded {
@@ -93,7 +109,14 @@ func checkFiles(c *checked) {
 	if c.opt.FS == nil {
 		return
 	}
-	for _, r := range c.refs() {
+	refs := c.refs()
+	if c.awayFromNode(refs) {
+		c.add("files-not-judged", "", c.originOf(""), "Inspect with --root set to the node's root file system (or a copy of it, or its hardway bundle), or run hardway inspect on the node.",
+			"none of the %d files the flags name exist here (%s, ...), so this is probably not the node the %s runs on: its certificates, keys and kubeconfigs are not checked",
+			len(refs), refs[0].path, c.inv.Component)
+		return
+	}
+	for _, r := range refs {
 		l := c.files.load(r.path, r.kind)
 		if l.err != nil {
 			if errors.Is(l.err, fs.ErrNotExist) {

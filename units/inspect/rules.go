@@ -101,6 +101,7 @@ var Rules = []Rule{
 	{"routes-config-unreadable", Error, "hardway routes' --config file is not a pod-routes file"},
 	// files behind the flags
 	{"file-missing", Error, "a file a flag names does not exist"},
+	{"files-not-judged", Info, "none of the files the flags name exist here (a unit inspected away from its node, without --root): they are not checked"},
 	{"file-unreadable", Error, "a file a flag names cannot be read or parsed"},
 	{"file-permissions", Warning, "a key, kubeconfig or secret file readable by group or others"},
 	{"cert-expired", Error, "a certificate has expired or is not valid yet"},

@@ -66,6 +66,16 @@ func unitText(text string) ruleCase {
 	}
 }
 
+// awayFromNode is a scheduler whose kubeconfig is not in the (empty) file system: away from
+// its node, or on its node (nodeRoot, as inspect --root) where the missing file is an error.
+func awayFromNode(nodeRoot bool) ruleCase {
+	return func(t *testing.T) ([]*Invocation, Options) {
+		o := opts(fstest.MapFS{})
+		o.NodeRoot = nodeRoot
+		return []*Invocation{command(t, cleanScheduler)}, o
+	}
+}
+
 func fixture(name string) ruleCase {
 	return func(t *testing.T) ([]*Invocation, Options) { return loadFixture(t, name, nil), opts(nil) }
 }
@@ -172,6 +182,7 @@ var ruleCases = map[string]struct{ fires, quiet ruleCase }{
 		put(p.fs, "/var/lib/kubelet/config.yaml", []byte("kind: KubeletConfiguration\napiVersion: kubelet.config.k8s.io/v1beta1\nauthorization: {mode: Webhook}\n"), 0o644)
 	})},
 	"kubelet-read-only-port": {fires: withCluster("kubelet", cleanKubelet+" --read-only-port=10255", nil)},
+	"files-not-judged":       {fires: awayFromNode(false), quiet: awayFromNode(true)},
 	"config-not-judged":      {fires: lines("kubelet --config=/var/lib/kubelet/config.yaml"), quiet: withCluster("kubelet", "", nil)},
 	"kubelet-config-unreadable": {fires: withCluster("kubelet", "", func(p *testPKI) {
 		put(p.fs, "/var/lib/kubelet/config.yaml", []byte("kind: KubeletConfiguration\nnoSuchField: 1\n"), 0o644)
