@@ -191,7 +191,7 @@ func checkSecurity(c *checked) {
 			c.add("tls-cipher-weak", fl, c.originOf(fl), "Remove them; keep ECDHE with AES-GCM or ChaCha20.", "--%s accepts insecure suites: %s", fl, strings.Join(weak, ", "))
 		}
 	}
-	if c.is("kube-controller-manager", "kube-scheduler") {
+	if c.is("kube-controller-manager", "kube-scheduler") && c.servesSecurePort() {
 		if v, _ := c.args.Value("bind-address"); !isLoopbackHost(v) {
 			if v == "" {
 				v = "0.0.0.0 (default)"
@@ -415,6 +415,31 @@ var insecurePorts = map[string]string{"kube-controller-manager": "10252", "kube-
 
 // checkInsecureServing: the old controller-manager's and scheduler's insecure port, and
 // --master=http:// on any component that talks to the apiserver.
+// securePortOffBefore is the first minor whose controller-manager serves its secure port by
+// default: before it, --secure-port defaulted to 0 (SecureServing.BindPort = 0 in
+// cmd/controller-manager/app/options/options.go at k8s.io/kubernetes v1.10.13 and in
+// cmd/kube-controller-manager/app/options/options.go at v1.11.10; ports.KubeControllerManagerPort,
+// 10257, at v1.12.10).
+var securePortOffBefore = map[string]flags.Version{"kube-controller-manager": flags.MustVersion("1.12")}
+
+// servesSecurePort says a controller-manager or scheduler serves HTTPS at the target version:
+// the version has secure serving (--secure-port is in its catalogue there), and the port is
+// not 0, given or by default.
+func (c *checked) servesSecurePort() bool {
+	f := c.comp.Flag("secure-port")
+	if f == nil || f.StateAt(c.version) == flags.NotYetAdded || f.StateAt(c.version) == flags.Removed {
+		return false
+	}
+	port, set := c.args.Value("secure-port")
+	if !set {
+		if v, ok := securePortOffBefore[c.inv.Component]; ok && !c.version.AtLeast(v) {
+			return false
+		}
+		return true
+	}
+	return strings.TrimSpace(port) != "0" || c.args.Unresolved("secure-port")
+}
+
 func checkInsecureServing(c *checked) {
 	if def, ok := insecurePorts[c.inv.Component]; ok && !c.version.AtLeast(flags.MustVersion("1.22")) {
 		port, set := c.args.Value("port")
