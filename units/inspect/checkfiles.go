@@ -185,7 +185,7 @@ func checkFiles(c *checked) {
 		if cert == nil || pool == nil {
 			continue
 		}
-		if err := verifyWith(cert.certs, pool.certs); err != nil {
+		if err := c.files.verify(cert.certs, pool.certs); err != nil {
 			c.add("cert-untrusted", fl, c.refOrigin(fl), "Reissue it from the CA in --"+ca[0]+".",
 				"%s (%s) is not signed by %s in --%s: %v", fl, cert.path, ca[1], ca[0], err)
 		}

@@ -10,7 +10,9 @@ import (
 // crossChecks compare the inspected components with each other: a cluster's units must agree.
 func crossChecks(all []*checked, opt *Options) []Finding {
 	by := map[string][]*checked{}
+	var fc *fileCache // the one cache Inspect gave every input
 	for _, c := range all {
+		fc = c.files
 		if c.comp != nil {
 			by[c.inv.Component] = append(by[c.inv.Component], c)
 		}
@@ -101,13 +103,13 @@ func crossChecks(all []*checked, opt *Options) []Finding {
 		// etcd TLS both ways
 		for _, e := range by["etcd"] {
 			if cert, ca := api.file("etcd-certfile"), e.file("trusted-ca-file"); cert != nil && ca != nil && e.args.Bool("client-cert-auth", false) {
-				if err := verifyWith(cert.certs, ca.certs); err != nil {
+				if err := fc.verify(cert.certs, ca.certs); err != nil {
 					add("cross-client-ca", "etcd-certfile", api.refOrigin("etcd-certfile"), "Issue the apiserver's etcd client certificate from etcd's --trusted-ca-file CA.",
 						"etcd (%s) rejects the apiserver's client certificate %s: %v", e.inv.Name, cert.path, err)
 				}
 			}
 			if cert, ca := e.file("cert-file"), api.file("etcd-cafile"); cert != nil && ca != nil {
-				if err := verifyWith(cert.certs, ca.certs); err != nil {
+				if err := fc.verify(cert.certs, ca.certs); err != nil {
 					add("cross-client-ca", "etcd-cafile", api.refOrigin("etcd-cafile"), "Set --etcd-cafile to the CA that issued etcd's serving certificate.",
 						"the apiserver cannot verify etcd's serving certificate %s with --etcd-cafile %s: %v", cert.path, ca.path, err)
 				}
@@ -120,7 +122,7 @@ func crossChecks(all []*checked, opt *Options) []Finding {
 				caLabel = "authentication.x509.clientCAFile"
 			}
 			if cert, ca := api.file("kubelet-client-certificate"), k.file(caLabel); cert != nil && ca != nil {
-				if err := verifyWith(cert.certs, ca.certs); err != nil {
+				if err := fc.verify(cert.certs, ca.certs); err != nil {
 					add("cross-client-ca", "kubelet-client-certificate", api.refOrigin("kubelet-client-certificate"), "Issue the apiserver's kubelet client certificate from the kubelet's client CA.",
 						"the kubelet (%s) rejects the apiserver's client certificate %s: %v", k.inv.Name, cert.path, err)
 				}
@@ -130,7 +132,7 @@ func crossChecks(all []*checked, opt *Options) []Finding {
 				certLabel = "tlsCertFile"
 			}
 			if cert, ca := k.file(certLabel), api.file("kubelet-certificate-authority"); cert != nil && ca != nil {
-				if err := verifyWith(cert.certs, ca.certs); err != nil {
+				if err := fc.verify(cert.certs, ca.certs); err != nil {
 					add("cross-client-ca", "kubelet-certificate-authority", api.refOrigin("kubelet-certificate-authority"), "Issue kubelet serving certificates from the CA in --kubelet-certificate-authority.",
 						"the apiserver cannot verify the kubelet's serving certificate %s: %v (kubectl logs/exec fail)", cert.path, err)
 				}
@@ -148,13 +150,13 @@ func crossChecks(all []*checked, opt *Options) []Finding {
 					continue
 				}
 				if serving != nil && len(l.kc.CA) > 0 {
-					if err := verifyWith(serving.certs, l.kc.CA); err != nil {
+					if err := fc.verify(serving.certs, l.kc.CA); err != nil {
 						add("cross-kubeconfig-ca", fl, c.refOrigin(fl), "Put the CA that issued the apiserver's serving certificate into the kubeconfig (certificate-authority-data).",
 							"%s: the CA in %s does not verify the apiserver's serving certificate %s: %v", c.inv.Name, l.path, serving.path, err)
 					}
 				}
 				if clientCA != nil && len(l.kc.ClientCert) > 0 {
-					if err := verifyWith(l.kc.ClientCert, clientCA.certs); err != nil {
+					if err := fc.verify(l.kc.ClientCert, clientCA.certs); err != nil {
 						add("cross-client-ca", fl, c.refOrigin(fl), "Issue the kubeconfig's client certificate from the apiserver's --client-ca-file CA.",
 							"%s: the apiserver rejects the client certificate in %s: %v", c.inv.Name, l.path, err)
 					}
@@ -163,7 +165,7 @@ func crossChecks(all []*checked, opt *Options) []Finding {
 		}
 		for _, kcm := range by["kube-controller-manager"] {
 			if signer, ca := kcm.file("cluster-signing-cert-file"), clientCA; signer != nil && ca != nil {
-				if err := verifyWith(signer.certs[:1], ca.certs); err != nil {
+				if err := fc.verify(signer.certs[:1], ca.certs); err != nil {
 					add("cross-client-ca", "cluster-signing-cert-file", kcm.refOrigin("cluster-signing-cert-file"), "Sign CSRs with the CA in the apiserver's --client-ca-file (or add it to that bundle).",
 						"kubelet client certificates the controller-manager signs with %s will not be trusted by the apiserver's --client-ca-file: %v", signer.path, err)
 				}

@@ -22,6 +22,39 @@ import (
 type fileCache struct {
 	fsys  fs.FS
 	files map[string]*loaded
+	// verified memoizes verifyWith: the components of a node name the same certificates and
+	// CAs many times over, and a signature check is most of an inspection's time.
+	verified map[verifyKey]error
+}
+
+// verifyKey identifies a chain and a set of roots by their certificates' bytes: the same CA is
+// parsed once per file that holds it (each kubeconfig embeds its own copy).
+type verifyKey string
+
+func keyOf(chain, roots []*x509.Certificate) verifyKey {
+	var b strings.Builder
+	for _, set := range [][]*x509.Certificate{chain, roots} {
+		for _, c := range set {
+			b.Write(c.Raw)
+			b.WriteByte(0)
+		}
+		b.WriteByte(1)
+	}
+	return verifyKey(b.String())
+}
+
+// verify is verifyWith, once per chain and roots.
+func (fc *fileCache) verify(chain, roots []*x509.Certificate) error {
+	if len(chain) == 0 || len(roots) == 0 {
+		return verifyWith(chain, roots)
+	}
+	k := keyOf(chain, roots)
+	if err, ok := fc.verified[k]; ok {
+		return err
+	}
+	err := verifyWith(chain, roots)
+	fc.verified[k] = err
+	return err
 }
 
 // loaded is one file read and parsed as the kind the flag expects.
@@ -36,7 +69,9 @@ type loaded struct {
 	kc    *kubeconfig
 }
 
-func newFileCache(fsys fs.FS) *fileCache { return &fileCache{fsys: fsys, files: map[string]*loaded{}} }
+func newFileCache(fsys fs.FS) *fileCache {
+	return &fileCache{fsys: fsys, files: map[string]*loaded{}, verified: map[verifyKey]error{}}
+}
 
 // fsPath turns an absolute node path into an fs.FS path.
 func fsPath(p string) string {
