@@ -188,13 +188,10 @@ func FromUnitFile(cat *flags.Catalogue, u *Unit) (*Invocation, error) {
 	return inv, nil
 }
 
-// unsetVariableMessage says what systemd does with an unset variable (systemd.service(5),
-// "Command lines"): $NAME standing alone as a word becomes zero words, so the argument
-// disappears; ${NAME} becomes the empty string inside its word, which stays.
+// unsetVariableMessage says what systemd does with an unset ${NAME} inside a word
+// (systemd.service(5), "Command lines"): it becomes the empty string and the word stays. A
+// $NAME standing alone becomes no word at all; ParseExec lists those in Dropped.
 func unsetVariableMessage(name string, w Word) string {
-	if strings.TrimSpace(w.Raw) == "$"+name {
-		return fmt.Sprintf("$%s is not defined by Environment= or EnvironmentFile=; standing alone, systemd expands it to no argument at all", name)
-	}
 	return fmt.Sprintf("${%s} is not defined by Environment= or EnvironmentFile=; systemd substitutes an empty string, so %q is passed as %q", name, w.Raw, strings.ReplaceAll(w.Value, "${"+name+"}", ""))
 }
 
