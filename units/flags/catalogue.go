@@ -196,17 +196,20 @@ type Component struct {
 // Flag returns the named flag (without dashes), or nil when the catalogue does not know it.
 func (c *Component) Flag(name string) *Flag { return c.byName[name] }
 
-// Catalogue is every component's flags and the admission plugins.
+// Catalogue is every component's flags, the admission plugins, the feature gates and the keys
+// of kube-apiserver's --runtime-config.
 type Catalogue struct {
-	Components []*Component
-	Plugins    []Plugin
-	Gates      []Gate
+	Components    []*Component
+	Plugins       []Plugin
+	Gates         []Gate
+	RuntimeConfig []RuntimeConfigKey
 
 	byName       map[string]*Component
 	byBinary     map[string]*Component
 	bySubcommand map[string]*Component
 	pluginIdx    map[string]*Plugin
 	gateIdx      map[string]*Gate
+	runtimeIdx   map[string]*RuntimeConfigKey
 }
 
 // Component returns the named component ("kube-apiserver", "etcd", ...), or nil.
@@ -244,6 +247,8 @@ type componentFile struct {
 	Component
 	Plugins []Plugin `json:"plugins,omitempty"`
 	Gates   []Gate   `json:"gates,omitempty"`
+	// RuntimeConfig is kube-apiserver's --runtime-config keys (api-versions.yaml).
+	RuntimeConfig []RuntimeConfigKey `json:"runtimeConfig,omitempty"`
 	// Shared marks a file of flags included by other components, not a component itself.
 	Shared bool `json:"shared,omitempty"`
 }
@@ -257,7 +262,7 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 	sort.Strings(names)
 	shared := map[string][]Flag{}
 	var comps []*componentFile
-	cat := &Catalogue{byName: map[string]*Component{}, byBinary: map[string]*Component{}, bySubcommand: map[string]*Component{}, pluginIdx: map[string]*Plugin{}, gateIdx: map[string]*Gate{}}
+	cat := &Catalogue{byName: map[string]*Component{}, byBinary: map[string]*Component{}, bySubcommand: map[string]*Component{}, pluginIdx: map[string]*Plugin{}, gateIdx: map[string]*Gate{}, runtimeIdx: map[string]*RuntimeConfigKey{}}
 	for _, n := range names {
 		b, err := fs.ReadFile(fsys, n)
 		if err != nil {
@@ -272,6 +277,7 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 		}
 		cat.Plugins = append(cat.Plugins, cf.Plugins...)
 		cat.Gates = append(cat.Gates, cf.Gates...)
+		cat.RuntimeConfig = append(cat.RuntimeConfig, cf.RuntimeConfig...)
 		if cf.Shared {
 			shared[cf.Name] = cf.Flags
 			continue
@@ -333,6 +339,13 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 			return nil, fmt.Errorf("feature gate %q is listed twice", g.Name)
 		}
 		cat.gateIdx[g.Name] = g
+	}
+	for i := range cat.RuntimeConfig {
+		k := &cat.RuntimeConfig[i]
+		if _, dup := cat.runtimeIdx[k.Name]; dup {
+			return nil, fmt.Errorf("--runtime-config key %q is listed twice", k.Name)
+		}
+		cat.runtimeIdx[k.Name] = k
 	}
 	if err := cat.Validate(); err != nil {
 		return nil, err
@@ -435,6 +448,7 @@ func (c *Catalogue) Validate() error {
 			add("%s: lifecycle without a source", at)
 		}
 	}
+	validateRuntimeConfig(add, c.RuntimeConfig)
 	if len(probs) > 0 {
 		return fmt.Errorf("flag catalogue has %d problem(s):\n  %s", len(probs), strings.Join(probs, "\n  "))
 	}
