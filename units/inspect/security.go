@@ -105,20 +105,6 @@ func checkAPIServerRules(c *checked) {
 	if !c.is("kube-apiserver") {
 		return
 	}
-	for _, item := range c.args.List("runtime-config") {
-		item := strings.ToLower(item)
-		if item == "api/all" && !c.version.AtLeast(flags.MustVersion("1.17")) {
-			item = "api/all=true" // older apiservers read a bare key as key=true
-		}
-		switch item {
-		case "api/all":
-			c.add("runtime-config-api-all", "runtime-config", c.originOf("runtime-config"), "Write api/all=true, or better, enable only the group/version=true you need.",
-				"--runtime-config=api/all has no =true|false; 1.17+ apiservers fail to start on it")
-		case "api/all=true":
-			c.add("runtime-config-all-apis", "runtime-config", c.originOf("runtime-config"), "Enable only the group/version=true you need.",
-				"--runtime-config=api/all=true turns on every alpha and beta API")
-		}
-	}
 	if c.version.AtLeast(flags.MustVersion("1.20")) {
 		var missing []string
 		if !c.args.Has("service-account-issuer") {
