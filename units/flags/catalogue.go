@@ -139,19 +139,31 @@ func (g *Gate) StateAt(v Version) State {
 type Plugin struct {
 	Name    string `json:"name"`
 	Meaning string `json:"meaning"`
-	// DefaultOn: the plugin is enabled without being listed (from this version on).
+	// DefaultOn: the plugin is enabled without being listed (from this version on), until
+	// DefaultOff when that is set (AlwaysAdmit, the --admission-control default of 1.8-1.9).
 	DefaultOn  Version `json:"defaultOn,omitzero"`
+	DefaultOff Version `json:"defaultOff,omitzero"`
 	Added      Version `json:"added,omitzero"`
 	Deprecated Version `json:"deprecated,omitzero"`
 	Removed    Version `json:"removed,omitzero"`
 	ReplacedBy string  `json:"replacedBy,omitempty"`
 	Advice     string  `json:"advice,omitempty"`
-	Source     string  `json:"source,omitempty"`
+	// RequiresGate is a feature gate without which the plugin refuses to start from
+	// RequiresGateFrom on (SecurityContextDeny in 1.27-1.29): kube-apiserver exits.
+	RequiresGate     string  `json:"requiresGate,omitempty"`
+	RequiresGateFrom Version `json:"requiresGateFrom,omitzero"`
+	Source           string  `json:"source,omitempty"`
 }
 
 // StateAt is the plugin's lifecycle state in version v.
 func (p *Plugin) StateAt(v Version) State {
 	return lifecycleAt(v, p.Added, p.Deprecated, Version{}, p.Removed)
+}
+
+// DefaultAt reports whether kube-apiserver v enables the plugin when no admission flag names it.
+func (p *Plugin) DefaultAt(v Version) bool {
+	return !p.DefaultOn.IsZero() && v.AtLeast(p.DefaultOn) && (p.DefaultOff.IsZero() || !v.AtLeast(p.DefaultOff)) &&
+		p.StateAt(v) != Removed && p.StateAt(v) != NotYetAdded
 }
 
 // Library names the flag parser a component uses; parsing rules differ between them.
@@ -438,6 +450,18 @@ func (c *Catalogue) Validate() error {
 		}
 		if !p.Removed.IsZero() && !p.DefaultOn.IsZero() && p.DefaultOn.Compare(p.Removed) >= 0 {
 			add("%s: on by default only after its removal", at)
+		}
+		if !p.DefaultOff.IsZero() && (p.DefaultOn.IsZero() || p.DefaultOff.Compare(p.DefaultOn) <= 0) {
+			add("%s: off by default (%s) without being on by default before", at, p.DefaultOff)
+		}
+		if !p.Added.IsZero() && !p.DefaultOn.IsZero() && p.DefaultOn.Compare(p.Added) < 0 {
+			add("%s: on by default (%s) before it was added (%s)", at, p.DefaultOn, p.Added)
+		}
+		if (p.RequiresGate == "") != p.RequiresGateFrom.IsZero() || (p.RequiresGate != "" && c.Gate(p.RequiresGate) == nil) {
+			add("%s: requiresGate %q and requiresGateFrom %q must come together, naming a known feature gate", at, p.RequiresGate, p.RequiresGateFrom)
+		}
+		if (!p.Added.IsZero() || !p.Deprecated.IsZero() || !p.Removed.IsZero() || !p.DefaultOn.IsZero()) && p.Source == "" {
+			add("%s: lifecycle without a source", at)
 		}
 	}
 	for i := range c.Gates {

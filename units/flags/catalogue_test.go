@@ -301,3 +301,62 @@ func TestValidateRejectsRuntimeConfig(t *testing.T) {
 		})
 	}
 }
+
+// The admission plugins' history read from each minor's RegisterAllAdmissionPlugins (1.8 on):
+// every fact is named in the source, and the expectations below cite the upstream facts.
+func TestAdmissionPluginHistory(t *testing.T) {
+	c := Default()
+	for _, p := range c.Plugins {
+		for fact, v := range map[string]Version{"added": p.Added, "deprecated": p.Deprecated, "removed": p.Removed, "defaultOn": p.DefaultOn, "defaultOff": p.DefaultOff} {
+			if !v.IsZero() && !strings.Contains(p.Source, fact+":") && !(fact == "added" && strings.Contains(p.Source, "registered at v1.8.15")) {
+				t.Errorf("admission plugin %s: %s %s without a %q fact in its source: %q", p.Name, fact, v, fact+":", p.Source)
+			}
+		}
+	}
+	v := MustVersion
+	tests := []struct {
+		plugin, at string
+		want       State
+		why        string
+	}{
+		{"Initializers", "1.13", Current, "k8s.io/apiserver registers it at v1.13.12"},
+		{"Initializers", "1.14", Removed, "kubernetes/kubernetes#72972; absent at v1.14.10"},
+		{"GenericAdmissionWebhook", "1.8", Current, "plugin/pkg/admission/webhook at v1.8.15"},
+		{"GenericAdmissionWebhook", "1.9", Removed, "split into Mutating/ValidatingAdmissionWebhook at v1.9.11"},
+		{"ValidatingAdmissionWebhook", "1.8", NotYetAdded, "absent at v1.8.15"},
+		{"DenyEscalatingExec", "1.13", Current, "no deprecation warning at v1.13.12"},
+		{"DenyEscalatingExec", "1.14", Deprecated, "kubernetes/kubernetes#72737"},
+		{"DenyEscalatingExec", "1.21", Removed, "absent at v1.21.14"},
+		{"PersistentVolumeLabel", "1.30", Deprecated, "warning since v1.8.15"},
+		{"PersistentVolumeLabel", "1.31", Removed, "kubernetes/kubernetes#124505"},
+		{"PodSecurityPolicy", "1.24", Deprecated, "CHANGELOG-1.21.md"},
+		{"PodSecurityPolicy", "1.25", Removed, "absent at v1.25.16"},
+		{"PodPreset", "1.20", Removed, "absent at v1.20.15"},
+		{"InitialResources", "1.11", Removed, "absent at v1.11.10"},
+		{"PodTopologyLabels", "1.33", Current, "registered from v1.33.13"},
+	}
+	for _, tt := range tests {
+		p := c.Plugin(tt.plugin)
+		if p == nil {
+			t.Errorf("admission plugin %s missing", tt.plugin)
+			continue
+		}
+		if got := p.StateAt(v(tt.at)); got != tt.want {
+			t.Errorf("admission plugin %s at %s: %s, want %s (%s)", tt.plugin, tt.at, got, tt.want, tt.why)
+		}
+	}
+	// The --admission-control default of 1.8-1.9 is AlwaysAdmit; from 1.10 DefaultOffAdmissionPlugins
+	// decides (PersistentVolumeLabel on by default in 1.10 only; StorageObjectInUseProtection from 1.15).
+	for _, tt := range []struct {
+		plugin, at string
+		want       bool
+	}{
+		{"AlwaysAdmit", "1.9", true}, {"AlwaysAdmit", "1.10", false}, {"PersistentVolumeLabel", "1.10", true},
+		{"PersistentVolumeLabel", "1.11", false}, {"StorageObjectInUseProtection", "1.14", false},
+		{"StorageObjectInUseProtection", "1.15", true}, {"NamespaceLifecycle", "1.9", false}, {"NamespaceLifecycle", "1.10", true},
+	} {
+		if got := c.Plugin(tt.plugin).DefaultAt(v(tt.at)); got != tt.want {
+			t.Errorf("admission plugin %s on by default at %s: %v, want %v", tt.plugin, tt.at, got, tt.want)
+		}
+	}
+}

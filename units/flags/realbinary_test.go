@@ -261,3 +261,40 @@ func TestRuntimeConfigMatchesRealKubeAPIServer(t *testing.T) {
 		t.Errorf("%s refuses a --runtime-config key the catalogue accepts at %s:\n%.600s", bin, v, out)
 	}
 }
+
+// The real kube-apiserver v1.37 lists its admission plugins, and the ones on by default, in the
+// help of --enable-admission-plugins: both lists equal the catalogue's at 1.37.
+func TestAdmissionPluginsMatchRealKubeAPIServer(t *testing.T) {
+	bin := e2e.RequireBinary(t, "kube-apiserver")
+	out, _ := exec.Command(bin, "--help").CombinedOutput()
+	m := regexp.MustCompile(`--enable-admission-plugins strings\s+admission plugins that should be enabled in addition to default enabled ones \(([^)]*)\)\. Comma-delimited list of admission plugins: ([^.]*)\.`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("%s --help: no --enable-admission-plugins lists:\n%.2000s", bin, out)
+	}
+	split := func(s string) []string {
+		var l []string
+		for _, p := range strings.Split(s, ",") {
+			l = append(l, strings.TrimSpace(p))
+		}
+		sort.Strings(l)
+		return l
+	}
+	v := MustVersion("1.37")
+	var all, defaults []string
+	for _, p := range Default().Plugins {
+		if st := p.StateAt(v); st != Removed && st != NotYetAdded {
+			all = append(all, p.Name)
+		}
+		if p.DefaultAt(v) {
+			defaults = append(defaults, p.Name)
+		}
+	}
+	sort.Strings(all)
+	sort.Strings(defaults)
+	if got := split(m[2]); strings.Join(got, ",") != strings.Join(all, ",") {
+		t.Errorf("%s has the admission plugins\n  %v\nthe catalogue has at %s\n  %v", bin, got, v, all)
+	}
+	if got := split(m[1]); strings.Join(got, ",") != strings.Join(defaults, ",") {
+		t.Errorf("%s enables by default\n  %v\nthe catalogue at %s\n  %v", bin, got, v, defaults)
+	}
+}

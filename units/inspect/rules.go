@@ -34,6 +34,7 @@ var Rules = []Rule{
 	{"admission-plugin-removed", Error, "an admission plugin removed in or before the target version"},
 	{"admission-plugin-deprecated", Warning, "a deprecated admission plugin"},
 	{"admission-plugin-unknown", Error, "an admission plugin the apiserver does not know"},
+	{"admission-plugin-gate-off", Error, "an admission plugin that refuses to start without its feature gate (SecurityContextDeny in 1.27-1.29)"},
 	{"feature-gate-removed", Error, "a feature gate removed in or before the target version (the component exits)"},
 	{"feature-gate-not-yet-added", Error, "a feature gate that arrived after the target version (the component exits)"},
 	{"admission-control-conflict", Error, "--admission-control together with --enable/--disable-admission-plugins"},
