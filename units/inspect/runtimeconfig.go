@@ -96,7 +96,8 @@ func judgeRuntimeConfig(cat *flags.Catalogue, items []string, v flags.Version) [
 	return out
 }
 
-var rcBool = func(s string) bool { _, err := strconv.ParseBool(s); return err == nil }
+// rcBool reports whether s is a value getRuntimeConfigValue reads (strconv.ParseBool).
+func rcBool(s string) bool { _, err := strconv.ParseBool(s); return err == nil }
 
 func judgeRuntimeConfigItem(cat *flags.Catalogue, it rcItem, v flags.Version) rcVerdict {
 	old := !v.AtLeast(rcV110)
@@ -116,7 +117,7 @@ func judgeRuntimeConfigItem(cat *flags.Catalogue, it rcItem, v flags.Version) rc
 	case "api/all", "api/ga", "api/beta", "api/alpha":
 		if k := cat.RuntimeConfigKey(key); k != nil {
 			if st, s := k.At(v); st == flags.NotYetAdded {
-				return refused(cat, key, key, st, s, k, v)
+				return refused(cat, it.raw, key, st, s, k, v)
 			}
 		}
 		switch {
