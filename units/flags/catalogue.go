@@ -139,19 +139,31 @@ func (g *Gate) StateAt(v Version) State {
 type Plugin struct {
 	Name    string `json:"name"`
 	Meaning string `json:"meaning"`
-	// DefaultOn: the plugin is enabled without being listed (from this version on).
+	// DefaultOn: the plugin is enabled without being listed (from this version on), until
+	// DefaultOff when that is set (AlwaysAdmit, the --admission-control default of 1.8-1.9).
 	DefaultOn  Version `json:"defaultOn,omitzero"`
+	DefaultOff Version `json:"defaultOff,omitzero"`
 	Added      Version `json:"added,omitzero"`
 	Deprecated Version `json:"deprecated,omitzero"`
 	Removed    Version `json:"removed,omitzero"`
 	ReplacedBy string  `json:"replacedBy,omitempty"`
 	Advice     string  `json:"advice,omitempty"`
-	Source     string  `json:"source,omitempty"`
+	// RequiresGate is a feature gate without which the plugin refuses to start from
+	// RequiresGateFrom on (SecurityContextDeny in 1.27-1.29): kube-apiserver exits.
+	RequiresGate     string  `json:"requiresGate,omitempty"`
+	RequiresGateFrom Version `json:"requiresGateFrom,omitzero"`
+	Source           string  `json:"source,omitempty"`
 }
 
 // StateAt is the plugin's lifecycle state in version v.
 func (p *Plugin) StateAt(v Version) State {
 	return lifecycleAt(v, p.Added, p.Deprecated, Version{}, p.Removed)
+}
+
+// DefaultAt reports whether kube-apiserver v enables the plugin when no admission flag names it.
+func (p *Plugin) DefaultAt(v Version) bool {
+	return !p.DefaultOn.IsZero() && v.AtLeast(p.DefaultOn) && (p.DefaultOff.IsZero() || !v.AtLeast(p.DefaultOff)) &&
+		p.StateAt(v) != Removed && p.StateAt(v) != NotYetAdded
 }
 
 // Library names the flag parser a component uses; parsing rules differ between them.
@@ -196,17 +208,20 @@ type Component struct {
 // Flag returns the named flag (without dashes), or nil when the catalogue does not know it.
 func (c *Component) Flag(name string) *Flag { return c.byName[name] }
 
-// Catalogue is every component's flags and the admission plugins.
+// Catalogue is every component's flags, the admission plugins, the feature gates and the keys
+// of kube-apiserver's --runtime-config.
 type Catalogue struct {
-	Components []*Component
-	Plugins    []Plugin
-	Gates      []Gate
+	Components    []*Component
+	Plugins       []Plugin
+	Gates         []Gate
+	RuntimeConfig []RuntimeConfigKey
 
 	byName       map[string]*Component
 	byBinary     map[string]*Component
 	bySubcommand map[string]*Component
 	pluginIdx    map[string]*Plugin
 	gateIdx      map[string]*Gate
+	runtimeIdx   map[string]*RuntimeConfigKey
 }
 
 // Component returns the named component ("kube-apiserver", "etcd", ...), or nil.
@@ -244,6 +259,8 @@ type componentFile struct {
 	Component
 	Plugins []Plugin `json:"plugins,omitempty"`
 	Gates   []Gate   `json:"gates,omitempty"`
+	// RuntimeConfig is kube-apiserver's --runtime-config keys (api-versions.yaml).
+	RuntimeConfig []RuntimeConfigKey `json:"runtimeConfig,omitempty"`
 	// Shared marks a file of flags included by other components, not a component itself.
 	Shared bool `json:"shared,omitempty"`
 }
@@ -257,7 +274,7 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 	sort.Strings(names)
 	shared := map[string][]Flag{}
 	var comps []*componentFile
-	cat := &Catalogue{byName: map[string]*Component{}, byBinary: map[string]*Component{}, bySubcommand: map[string]*Component{}, pluginIdx: map[string]*Plugin{}, gateIdx: map[string]*Gate{}}
+	cat := &Catalogue{byName: map[string]*Component{}, byBinary: map[string]*Component{}, bySubcommand: map[string]*Component{}, pluginIdx: map[string]*Plugin{}, gateIdx: map[string]*Gate{}, runtimeIdx: map[string]*RuntimeConfigKey{}}
 	for _, n := range names {
 		b, err := fs.ReadFile(fsys, n)
 		if err != nil {
@@ -272,6 +289,7 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 		}
 		cat.Plugins = append(cat.Plugins, cf.Plugins...)
 		cat.Gates = append(cat.Gates, cf.Gates...)
+		cat.RuntimeConfig = append(cat.RuntimeConfig, cf.RuntimeConfig...)
 		if cf.Shared {
 			shared[cf.Name] = cf.Flags
 			continue
@@ -333,6 +351,13 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 			return nil, fmt.Errorf("feature gate %q is listed twice", g.Name)
 		}
 		cat.gateIdx[g.Name] = g
+	}
+	for i := range cat.RuntimeConfig {
+		k := &cat.RuntimeConfig[i]
+		if _, dup := cat.runtimeIdx[k.Name]; dup {
+			return nil, fmt.Errorf("--runtime-config key %q is listed twice", k.Name)
+		}
+		cat.runtimeIdx[k.Name] = k
 	}
 	if err := cat.Validate(); err != nil {
 		return nil, err
@@ -426,6 +451,18 @@ func (c *Catalogue) Validate() error {
 		if !p.Removed.IsZero() && !p.DefaultOn.IsZero() && p.DefaultOn.Compare(p.Removed) >= 0 {
 			add("%s: on by default only after its removal", at)
 		}
+		if !p.DefaultOff.IsZero() && (p.DefaultOn.IsZero() || p.DefaultOff.Compare(p.DefaultOn) <= 0) {
+			add("%s: off by default (%s) without being on by default before", at, p.DefaultOff)
+		}
+		if !p.Added.IsZero() && !p.DefaultOn.IsZero() && p.DefaultOn.Compare(p.Added) < 0 {
+			add("%s: on by default (%s) before it was added (%s)", at, p.DefaultOn, p.Added)
+		}
+		if (p.RequiresGate == "") != p.RequiresGateFrom.IsZero() || (p.RequiresGate != "" && c.Gate(p.RequiresGate) == nil) {
+			add("%s: requiresGate %q and requiresGateFrom %q must come together, naming a known feature gate", at, p.RequiresGate, p.RequiresGateFrom)
+		}
+		if (!p.Added.IsZero() || !p.Deprecated.IsZero() || !p.Removed.IsZero() || !p.DefaultOn.IsZero()) && p.Source == "" {
+			add("%s: lifecycle without a source", at)
+		}
 	}
 	for i := range c.Gates {
 		g := &c.Gates[i]
@@ -435,6 +472,7 @@ func (c *Catalogue) Validate() error {
 			add("%s: lifecycle without a source", at)
 		}
 	}
+	validateRuntimeConfig(add, c.RuntimeConfig)
 	if len(probs) > 0 {
 		return fmt.Errorf("flag catalogue has %d problem(s):\n  %s", len(probs), strings.Join(probs, "\n  "))
 	}

@@ -186,3 +186,177 @@ func TestHistoryConsistent(t *testing.T) {
 		}
 	}
 }
+
+// The --runtime-config history read from the sources (api-versions.yaml). Each expectation names
+// the upstream fact it rests on.
+func TestRuntimeConfigHistory(t *testing.T) {
+	c := Default()
+	v := MustVersion
+	tests := []struct {
+		key, at string
+		want    State
+		why     string
+	}{
+		// pkg/apis/admissionregistration/install/install.go registers v1alpha1 (Initializers'
+		// InitializerConfiguration) up to v1.13.12, not at v1.14.10, and again from v1.26.15
+		// (ValidatingAdmissionPolicy).
+		{"admissionregistration.k8s.io/v1alpha1", "1.13", Current, "registered at v1.13.12"},
+		{"admissionregistration.k8s.io/v1alpha1", "1.14", Removed, "absent at v1.14.10"},
+		{"admissionregistration.k8s.io/v1alpha1", "1.18", Removed, "absent at v1.18.20"},
+		{"admissionregistration.k8s.io/v1alpha1", "1.26", Current, "registered again at v1.26.15"},
+		{"admissionregistration.k8s.io/v1alpha1", "1.30", Current, "registered at v1.30.14"},
+		// pkg/apis/batch/install/install.go: v2alpha1 up to v1.20.15.
+		{"batch/v2alpha1", "1.20", Current, "registered at v1.20.15"},
+		{"batch/v2alpha1", "1.21", Removed, "absent at v1.21.14"},
+		// pkg/apis/settings (PodPreset) is gone at v1.20.15.
+		{"settings.k8s.io/v1alpha1", "1.19", Current, "registered at v1.19.16"},
+		{"settings.k8s.io/v1alpha1", "1.20", Removed, "no pkg/apis/settings at v1.20.15"},
+		// pkg/apis/extensions/install still registers v1beta1 at v1.37.2, though nothing serves it:
+		// the 1.37.2 binary starts with extensions/v1beta1=true.
+		{"extensions/v1beta1", "1.22", Current, "registered at v1.22.17"},
+		{"extensions/v1beta1", "1.37", Current, "registered at v1.37.2"},
+		// 1.8/1.9 check only the legacy registry (kubernetes/kubernetes#57189); 1.10 consults the
+		// apiextensions-apiserver's too (#57228).
+		{"apiextensions.k8s.io/v1beta1", "1.9", NotYetAdded, "not in legacyscheme.Registry at v1.9.11"},
+		{"apiextensions.k8s.io/v1beta1", "1.10", Current, "APIEnablementOptions.Validate at v1.10.13"},
+		// k8s.io/apiserver v0.17.17 added the api/ga, api/beta, api/alpha matchers.
+		{"api/beta", "1.16", NotYetAdded, "absent at v0.16.15"},
+		{"api/beta", "1.17", Current, "APIBeta matcher at v0.17.17"},
+		{"api/legacy", "1.8", NoOp, "read and ignored at v1.8.15"},
+		{"api/legacy", "1.37", NoOp, "deleted by Complete at v1.37.2"},
+		// A one-token key is skipped at v1.9.11; Complete rewrites v1 to /v1 from v1.10.13.
+		{"v1", "1.9", NoOp, "skipped at v1.9.11"},
+		{"v1", "1.10", Current, "rewritten to /v1 at v1.10.13"},
+		{"api/v1", "1.8", Current, "mapped to v1 at v1.8.15"},
+		// pkg/apis/autoscaling/install: v2beta1 and v2beta2 up to v1.35.4.
+		{"autoscaling/v2beta1", "1.35", Current, "registered at v1.35.4"},
+		{"autoscaling/v2beta1", "1.36", Removed, "absent at v1.36.3"},
+	}
+	for _, tt := range tests {
+		k := c.RuntimeConfigKey(tt.key)
+		if k == nil {
+			t.Errorf("%s missing", tt.key)
+			continue
+		}
+		if got, _ := k.At(v(tt.at)); got != tt.want {
+			t.Errorf("%s at %s: %s, want %s (%s)", tt.key, tt.at, got, tt.want, tt.why)
+		}
+	}
+	// The span that decides: the version it went away, and when it returns.
+	av := c.RuntimeConfigKey("admissionregistration.k8s.io/v1alpha1")
+	if _, s := av.At(v("1.18")); s == nil || s.Removed.String() != "1.14" {
+		t.Errorf("admissionregistration.k8s.io/v1alpha1 at 1.18: span %+v, want the one removed in 1.14", s)
+	}
+	if r := av.Returns(v("1.18")); r == nil || r.Added.String() != "1.26" {
+		t.Errorf("admissionregistration.k8s.io/v1alpha1 returns %+v, want 1.26", r)
+	}
+	if got := len(c.GroupVersionsAt("batch", v("1.37"))); got != 2 {
+		t.Errorf("batch at 1.37: %d versions, want 2 (v1, v1beta1)", got)
+	}
+	if c.RuntimeConfigKey("no.such.group/v1") != nil {
+		t.Error("an unknown group/version is in the catalogue")
+	}
+}
+
+// Every --runtime-config span read from the sources names each of its facts: "added:" when it
+// starts inside the covered range, "removed:" when it ends there.
+func TestRuntimeConfigSources(t *testing.T) {
+	c := Default()
+	if len(c.RuntimeConfig) < 80 {
+		t.Fatalf("only %d --runtime-config keys", len(c.RuntimeConfig))
+	}
+	for _, k := range c.RuntimeConfig {
+		for i, s := range k.Accepted {
+			if !s.Added.IsZero() && !strings.Contains(s.Source, "added:") {
+				t.Errorf("%s span %d: added %s without an \"added:\" source: %q", k.Name, i+1, s.Added, s.Source)
+			}
+			generated := strings.HasPrefix(s.Source, "k8s.io/kubernetes sources")
+			if generated && !s.Removed.IsZero() && !strings.Contains(s.Source, "removed:") {
+				t.Errorf("%s span %d: removed %s without a \"removed:\" source: %q", k.Name, i+1, s.Removed, s.Source)
+			}
+		}
+	}
+}
+
+// Each --runtime-config invariant Validate enforces, shown failing on a minimal bad catalogue.
+func TestValidateRejectsRuntimeConfig(t *testing.T) {
+	head := "name: x\nshared: true\nflags: []\nruntimeConfig:\n"
+	tests := []struct{ name, keys, want string }{
+		{"duplicate", "- {name: a/v1, accepted: [{source: s}]}\n- {name: a/v1, accepted: [{source: s}]}\n", "listed twice"},
+		{"no span", "- {name: a/v1, accepted: []}\n", "no accepted span"},
+		{"no source", "- {name: a/v1, accepted: [{added: \"1.20\"}]}\n", "no source"},
+		{"removed before added", "- {name: a/v1, accepted: [{added: \"1.20\", removed: \"1.18\", source: s}]}\n", "no later than added"},
+		{"overlap", "- {name: a/v1, accepted: [{removed: \"1.20\", source: s}, {added: \"1.19\", source: s}]}\n", "before the previous span ends"},
+		{"open middle", "- {name: a/v1, accepted: [{source: s}, {added: \"1.19\", source: s}]}\n", "only the last span"},
+		{"bad version", "- {name: a/v1gamma1, accepted: [{source: s}]}\n", "neither a group/version"},
+		{"special without meaning", "- {name: api/foo, accepted: [{source: s}]}\n", "needs a meaning"},
+		{"unquoted", "- {name: a/v1, accepted: [{added: 1.20, source: s}]}\n", "quoted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(fstest.MapFS{"data/x.yaml": {Data: []byte(head + tt.keys)}})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Load: %v; want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// The admission plugins' history read from each minor's RegisterAllAdmissionPlugins (1.8 on):
+// every fact is named in the source, and the expectations below cite the upstream facts.
+func TestAdmissionPluginHistory(t *testing.T) {
+	c := Default()
+	for _, p := range c.Plugins {
+		for fact, v := range map[string]Version{"added": p.Added, "deprecated": p.Deprecated, "removed": p.Removed, "defaultOn": p.DefaultOn, "defaultOff": p.DefaultOff} {
+			if !v.IsZero() && !strings.Contains(p.Source, fact+":") && !(fact == "added" && strings.Contains(p.Source, "registered at v1.8.15")) {
+				t.Errorf("admission plugin %s: %s %s without a %q fact in its source: %q", p.Name, fact, v, fact+":", p.Source)
+			}
+		}
+	}
+	v := MustVersion
+	tests := []struct {
+		plugin, at string
+		want       State
+		why        string
+	}{
+		{"Initializers", "1.13", Current, "k8s.io/apiserver registers it at v1.13.12"},
+		{"Initializers", "1.14", Removed, "kubernetes/kubernetes#72972; absent at v1.14.10"},
+		{"GenericAdmissionWebhook", "1.8", Current, "plugin/pkg/admission/webhook at v1.8.15"},
+		{"GenericAdmissionWebhook", "1.9", Removed, "split into Mutating/ValidatingAdmissionWebhook at v1.9.11"},
+		{"ValidatingAdmissionWebhook", "1.8", NotYetAdded, "absent at v1.8.15"},
+		{"DenyEscalatingExec", "1.13", Current, "no deprecation warning at v1.13.12"},
+		{"DenyEscalatingExec", "1.14", Deprecated, "kubernetes/kubernetes#72737"},
+		{"DenyEscalatingExec", "1.21", Removed, "absent at v1.21.14"},
+		{"PersistentVolumeLabel", "1.30", Deprecated, "warning since v1.8.15"},
+		{"PersistentVolumeLabel", "1.31", Removed, "kubernetes/kubernetes#124505"},
+		{"PodSecurityPolicy", "1.24", Deprecated, "CHANGELOG-1.21.md"},
+		{"PodSecurityPolicy", "1.25", Removed, "absent at v1.25.16"},
+		{"PodPreset", "1.20", Removed, "absent at v1.20.15"},
+		{"InitialResources", "1.11", Removed, "absent at v1.11.10"},
+		{"PodTopologyLabels", "1.33", Current, "registered from v1.33.13"},
+	}
+	for _, tt := range tests {
+		p := c.Plugin(tt.plugin)
+		if p == nil {
+			t.Errorf("admission plugin %s missing", tt.plugin)
+			continue
+		}
+		if got := p.StateAt(v(tt.at)); got != tt.want {
+			t.Errorf("admission plugin %s at %s: %s, want %s (%s)", tt.plugin, tt.at, got, tt.want, tt.why)
+		}
+	}
+	// The --admission-control default of 1.8-1.9 is AlwaysAdmit; from 1.10 DefaultOffAdmissionPlugins
+	// decides (PersistentVolumeLabel on by default in 1.10 only; StorageObjectInUseProtection from 1.15).
+	for _, tt := range []struct {
+		plugin, at string
+		want       bool
+	}{
+		{"AlwaysAdmit", "1.9", true}, {"AlwaysAdmit", "1.10", false}, {"PersistentVolumeLabel", "1.10", true},
+		{"PersistentVolumeLabel", "1.11", false}, {"StorageObjectInUseProtection", "1.14", false},
+		{"StorageObjectInUseProtection", "1.15", true}, {"NamespaceLifecycle", "1.9", false}, {"NamespaceLifecycle", "1.10", true},
+	} {
+		if got := c.Plugin(tt.plugin).DefaultAt(v(tt.at)); got != tt.want {
+			t.Errorf("admission plugin %s on by default at %s: %v, want %v", tt.plugin, tt.at, got, tt.want)
+		}
+	}
+}

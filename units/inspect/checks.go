@@ -21,6 +21,7 @@ var checks = []func(*checked){
 	checkValues,
 	checkAdmission,
 	checkAPIServerRules,
+	checkRuntimeConfig,
 	checkFeatureGates,
 	checkSecurity,
 	checkEtcd,

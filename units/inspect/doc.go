@@ -1,7 +1,9 @@
 // Package inspect reads a control-plane component's command line — from a systemd unit and its
 // drop-ins, a static-pod manifest, a running process's /proc/<pid>/cmdline, or plain text —
-// explains every flag with the units/flags catalogue, and reports what is wrong: flags and
-// admission plugins removed or deprecated by a target version, malformed values, settings that
+// explains every flag with the units/flags catalogue, and reports what is wrong: flags,
+// admission plugins, feature gates and --runtime-config group/versions that a target version
+// refuses, has deprecated or ignores (runtimeconfig.go models how each kube-apiserver minor
+// reads --runtime-config), malformed values, settings that
 // weaken security (in the spirit of the CIS Kubernetes Benchmark), problems in the files the
 // flags point at (missing, too permissive, expired, mismatched keys, untrusted or
 // wrong-SAN certificates), the settings that matter in the configuration files some flags name

@@ -53,7 +53,9 @@ type fixArg struct {
 // replacement takes the same value, when it is renamed (values kept as written, variables
 // included); no-op flags are dropped, and a deprecated flag whose replacement is already set;
 // removed admission plugins are dropped from their lists, --admission-control turned into
-// --enable-admission-plugins, a bare api/all completed, single-dash flags given two dashes.
+// --enable-admission-plugins; --runtime-config keys the target refuses (a group/version it
+// does not have) or ignores (api/legacy, api/all without a value before 1.17) are dropped and a
+// bare api/all completed from 1.17 on; single-dash flags are given two dashes.
 // The service-account flags required since 1.20 are added with paths derived from the unit's
 // own layout (the key beside --service-account-key-file, when it exists under Options.FS);
 // when no such file is there, a comment says what to provide instead of inventing a path.
@@ -139,13 +141,26 @@ func Fix(inv *Invocation, opt Options) (*Fixed, error) {
 		}
 		if a.name == "runtime-config" {
 			items := splitList(s.Value)
+			verdicts := judgeRuntimeConfig(opt.Catalogue, items, version)
+			var keep []string
 			for j, it := range items {
-				if strings.EqualFold(it, "api/all") {
-					items[j] = "api/all=true"
-					a.raw = strings.Join(items, ",")
-					a.value = a.raw
+				switch r := verdicts[j]; {
+				case r.drop:
+					note(a.name, "rewritten", "%s dropped: %s", it, r.message)
+					continue
+				case it == "api/all" && !r.overridden:
+					it = "api/all=true"
 					note(a.name, "rewritten", "api/all completed to api/all=true (a bare api/all stops 1.17+ apiservers); consider enabling only the group/versions you need")
 				}
+				keep = append(keep, it)
+			}
+			if len(keep) == 0 {
+				note(a.name, "dropped", "--runtime-config is empty after dropping the keys kube-apiserver %s refuses or ignores", version)
+				continue
+			}
+			if strings.Join(keep, ",") != strings.Join(items, ",") {
+				a.raw = strings.Join(keep, ",")
+				a.value = a.raw
 			}
 		}
 		out = append(out, a)

@@ -23,6 +23,7 @@ func TestFix(t *testing.T) {
 	const api = "kube-apiserver --etcd-servers=https://127.0.0.1:2379 --service-account-issuer=https://k8s.example "
 	tests := []struct {
 		name    string
+		target  string // 1.30 when empty
 		line    string
 		fsys    fstest.MapFS
 		want    []string // words in the migrated command line
@@ -105,11 +106,39 @@ func TestFix(t *testing.T) {
 		want:  []string{"--enable-admission-plugins=NodeRestriction,NamespaceLifecycle"},
 		notes: []string{"renamed to --enable-admission-plugins", "admission plugin Initializers dropped"},
 		gone:  []string{"admission-plugin-removed", "admission-control-conflict"},
+	}, {
+		// batch/v2alpha1 and settings.k8s.io/v1alpha1 are gone at 1.30 (api-versions.yaml); api/legacy does nothing.
+		name:    "--runtime-config keys the target refuses or ignores are dropped, the others kept",
+		line:    api + "--service-account-signing-key-file=/k/sa.key --service-account-key-file=/k/sa.pub --runtime-config=batch/v2alpha1=true,settings.k8s.io/v1alpha1=true,api/legacy=false,batch/v1=true",
+		want:    []string{"--runtime-config=batch/v1=true"},
+		notes:   []string{"batch/v2alpha1=true dropped: --runtime-config batch/v2alpha1=true: kube-apiserver no longer accepts batch/v2alpha1 since 1.21", "settings.k8s.io/v1alpha1=true dropped", "api/legacy=false dropped"},
+		gone:    []string{"runtime-config-removed", "runtime-config-ignored"},
+		notWant: []string{"--runtime-config=batch/v2alpha1"},
+	}, {
+		name:    "--runtime-config with nothing left is dropped",
+		line:    api + "--service-account-signing-key-file=/k/sa.key --service-account-key-file=/k/sa.pub --runtime-config=admissionregistration.k8s.io/v1alpha1=false",
+		target:  "1.20",
+		notWant: []string{"--runtime-config"},
+		notes:   []string{"--runtime-config is empty after dropping the keys kube-apiserver 1.20 refuses or ignores"},
+		gone:    []string{"runtime-config-removed"},
+	}, {
+		// Before 1.17 a bare api/all does nothing (MergeAPIResourceConfigs acts on true|false
+		// only): dropping it keeps the behaviour; completing it would turn on every alpha API.
+		name:    "a bare api/all before 1.17 is dropped, not completed",
+		target:  "1.16",
+		line:    "kube-apiserver --etcd-servers=https://127.0.0.1:2379 --runtime-config=api/all,batch/v2alpha1=true",
+		want:    []string{"--runtime-config=batch/v2alpha1=true"},
+		notWant: []string{"--runtime-config=api/all"},
+		notes:   []string{"api/all dropped"},
+		gone:    []string{"runtime-config-ignored"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := opts(tt.fsys)
 			o.Target = flags.MustVersion("1.30")
+			if tt.target != "" {
+				o.Target = flags.MustVersion(tt.target)
+			}
 			inv := command(t, tt.line)
 			before := ids(Inspect([]*Invocation{inv}, o).All())
 			fx, err := Fix(inv, o)

@@ -18,8 +18,12 @@ func TestOldTargets(t *testing.T) {
 		fixHas string // text the firing rule's fix must contain
 		quiet  string // rule that must not fire ("" for none)
 	}{
-		// Before 1.17 a bare api/all meant api/all=true (kube-apiserver started on it).
-		{"api/all at 1.16", atVersion("1.16", withCluster("kube-apiserver", cleanAPI+" --runtime-config=api/all", nil)), "runtime-config-all-apis", "", "runtime-config-api-all"},
+		// Before 1.17 a bare api/all did nothing: MergeAPIResourceConfigs (k8s.io/apiserver v0.16.15
+		// pkg/server/resourceconfig/helpers.go) acts only on "true" and "false", and the key is
+		// skipped by the group/version loop; kube-apiserver started on it, with the default APIs.
+		{"api/all at 1.16", atVersion("1.16", withCluster("kube-apiserver", cleanAPI+" --runtime-config=api/all", nil)), "runtime-config-ignored", "Delete it", "runtime-config-all-apis"},
+		{"api/all at 1.16 is not an error", atVersion("1.16", withCluster("kube-apiserver", cleanAPI+" --runtime-config=api/all", nil)), "", "", "runtime-config-api-all"},
+		{"api/all=true at 1.16", atVersion("1.16", withCluster("kube-apiserver", cleanAPI+" --runtime-config=api/all=true", nil)), "runtime-config-all-apis", "", "runtime-config-ignored"},
 		{"api/all at 1.17", atVersion("1.17", withCluster("kube-apiserver", cleanAPI+" --runtime-config=api/all", nil)), "runtime-config-api-all", "", ""},
 		// Token extension arrived with --service-account-extend-token-expiration in 1.19.
 		{"no token extension before 1.19", atVersion("1.18", withCluster("kube-apiserver", noExtend, nil)), "", "", "service-account-token-extended"},

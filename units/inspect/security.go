@@ -17,7 +17,7 @@ func enabledPlugins(c *checked) map[string]bool {
 	on := map[string]bool{}
 	if !c.args.Has("admission-control") {
 		for _, p := range c.opt.Catalogue.Plugins {
-			if !p.DefaultOn.IsZero() && c.version.AtLeast(p.DefaultOn) && p.StateAt(c.version) != flags.Removed {
+			if p.DefaultAt(c.version) {
 				on[p.Name] = true
 			}
 		}
@@ -51,20 +51,44 @@ func checkAdmission(c *checked) {
 				c.add("admission-plugin-removed", fl, o, pluginFix(p, fl), "admission plugin %s was removed in %s (target %s); the apiserver exits with \"plugin %q is unknown\"", n, p.Removed, c.version, n)
 			case p.StateAt(c.version) == flags.NotYetAdded:
 				c.add("admission-plugin-unknown", fl, o, "Drop it, or target "+p.Added.String()+" or later.", "admission plugin %s arrived in %s, after the target %s", n, p.Added, c.version)
+			case fl != "disable-admission-plugins" && p.RequiresGate != "" && c.version.AtLeast(p.RequiresGateFrom) && !gateOn(c, p.RequiresGate):
+				// one voice: the error's fix says what the deprecation would
+				c.add("admission-plugin-gate-off", fl, o, pluginFix(p, fl)+" Or add --feature-gates="+p.RequiresGate+"=true while it lasts.",
+					"admission plugin %s needs the %s feature gate from %s; without it kube-apiserver %s exits (\"requires the %s feature gate to be enabled\")", n, p.RequiresGate, p.RequiresGateFrom, c.version, p.RequiresGate)
 			case p.StateAt(c.version) == flags.Deprecated:
 				c.add("admission-plugin-deprecated", fl, o, pluginFix(p, fl), "admission plugin %s is deprecated since %s", n, p.Deprecated)
 			}
 		}
 	}
 	on := enabledPlugins(c)
-	if on["AlwaysAdmit"] {
-		c.add("always-admit", "enable-admission-plugins", c.originOf("enable-admission-plugins"), "Remove AlwaysAdmit.", "AlwaysAdmit is enabled: admission control is effectively off (CIS 1.2.9)")
+	// Before 1.10 --admission-control is the only list, and its default is AlwaysAdmit.
+	list := "enable-admission-plugins"
+	if !c.accepts(list) || c.args.Has("admission-control") {
+		list = "admission-control"
+	}
+	switch {
+	case on["AlwaysAdmit"] && !c.args.Has("admission-control") && !contains(c.args.List("enable-admission-plugins"), "AlwaysAdmit"):
+		c.add("always-admit", list, c.originOf(list), "Set --admission-control to the plugins you need, e.g. NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultStorageClass,ResourceQuota,NodeRestriction.",
+			"no --admission-control: kube-apiserver %s defaults to AlwaysAdmit, so admission control is off (CIS 1.2.9)", c.version)
+	case on["AlwaysAdmit"]:
+		c.add("always-admit", list, c.originOf(list), "Remove AlwaysAdmit.", "AlwaysAdmit is enabled: admission control is effectively off (CIS 1.2.9)")
 	}
 	if !on["NodeRestriction"] {
-		c.add("node-restriction-missing", "enable-admission-plugins", c.originOf("enable-admission-plugins"),
-			"Add NodeRestriction to --enable-admission-plugins (with --authorization-mode=Node,RBAC).",
+		c.add("node-restriction-missing", list, c.originOf(list),
+			"Add NodeRestriction to --"+list+" (with --authorization-mode=Node,RBAC).",
 			"NodeRestriction is not enabled: a kubelet can modify other nodes and their pods (CIS 1.2.14)")
 	}
+}
+
+// gateOn reports whether --feature-gates turns the gate on (the last setting wins).
+func gateOn(c *checked, gate string) bool {
+	on := false
+	for _, item := range c.args.List("feature-gates") {
+		if name, val, _ := strings.Cut(item, "="); strings.TrimSpace(name) == gate {
+			on = strings.EqualFold(strings.TrimSpace(val), "true")
+		}
+	}
+	return on
 }
 
 func pluginFix(p *flags.Plugin, fl string) string {
@@ -104,20 +128,6 @@ func checkFeatureGates(c *checked) {
 func checkAPIServerRules(c *checked) {
 	if !c.is("kube-apiserver") {
 		return
-	}
-	for _, item := range c.args.List("runtime-config") {
-		item := strings.ToLower(item)
-		if item == "api/all" && !c.version.AtLeast(flags.MustVersion("1.17")) {
-			item = "api/all=true" // older apiservers read a bare key as key=true
-		}
-		switch item {
-		case "api/all":
-			c.add("runtime-config-api-all", "runtime-config", c.originOf("runtime-config"), "Write api/all=true, or better, enable only the group/version=true you need.",
-				"--runtime-config=api/all has no =true|false; 1.17+ apiservers fail to start on it")
-		case "api/all=true":
-			c.add("runtime-config-all-apis", "runtime-config", c.originOf("runtime-config"), "Enable only the group/version=true you need.",
-				"--runtime-config=api/all=true turns on every alpha and beta API")
-		}
 	}
 	if c.version.AtLeast(flags.MustVersion("1.20")) {
 		var missing []string
