@@ -122,7 +122,9 @@ var ruleCases = map[string]struct{ fires, quiet ruleCase }{
 	"arg-positional":           {fires: withCluster("etcd", cleanEtcd+" stray", nil)},
 	"admission-plugin-removed": {fires: withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"enable-admission-plugins": "NodeRestriction,PodSecurityPolicy"}), nil),
 		quiet: atVersion("1.24", withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"enable-admission-plugins": "NodeRestriction,PodSecurityPolicy"}), nil))},
-	"admission-plugin-deprecated": {fires: atVersion("1.28", withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"enable-admission-plugins": "NodeRestriction,SecurityContextDeny"})+" --feature-gates=SecurityContextDeny=true", nil))},
+	"admission-plugin-deprecated": {fires: atVersion("1.28", withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"enable-admission-plugins": "NodeRestriction,SecurityContextDeny"})+" --feature-gates=SecurityContextDeny=true", nil)),
+		// disabling a deprecated plugin is what the deprecation asks for
+		quiet: atVersion("1.28", withCluster("kube-apiserver", cleanAPI+" --disable-admission-plugins=SecurityContextDeny", nil))},
 	"admission-plugin-gate-off": {fires: atVersion("1.28", withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"enable-admission-plugins": "NodeRestriction,SecurityContextDeny"}), nil)),
 		quiet: atVersion("1.28", withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"enable-admission-plugins": "NodeRestriction,SecurityContextDeny"})+" --feature-gates=SecurityContextDeny=true", nil))},
 	"admission-plugin-unknown": {fires: withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"enable-admission-plugins": "NodeRestriction,NoSuchPlugin"}), nil)},

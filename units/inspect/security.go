@@ -55,7 +55,8 @@ func checkAdmission(c *checked) {
 				// one voice: the error's fix says what the deprecation would
 				c.add("admission-plugin-gate-off", fl, o, pluginFix(p, fl)+" Or add --feature-gates="+p.RequiresGate+"=true while it lasts.",
 					"admission plugin %s needs the %s feature gate from %s; without it kube-apiserver %s exits (\"requires the %s feature gate to be enabled\")", n, p.RequiresGate, p.RequiresGateFrom, c.version, p.RequiresGate)
-			case p.StateAt(c.version) == flags.Deprecated:
+			case p.StateAt(c.version) == flags.Deprecated && fl != "disable-admission-plugins":
+				// Disabling a deprecated plugin is what its deprecation asks for.
 				c.add("admission-plugin-deprecated", fl, o, pluginFix(p, fl), "admission plugin %s is deprecated since %s", n, p.Deprecated)
 			}
 		}
