@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -49,6 +50,11 @@ type corpusCase struct {
 	// from their node, where none of the files they name exist.
 	Root   string `json:"root,omitempty"`
 	OnNode *bool  `json:"onNode,omitempty"`
+	// Modes are the file modes (octal, "0600") of files under Root, by path relative to it, that
+	// the inspected node has but git cannot record (it keeps only the executable bit): the test
+	// sets them before inspecting, so a key or kubeconfig an installer writes 0600 is not read
+	// with the checkout's umask mode.
+	Modes map[string]string `json:"modes,omitempty"`
 	// TargetVersion, EtcdTargetVersion and ContainerdTargetVersion are --target-version,
 	// --etcd-target-version and --containerd-target-version.
 	TargetVersion           string `json:"targetVersion,omitempty"`
@@ -146,6 +152,15 @@ func runCorpusCase(t *testing.T, dir string, c *corpusCase) (found, suppressed [
 	src := &Sources{Catalogue: opt.Catalogue, Files: os.DirFS(dir), Root: fstest.MapFS{}}
 	opt.FS = fstest.MapFS{}
 	if c.Root != "" {
+		for p, m := range c.Modes {
+			mode, err := strconv.ParseUint(m, 8, 32)
+			if err != nil {
+				t.Fatalf("%s/case.yaml: modes: %s: %q is not an octal mode such as \"0600\"", dir, p, m)
+			}
+			if err := os.Chmod(filepath.Join(dir, c.Root, filepath.FromSlash(p)), os.FileMode(mode)); err != nil {
+				t.Fatalf("%s/case.yaml: modes: %v", dir, err)
+			}
+		}
 		root, err := DirFS(filepath.Join(dir, c.Root))
 		if err != nil {
 			t.Fatal(err)

@@ -89,6 +89,14 @@ func TestFindingsFromUpstreamFacts(t *testing.T) {
 		{"controller-manager 1.21 --port=0 (kubeadm form): only the deprecation", atVersion("1.21", lines(cleanKCM+" --port=0")), map[string]int{"flag-deprecated": 1}},
 		{"controller-manager 1.21 --address=127.0.0.1: loopback only", atVersion("1.21", lines(cleanKCM+" --address=127.0.0.1")), map[string]int{"flag-deprecated": 1}},
 		{"controller-manager 1.22: no insecure port", atVersion("1.22", lines(cleanKCM)), nil},
+		// --port/--address: no effect from 1.22 (controller-manager) and 1.23 (scheduler), gone in
+		// 1.24 ("This flag has no effect now and will be removed in v1.24.", v1.22.17/v1.23.17
+		// options; no registration at v1.24.17), so a kubeadm 1.21 manifest's --port=0 stops both.
+		{"controller-manager 1.22 --port=0: no effect", atVersion("1.22", lines(cleanKCM+" --port=0")), map[string]int{"flag-noop": 1}},
+		{"controller-manager 1.24 --port=0: exits", atVersion("1.24", lines(cleanKCM+" --port=0")), map[string]int{"flag-removed": 1}},
+		{"scheduler 1.22 --port=0: still the deprecated insecure port", atVersion("1.22", lines(cleanScheduler+" --port=0")), map[string]int{"flag-deprecated": 1}},
+		{"scheduler 1.23 --port=0: no effect", atVersion("1.23", lines(cleanScheduler+" --port=0")), map[string]int{"flag-noop": 1}},
+		{"scheduler 1.24 --address=127.0.0.1 --port=0: exits", atVersion("1.24", lines(cleanScheduler+" --address=127.0.0.1 --port=0")), map[string]int{"flag-removed": 2}},
 		{"scheduler --master=http:// at 1.23: nothing serves it", atVersion("1.23", lines(cleanScheduler+" --master=http://127.0.0.1:8080")), map[string]int{"flag-deprecated": 0, "master-plain-http": 1}},
 		{"scheduler --master=https://", lines(cleanScheduler + " --master=https://10.0.0.10:6443"), nil},
 		// one voice: --insecure-port=8080 at 1.21 is a no-op flag whose only accepted value is 0

@@ -33,6 +33,10 @@ func TestOldTargets(t *testing.T) {
 		{"experimental encryption flag at 1.20", atVersion("1.20", withCluster("kube-apiserver", oldEnc, nil)), "", "", "encryption-config-missing"},
 		{"experimental encryption flag gone", atVersion("1.30", withCluster("kube-apiserver", oldEnc, nil)), "encryption-config-missing", "--encryption-provider-config", ""},
 		{"no encryption at 1.8", atVersion("1.8", withCluster("kube-apiserver", noEnc, nil)), "encryption-config-missing", "--experimental-encryption-provider-config", ""},
+		// PersistentVolumeLabel logs its deprecation from 1.8 when enabled (kube-up's
+		// ADMISSION_CONTROL); kubeadm 1.11 disabled it, which is the cure, not a finding.
+		{"PersistentVolumeLabel enabled at 1.11", atVersion("1.11", withCluster("kube-apiserver", edit(cleanAPI, map[string]string{"enable-admission-plugins": "NodeRestriction,PersistentVolumeLabel"}), nil)), "admission-plugin-deprecated", "", ""},
+		{"PersistentVolumeLabel disabled at 1.11", atVersion("1.11", withCluster("kube-apiserver", cleanAPI+" --disable-admission-plugins=PersistentVolumeLabel", nil)), "", "", "admission-plugin-deprecated"},
 		// Flags of the 1.8 era are current at 1.8.
 		{"1.8 flags", atVersion("1.8", withCluster("kube-apiserver", cleanAPI+" --insecure-port=0 --admission-control=NodeRestriction --kubelet-https=true --storage-versions=v1", nil)), "", "", "flag-removed"},
 	}

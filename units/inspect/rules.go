@@ -71,6 +71,7 @@ var Rules = []Rule{
 	{"node-restriction-missing", Warning, "the NodeRestriction admission plugin is not enabled"},
 	{"always-admit", Error, "the AlwaysAdmit admission plugin disables admission control"},
 	{"token-auth-file", Warning, "static token file authentication"},
+	{"basic-auth-file", Warning, "static password file (HTTP basic) authentication, possible until 1.19"},
 	{"service-account-lookup-disabled", Warning, "deleted service-account tokens keep working"},
 	{"tls-cert-missing", Warning, "no serving certificate: a self-signed one is generated"},
 	{"bind-address-exposed", Warning, "a component's secure port listens on all interfaces where loopback would do"},

@@ -55,7 +55,8 @@ func checkAdmission(c *checked) {
 				// one voice: the error's fix says what the deprecation would
 				c.add("admission-plugin-gate-off", fl, o, pluginFix(p, fl)+" Or add --feature-gates="+p.RequiresGate+"=true while it lasts.",
 					"admission plugin %s needs the %s feature gate from %s; without it kube-apiserver %s exits (\"requires the %s feature gate to be enabled\")", n, p.RequiresGate, p.RequiresGateFrom, c.version, p.RequiresGate)
-			case p.StateAt(c.version) == flags.Deprecated:
+			case p.StateAt(c.version) == flags.Deprecated && fl != "disable-admission-plugins":
+				// Disabling a deprecated plugin is what its deprecation asks for.
 				c.add("admission-plugin-deprecated", fl, o, pluginFix(p, fl), "admission plugin %s is deprecated since %s", n, p.Deprecated)
 			}
 		}
@@ -279,6 +280,13 @@ func checkSecurity(c *checked) {
 	}
 	if c.args.Has("token-auth-file") {
 		c.add("token-auth-file", "token-auth-file", c.originOf("token-auth-file"), "Use client certificates or OIDC; delete --token-auth-file.", "static tokens never expire and are revoked only by a restart (CIS 1.2.2)")
+	}
+	// --basic-auth-file (deprecated 1.16, removed 1.19): while the target accepts it, passwords
+	// in a file, sent with every request and revoked only by a restart (CIS 1.1.2 of the 1.x
+	// benchmarks). Once removed, flag-removed says the apiserver exits instead.
+	if c.args.Has("basic-auth-file") && c.accepts("basic-auth-file") {
+		c.add("basic-auth-file", "basic-auth-file", c.originOf("basic-auth-file"), "Use client certificates, OIDC or webhook token authentication; delete --basic-auth-file.",
+			"static passwords are sent with every request, never expire and are revoked only by a restart (CIS 1.1.2)")
 	}
 	if !c.args.Bool("service-account-lookup", true) {
 		c.add("service-account-lookup-disabled", "service-account-lookup", c.originOf("service-account-lookup"), "Delete --service-account-lookup=false.", "deleted service-account tokens stay valid (CIS 1.2.22)")

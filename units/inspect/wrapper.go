@@ -141,7 +141,8 @@ func unwrapShell(cat *flags.Catalogue, argv []Word) (next []Word, probs []Findin
 	}
 	script := argv[ci+1]
 	positional := argv[ci+2:] // $0, $1, ...
-	cmds, err := splitShell(script.Value)
+	text, kubeRefs := hideKubeRefs(script)
+	cmds, err := splitShell(text)
 	if err != nil {
 		return nil, []Finding{wrapperProblem(script.Origin, "the %s -c script cannot be read (%v); give the component's command line directly", shell, err)}, true
 	}
@@ -153,7 +154,8 @@ func unwrapShell(cat *flags.Catalogue, argv []Word) (next []Word, probs []Findin
 		}
 		argv := make([]Word, len(words))
 		for j, w := range words {
-			argv[j] = Word{Value: w.text}
+			v, _ := restoreKubeRefs(w.text, kubeRefs)
+			argv[j] = Word{Value: v}
 		}
 		if argv, _, ok := unwrap(cat, argv); !ok || !recognized(cat, argv) {
 			continue
@@ -179,13 +181,49 @@ func unwrapShell(cat *flags.Catalogue, argv []Word) (next []Word, probs []Findin
 			}
 			continue
 		}
+		value, refs := restoreKubeRefs(w.text, kubeRefs)
+		raw, _ := restoreKubeRefs(w.raw, kubeRefs)
 		if w.dynamic {
-			probs = append(probs, Finding{ID: "input-wrapper-runtime", Origin: script.Origin, Message: fmt.Sprintf("%q in the %s -c script is computed by the shell at run time; it is inspected as written", w.raw, shell)})
+			probs = append(probs, Finding{ID: "input-wrapper-runtime", Origin: script.Origin, Message: fmt.Sprintf("%q in the %s -c script is computed by the shell at run time; it is inspected as written", raw, shell)})
 		}
-		next = append(next, Word{Value: w.text, Raw: w.raw, Origin: script.Origin})
+		next = append(next, Word{Value: value, Raw: raw, RunTime: refs, Origin: script.Origin})
 	}
 	return next, probs, true
 }
+
+// hideKubeRefs replaces the manifest $(VAR) references of a -c script that the kubelet expands
+// before the shell starts (script.RunTime: fieldRef, ConfigMap, envFrom values) with marks the
+// shell splitter reads as plain text: they are not command substitution, and the shell never sees
+// them. restoreKubeRefs puts them back and returns the references a word holds, so the words keep
+// their run-time kind.
+func hideKubeRefs(script Word) (string, []RunTimeRef) {
+	s := script.Value
+	var refs []RunTimeRef
+	for _, r := range script.RunTime {
+		ref := "$(" + r.Var + ")"
+		if !strings.Contains(s, ref) {
+			continue
+		}
+		s = strings.ReplaceAll(s, ref, kubeRefMark(len(refs)))
+		refs = append(refs, r)
+	}
+	return s, refs
+}
+
+func restoreKubeRefs(s string, refs []RunTimeRef) (string, []RunTimeRef) {
+	var used []RunTimeRef
+	for i, r := range refs {
+		if m := kubeRefMark(i); strings.Contains(s, m) {
+			s = strings.ReplaceAll(s, m, "$("+r.Var+")")
+			used = append(used, r)
+		}
+	}
+	return s, used
+}
+
+// kubeRefMark is the i-th hidden reference: control characters no script holds, which the
+// splitter keeps inside a word.
+func kubeRefMark(i int) string { return fmt.Sprintf("\x01%d\x01", i) }
 
 // commandWords drops what precedes the program in a simple command: shell keywords that
 // can start a command in a list (then, do, else, !, {), variable assignments, and exec.

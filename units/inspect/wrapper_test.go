@@ -216,3 +216,49 @@ func TestUnitShellWrapperVariables(t *testing.T) {
 		t.Errorf("component %q problems %q, want kubelet with one input-wrapper-runtime", inv.Component, got)
 	}
 }
+
+// In a manifest's sh -c script, the kubelet expands $(VAR) from the container's env before the
+// shell starts (Kubernetes expands command and args, the script included): a defined $(POD_IP)
+// is a run-time value of its kind, not shell command substitution; a $(hostname) the env does
+// not define is left to the shell, which runs it.
+func TestShellScriptKubeletVariables(t *testing.T) {
+	manifest := `apiVersion: v1
+kind: Pod
+metadata: {name: kube-apiserver}
+spec:
+  containers:
+  - name: kube-apiserver
+    command:
+    - /bin/sh
+    - -c
+    - exec kube-apiserver --advertise-address=$(POD_IP) --etcd-servers=https://127.0.0.1:2379 --v=$(hostname) 1>>/var/log/kube-apiserver.log 2>&1
+    env:
+    - name: POD_IP
+      valueFrom: {fieldRef: {fieldPath: status.podIP}}
+`
+	invs, err := ParseManifest(flags.Default(), File{Name: "kube-apiserver.yaml", Data: []byte(manifest)})
+	if err != nil || len(invs) != 1 {
+		t.Fatalf("%v, %d invocations", err, len(invs))
+	}
+	inv := invs[0]
+	got := map[string]Word{}
+	for _, w := range inv.Args {
+		k, _, _ := strings.Cut(w.Value, "=")
+		got[k] = w
+	}
+	if w := got["--advertise-address"]; w.Value != "--advertise-address=$(POD_IP)" || len(w.RunTime) != 1 || w.RunTime[0].Kind != "ip" {
+		t.Errorf("--advertise-address: %+v", w)
+	}
+	var runtime []string
+	for _, p := range inv.Problems {
+		runtime = append(runtime, p.ID+": "+p.Message)
+	}
+	if len(runtime) != 2 || !strings.Contains(runtime[0], "$(hostname)") || !strings.Contains(runtime[1], "hostname") {
+		t.Errorf("problems %q, want input-wrapper-runtime for $(hostname) and manifest-undefined-variable for it only", runtime)
+	}
+	for _, f := range Inspect(invs, opts(nil)).All() {
+		if f.Flag == "advertise-address" {
+			t.Errorf("a finding on --advertise-address=$(POD_IP) inside sh -c: %+v", f)
+		}
+	}
+}
