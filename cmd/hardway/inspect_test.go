@@ -52,8 +52,9 @@ func TestInspectExitCodes(t *testing.T) {
 		{"target before the catalogue", clean, []string{"-", "--target-version", "1.7"}, 2},
 		// At 1.8 the scheduler also served an unauthenticated port (--port, on --address): a clean
 		// 1.8 scheduler keeps it on loopback.
-		{"oldest target", "kube-scheduler --address=127.0.0.1 --bind-address=127.0.0.1 --profiling=false --secure-port=10259", []string{"-", "--root", root, "--target-version", "1.8"}, 0},
-		{"an old scheduler's open insecure port", clean, []string{"-", "--root", root, "--target-version", "1.8"}, 1},
+		// A 1.8 scheduler has only its insecure port (secure serving arrived in 1.13).
+		{"oldest target", "kube-scheduler --address=127.0.0.1 --profiling=false", []string{"-", "--root", root, "--target-version", "1.8"}, 0},
+		{"an old scheduler's open insecure port", "kube-scheduler --profiling=false", []string{"-", "--root", root, "--target-version", "1.8"}, 1},
 		{"malformed target", clean, []string{"-", "--target-version", "one"}, 2},
 		{"bad output", clean, []string{"-", "-o", "xml"}, 2},
 		{"bad fail-on", clean, []string{"-", "--fail-on", "fatal"}, 2},
