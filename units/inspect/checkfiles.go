@@ -21,6 +21,15 @@ type fileRef struct {
 	path   string
 	kind   flags.FileKind
 	origin Origin
+	also   []string // the other flags naming the same file, which checkFiles reports once
+}
+
+// named is the flag and the others naming the same file, for messages.
+func (r fileRef) named() string {
+	if len(r.also) == 0 {
+		return r.label
+	}
+	return r.label + " (and " + strings.Join(r.also, ", ") + ")"
 }
 
 func (c *checked) refs() []fileRef {
@@ -116,24 +125,41 @@ func checkFiles(c *checked) {
 			len(refs), refs[0].path, c.inv.Component)
 		return
 	}
+	// One voice per file: a kubeconfig named by --kubeconfig, --authentication-kubeconfig and
+	// --authorization-kubeconfig is missing, unreadable or expired once, under the first flag
+	// with the others named.
+	type fileAs struct {
+		path string
+		kind flags.FileKind
+	}
+	first := map[fileAs]int{}
+	var once []fileRef
 	for _, r := range refs {
+		if i, ok := first[fileAs{r.path, r.kind}]; ok {
+			once[i].also = append(once[i].also, r.label)
+			continue
+		}
+		first[fileAs{r.path, r.kind}] = len(once)
+		once = append(once, r)
+	}
+	for _, r := range once {
 		l := c.files.load(r.path, r.kind)
 		if l.err != nil {
 			if errors.Is(l.err, fs.ErrNotExist) {
-				c.add("file-missing", r.label, r.origin, "Create it, or correct the path.", "%s: %s does not exist", r.label, r.path)
+				c.add("file-missing", r.label, r.origin, "Create it, or correct the path.", "%s: %s does not exist", r.named(), r.path)
 			} else {
-				c.add("file-unreadable", r.label, r.origin, "Check the path and its permissions.", "%s: %s: %v", r.label, r.path, l.err)
+				c.add("file-unreadable", r.label, r.origin, "Check the path and its permissions.", "%s: %s: %v", r.named(), r.path, l.err)
 			}
 			continue
 		}
 		if l.perr != nil {
-			c.add("file-unreadable", r.label, r.origin, "Point the flag at a PEM file of the right kind.", "%s: %s: %v", r.label, r.path, l.perr)
+			c.add("file-unreadable", r.label, r.origin, "Point the flag at a PEM file of the right kind.", "%s: %s: %v", r.named(), r.path, l.perr)
 			continue
 		}
 		switch r.kind {
 		case flags.KeyFile, flags.Kubeconfig, flags.SecretFile:
 			if m := l.info.Mode().Perm(); m&0o077 != 0 {
-				c.add("file-permissions", r.label, r.origin, fmt.Sprintf("chmod 600 %s", r.path), "%s: %s is mode %04o; private keys, kubeconfigs and secrets must be 0600 or stricter", r.label, r.path, m)
+				c.add("file-permissions", r.label, r.origin, fmt.Sprintf("chmod 600 %s", r.path), "%s: %s is mode %04o; private keys, kubeconfigs and secrets must be 0600 or stricter", r.named(), r.path, m)
 			}
 		}
 		for i, cert := range l.certs {
@@ -148,7 +174,7 @@ func checkFiles(c *checked) {
 				c.checkValidity(r, r.path+" (client certificate)", cert)
 			}
 			if len(l.kc.ClientCert) > 0 && l.kc.ClientKey != nil && !pki.KeyMatches(l.kc.ClientKey, l.kc.ClientCert[0].PublicKey) {
-				c.add("key-mismatch", r.label, r.origin, "Put the matching client key in the kubeconfig.", "%s: the client key in %s does not match its client certificate", r.label, r.path)
+				c.add("key-mismatch", r.label, r.origin, "Put the matching client key in the kubeconfig.", "%s: the client key in %s does not match its client certificate", r.named(), r.path)
 			}
 		}
 	}
@@ -207,12 +233,12 @@ func (c *checked) checkValidity(r fileRef, what string, cert *x509.Certificate) 
 	now := c.opt.Now
 	switch {
 	case now.After(cert.NotAfter):
-		c.add("cert-expired", r.label, r.origin, "Renew it (and restart the component).", "%s: %s (CN %q) expired on %s", r.label, what, cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.DateOnly))
+		c.add("cert-expired", r.label, r.origin, "Renew it (and restart the component).", "%s: %s (CN %q) expired on %s", r.named(), what, cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.DateOnly))
 	case now.Before(cert.NotBefore):
-		c.add("cert-expired", r.label, r.origin, "Check the clock of the machine that issued it, or reissue it.", "%s: %s (CN %q) is not valid before %s", r.label, what, cert.Subject.CommonName, cert.NotBefore.UTC().Format(time.RFC3339))
+		c.add("cert-expired", r.label, r.origin, "Check the clock of the machine that issued it, or reissue it.", "%s: %s (CN %q) is not valid before %s", r.named(), what, cert.Subject.CommonName, cert.NotBefore.UTC().Format(time.RFC3339))
 	case c.opt.WarnWithin > 0 && now.Add(c.opt.WarnWithin).After(cert.NotAfter):
 		days := int(cert.NotAfter.Sub(now).Hours() / 24)
-		c.add("cert-expiring", r.label, r.origin, "Renew it before it expires.", "%s: %s (CN %q) expires on %s, in %d days", r.label, what, cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.DateOnly), days)
+		c.add("cert-expiring", r.label, r.origin, "Renew it before it expires.", "%s: %s (CN %q) expires on %s, in %d days", r.named(), what, cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.DateOnly), days)
 	}
 }
 
