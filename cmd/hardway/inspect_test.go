@@ -50,9 +50,11 @@ func TestInspectExitCodes(t *testing.T) {
 		{"missing file", "", []string{filepath.Join(root, "nope.service")}, 2},
 		{"bad target", clean, []string{"-", "--target-version", "1.99"}, 2},
 		{"target before the catalogue", clean, []string{"-", "--target-version", "1.7"}, 2},
-		// At 1.8 the scheduler also served an unauthenticated port (--port, on --address): a clean
-		// 1.8 scheduler keeps it on loopback.
-		{"oldest target", "kube-scheduler --address=127.0.0.1 --bind-address=127.0.0.1 --profiling=false --secure-port=10259", []string{"-", "--root", root, "--target-version", "1.8"}, 0},
+		// At 1.8 the scheduler served only an unauthenticated port (--port, on --address): a clean
+		// 1.8 scheduler keeps it on loopback. It had no secure port before 1.13
+		// (cmd/kube-scheduler/app/options/options.go, v1.12.10: SecureServing nil), so
+		// --bind-address/--secure-port would be flag-not-yet-added errors.
+		{"oldest target", "kube-scheduler --address=127.0.0.1 --profiling=false", []string{"-", "--root", root, "--target-version", "1.8"}, 0},
 		{"an old scheduler's open insecure port", clean, []string{"-", "--root", root, "--target-version", "1.8"}, 1},
 		{"malformed target", clean, []string{"-", "--target-version", "one"}, 2},
 		{"bad output", clean, []string{"-", "-o", "xml"}, 2},
