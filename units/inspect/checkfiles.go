@@ -145,6 +145,9 @@ func checkFiles(c *checked) {
 	for _, r := range once {
 		l := c.files.load(r.path, r.kind)
 		if l.err != nil {
+			if errors.Is(l.err, fs.ErrNotExist) && c.bootstrapUnused(r) {
+				continue
+			}
 			if errors.Is(l.err, fs.ErrNotExist) {
 				c.add("file-missing", r.label, r.origin, "Create it, or correct the path.", "%s: %s does not exist", r.named(), r.path)
 			} else {
@@ -218,6 +221,14 @@ func checkFiles(c *checked) {
 	}
 	c.checkSANs()
 	c.checkServiceAccountKeys()
+}
+
+// bootstrapUnused says r is the kubelet's --bootstrap-kubeconfig while its --kubeconfig is
+// there and readable: the kubelet then never reads the bootstrap file (kubernetes
+// pkg/kubelet/certificate/bootstrap/bootstrap.go, LoadClientConfig returns the kubeconfig
+// when it is still valid), and kubeadm init leaves no bootstrap-kubelet.conf behind.
+func (c *checked) bootstrapUnused(r fileRef) bool {
+	return c.inv.Component == "kubelet" && r.label == "bootstrap-kubeconfig" && c.file("kubeconfig") != nil
 }
 
 func (c *checked) refOrigin(label string) Origin {
