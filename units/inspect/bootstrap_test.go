@@ -1,6 +1,11 @@
 package inspect
 
-import "testing"
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
 
 // The kubelet reads --bootstrap-kubeconfig only when its --kubeconfig is missing or no longer
 // valid (pkg/kubelet/certificate/bootstrap/bootstrap.go, LoadClientConfig); a node made by
@@ -33,6 +38,35 @@ func TestBootstrapKubeconfig(t *testing.T) {
 			}
 			if len(got) != len(tt.missing) {
 				t.Errorf("file-missing for %v, want %v:\n%s", got, tt.missing, dump(rep))
+			}
+		})
+	}
+}
+
+// A kubeconfig that names its client key file (kubeadm's kubelet.conf since 1.17 names
+// /var/lib/kubelet/pki/kubelet-client-current.pem) passes the key's secrecy to that file.
+func TestKubeconfigKeyFilePermissions(t *testing.T) {
+	for _, mode := range []uint32{0o600, 0o644} {
+		t.Run(fmt.Sprintf("%04o", mode), func(t *testing.T) {
+			invs, o := withCluster("kubelet", "", func(p *testPKI) {
+				cert, key := p.fs["etc/kubernetes/pki/apiserver-kubelet-client.crt"], p.fs["etc/kubernetes/pki/apiserver-kubelet-client.key"]
+				pem := append(append([]byte{}, cert.Data...), key.Data...)
+				put(p.fs, "/var/lib/kubelet/pki/kubelet-client-current.pem", pem, 0o600)
+				p.fs["var/lib/kubelet/pki/kubelet-client-current.pem"].Mode = os.FileMode(mode)
+				kc := strings.Join([]string{"apiVersion: v1", "kind: Config", "clusters:", "- name: c", "  cluster: {server: https://10.0.0.1:6443}",
+					"contexts:", "- name: x", "  context: {cluster: c, user: u}", "current-context: x", "users:", "- name: u",
+					"  user: {client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem, client-key: /var/lib/kubelet/pki/kubelet-client-current.pem}"}, "\n")
+				put(p.fs, "/etc/kubernetes/kubelet.kubeconfig", []byte(kc), 0o600)
+			})(t)
+			rep := Inspect(invs, o)
+			n := 0
+			for _, f := range rep.All() {
+				if f.ID == "file-permissions" && strings.Contains(f.Message, "kubelet-client-current.pem") {
+					n++
+				}
+			}
+			if want := map[uint32]int{0o600: 0, 0o644: 1}[mode]; n != want {
+				t.Errorf("%d file-permissions findings for the client key file, want %d:\n%s", n, want, dump(rep))
 			}
 		})
 	}

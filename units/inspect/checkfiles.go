@@ -172,6 +172,9 @@ func checkFiles(c *checked) {
 			}
 			c.checkValidity(r, what, cert)
 		}
+		if l.kc != nil && l.kc.KeyFile != "" && l.kc.KeyMode&0o077 != 0 {
+			c.add("file-permissions", r.label, r.origin, fmt.Sprintf("chmod 600 %s", l.kc.KeyFile), "%s: the client key %s that %s names is mode %04o; private keys must be 0600 or stricter", r.label, l.kc.KeyFile, r.path, l.kc.KeyMode)
+		}
 		if l.kc != nil {
 			for _, cert := range l.kc.ClientCert[:min(1, len(l.kc.ClientCert))] {
 				c.checkValidity(r, r.path+" (client certificate)", cert)
