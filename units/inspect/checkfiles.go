@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/units/flags"
 )
@@ -51,7 +53,34 @@ func (c *checked) refs() []fileRef {
 	if c.kubelet != nil {
 		out = append(out, c.kubelet.refs...)
 	}
-	return out
+	return append(out, c.proxyRefs...)
+}
+
+// loadProxyConfig reads the files kube-proxy's --config (a KubeProxyConfiguration) names into
+// c.proxyRefs: clientConnection.kubeconfig, the kube-proxy's credentials. A config that cannot
+// be read or parsed here contributes nothing (kube-proxy's own checks of it are not judged).
+func loadProxyConfig(c *checked) {
+	if !c.is("kube-proxy") || c.opt.FS == nil || c.args.Unresolved("config") {
+		return
+	}
+	p, ok := c.args.Value("config")
+	if !ok || strings.TrimSpace(p) == "" {
+		return
+	}
+	data, err := readFile(c.opt.FS, fsPath(p))
+	if err != nil {
+		return
+	}
+	var cfg struct {
+		Kind             string `json:"kind"`
+		ClientConnection struct {
+			Kubeconfig string `json:"kubeconfig"`
+		} `json:"clientConnection"`
+	}
+	if yaml.Unmarshal(data, &cfg) != nil || cfg.Kind != "KubeProxyConfiguration" || cfg.ClientConnection.Kubeconfig == "" {
+		return
+	}
+	c.proxyRefs = []fileRef{{label: "clientConnection.kubeconfig", path: cfg.ClientConnection.Kubeconfig, kind: flags.Kubeconfig, origin: Origin{File: p}}}
 }
 
 // awayFromNode says the invocation is being inspected away from its node: the file system may
@@ -118,6 +147,7 @@ func checkFiles(c *checked) {
 	if c.opt.FS == nil {
 		return
 	}
+	loadProxyConfig(c)
 	refs := c.refs()
 	if c.awayFromNode(refs) {
 		c.add("files-not-judged", "", c.originOf(""), "Inspect with --root set to the node's root file system (or a copy of it, or its hardway bundle), or run hardway inspect on the node.",

@@ -71,3 +71,41 @@ func TestKubeconfigKeyFilePermissions(t *testing.T) {
 		})
 	}
 }
+
+// kube-proxy's credentials are named in its --config file (KubeProxyConfiguration
+// clientConnection.kubeconfig), not by a flag; they are checked like a --kubeconfig.
+func TestKubeProxyConfigKubeconfig(t *testing.T) {
+	const cfg = "kind: KubeProxyConfiguration\napiVersion: kubeproxy.config.k8s.io/v1alpha1\nclientConnection:\n  kubeconfig: /var/lib/kube-proxy/kubeconfig\nmode: iptables\n"
+	tests := []struct {
+		name string
+		mode os.FileMode
+		drop bool
+		want string // rule on clientConnection.kubeconfig, "" for none
+	}{
+		{"0600", 0o600, false, ""},
+		{"0644", 0o644, false, "file-permissions"},
+		{"missing", 0, true, "file-missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			invs, o := withCluster("kubelet", "", nil)(t)
+			p := goodPKI(t)
+			put(p.fs, "/var/lib/kube-proxy/config.yaml", []byte(cfg), 0o644)
+			if !tt.drop {
+				put(p.fs, "/var/lib/kube-proxy/kubeconfig", p.fs["etc/kubernetes/kubelet.kubeconfig"].Data, tt.mode)
+			}
+			o.FS = p.fs
+			invs = append(invs[:0], command(t, "kube-proxy --config=/var/lib/kube-proxy/config.yaml"))
+			rep := Inspect(invs, o)
+			var got []string
+			for _, f := range rep.All() {
+				if f.Flag == "clientConnection.kubeconfig" {
+					got = append(got, f.ID)
+				}
+			}
+			if (tt.want == "" && len(got) > 0) || (tt.want != "" && (len(got) != 1 || got[0] != tt.want)) {
+				t.Errorf("findings on clientConnection.kubeconfig %v, want %q:\n%s", got, tt.want, dump(rep))
+			}
+		})
+	}
+}
