@@ -28,6 +28,14 @@ type Setting struct {
 }
 
 // Origin is where the setting was written.
+// fromEnv is the ETCD_* variable the setting was read from, or "" when it is on the command line.
+func (s *Setting) fromEnv() string {
+	if len(s.Words) == 0 {
+		return ""
+	}
+	return s.Words[0].FromEnv
+}
+
 func (s *Setting) Origin() Origin {
 	if len(s.Words) == 0 {
 		return Origin{}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/hardway-dev/hardway/pki"
 	"github.com/hardway-dev/hardway/units/flags"
 )
@@ -51,7 +53,34 @@ func (c *checked) refs() []fileRef {
 	if c.kubelet != nil {
 		out = append(out, c.kubelet.refs...)
 	}
-	return out
+	return append(out, c.proxyRefs...)
+}
+
+// loadProxyConfig reads the files kube-proxy's --config (a KubeProxyConfiguration) names into
+// c.proxyRefs: clientConnection.kubeconfig, the kube-proxy's credentials. A config that cannot
+// be read or parsed here contributes nothing (kube-proxy's own checks of it are not judged).
+func loadProxyConfig(c *checked) {
+	if !c.is("kube-proxy") || c.opt.FS == nil || c.args.Unresolved("config") {
+		return
+	}
+	p, ok := c.args.Value("config")
+	if !ok || strings.TrimSpace(p) == "" {
+		return
+	}
+	data, err := readFile(c.opt.FS, fsPath(p))
+	if err != nil {
+		return
+	}
+	var cfg struct {
+		Kind             string `json:"kind"`
+		ClientConnection struct {
+			Kubeconfig string `json:"kubeconfig"`
+		} `json:"clientConnection"`
+	}
+	if yaml.Unmarshal(data, &cfg) != nil || cfg.Kind != "KubeProxyConfiguration" || cfg.ClientConnection.Kubeconfig == "" {
+		return
+	}
+	c.proxyRefs = []fileRef{{label: "clientConnection.kubeconfig", path: cfg.ClientConnection.Kubeconfig, kind: flags.Kubeconfig, origin: Origin{File: p}}}
 }
 
 // awayFromNode says the invocation is being inspected away from its node: the file system may
@@ -118,6 +147,7 @@ func checkFiles(c *checked) {
 	if c.opt.FS == nil {
 		return
 	}
+	loadProxyConfig(c)
 	refs := c.refs()
 	if c.awayFromNode(refs) {
 		c.add("files-not-judged", "", c.originOf(""), "Inspect with --root set to the node's root file system (or a copy of it, or its hardway bundle), or run hardway inspect on the node.",
@@ -145,6 +175,9 @@ func checkFiles(c *checked) {
 	for _, r := range once {
 		l := c.files.load(r.path, r.kind)
 		if l.err != nil {
+			if errors.Is(l.err, fs.ErrNotExist) && c.bootstrapUnused(r) {
+				continue
+			}
 			if errors.Is(l.err, fs.ErrNotExist) {
 				c.add("file-missing", r.label, r.origin, "Create it, or correct the path.", "%s: %s does not exist", r.named(), r.path)
 			} else {
@@ -168,6 +201,9 @@ func checkFiles(c *checked) {
 				what = fmt.Sprintf("%s (certificate %d, %s)", r.path, i+1, cert.Subject.CommonName)
 			}
 			c.checkValidity(r, what, cert)
+		}
+		if l.kc != nil && l.kc.KeyFile != "" && l.kc.KeyMode&0o077 != 0 {
+			c.add("file-permissions", r.label, r.origin, fmt.Sprintf("chmod 600 %s", l.kc.KeyFile), "%s: the client key %s that %s names is mode %04o; private keys must be 0600 or stricter", r.label, l.kc.KeyFile, r.path, l.kc.KeyMode)
 		}
 		if l.kc != nil {
 			for _, cert := range l.kc.ClientCert[:min(1, len(l.kc.ClientCert))] {
@@ -218,6 +254,14 @@ func checkFiles(c *checked) {
 	}
 	c.checkSANs()
 	c.checkServiceAccountKeys()
+}
+
+// bootstrapUnused says r is the kubelet's --bootstrap-kubeconfig while its --kubeconfig is
+// there and readable: the kubelet then never reads the bootstrap file (kubernetes
+// pkg/kubelet/certificate/bootstrap/bootstrap.go, LoadClientConfig returns the kubeconfig
+// when it is still valid), and kubeadm init leaves no bootstrap-kubelet.conf behind.
+func (c *checked) bootstrapUnused(r fileRef) bool {
+	return c.inv.Component == "kubelet" && r.label == "bootstrap-kubeconfig" && c.file("kubeconfig") != nil
 }
 
 func (c *checked) refOrigin(label string) Origin {

@@ -60,7 +60,15 @@ func checkLifecycle(c *checked) {
 		if def, ok := insecurePorts[c.inv.Component]; ok && s.Name == "port" && s.Value == "0" && !c.version.AtLeast(flags.MustVersion("1.22")) {
 			fix = "Keep --port=0 while the target is before 1.22: without it " + c.inv.Component + " serves its insecure port " + def + "; delete it when moving to 1.22 or later."
 		}
-		switch f.StateAt(c.version) {
+		st := f.StateAt(c.version)
+		if env := s.fromEnv(); env != "" && (st == flags.Removed || st == flags.NotYetAdded) {
+			// etcd sets only the flags it has from ETCD_* variables and logs any other one as
+			// "unrecognized environment variable" (pkg/flags verifyEnv): no exit, no effect.
+			c.add("flag-noop", s.Name, o, "Delete "+env+" from the environment file.",
+				"%s stands for --%s, which etcd %s does not have: etcd ignores it with a warning (unrecognized environment variable)", env, s.Name, c.version)
+			continue
+		}
+		switch st {
 		case flags.Removed:
 			c.add("flag-removed", s.Name, o, fix, "--%s was removed in %s (target %s): the binary exits with \"unknown flag\"", s.Name, f.Removed, c.version)
 		case flags.NotYetAdded:

@@ -22,7 +22,11 @@ type Word struct {
 	// RunTime are the manifest $(VAR) references in the word whose values the kubelet knows
 	// only when it starts the container; the Value keeps them as written.
 	RunTime []RunTimeRef `json:"runTime,omitempty"`
-	Origin  Origin       `json:"origin"`
+	// FromEnv names the ETCD_* variable of the unit's environment the word stands for: etcd
+	// reads a flag it was not given from that variable (see etcdEnvArgs). Such a word is not in
+	// the command line, and --fix does not write it there.
+	FromEnv string `json:"fromEnv,omitempty"`
+	Origin  Origin `json:"origin"`
 }
 
 // Origin is where something was read: a file and line, a process, or standard input.

@@ -166,6 +166,10 @@ type kubeconfig struct {
 	CA         []*x509.Certificate
 	ClientCert []*x509.Certificate
 	ClientKey  crypto.Signer
+	// KeyFile is the client-key file the kubeconfig names (not inline data), and KeyMode its
+	// permissions: the key is as secret as the kubeconfig itself.
+	KeyFile string
+	KeyMode fs.FileMode
 }
 
 type kubeconfigFile struct {
@@ -263,6 +267,15 @@ func parseKubeconfig(data []byte, dir string, fc *fileCache) (*kubeconfig, error
 		b, err = readRef(u.User.KeyData, u.User.Key)
 		if err == nil && len(bytes.TrimSpace(b)) > 0 {
 			kc.ClientKey, _ = pki.ParseKey(b)
+			if u.User.KeyData == "" && u.User.Key != "" {
+				ref := u.User.Key
+				if !path.IsAbs(ref) {
+					ref = path.Join(dir, ref)
+				}
+				if st, err := fs.Stat(fc.fsys, fsPath(ref)); err == nil {
+					kc.KeyFile, kc.KeyMode = ref, st.Mode().Perm()
+				}
+			}
 		}
 	}
 	return kc, nil

@@ -150,6 +150,7 @@ type checked struct {
 	opt        *Options
 	files      *fileCache
 	kubelet    *kubeletConfig
+	proxyRefs  []fileRef // the files kube-proxy's --config names (proxyConfigRefs)
 	containerd *containerdConfig
 	// node is the kubelet's effective cgroup driver and CRI socket, for the cross checks.
 	node *kubeletNode

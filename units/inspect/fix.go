@@ -73,6 +73,11 @@ func Fix(inv *Invocation, opt Options) (*Fixed, error) {
 	if inv.Wrapper != "" {
 		return nil, fmt.Errorf("%s: %s is started through %s; --fix does not rewrite wrapped command lines: fix the %s command by hand, with the findings as a guide", inv.Name, inv.Component, inv.Wrapper, inv.Component)
 	}
+	for _, w := range inv.Args {
+		if w.FromEnv != "" {
+			return nil, fmt.Errorf("%s: %s takes settings from its environment (%s); --fix does not rewrite environment files: fix them by hand, with the findings as a guide", inv.Name, inv.Component, w.FromEnv)
+		}
+	}
 	version := opt.targetFor(comp)
 	args := ParseArgs(comp, inv.Args)
 	var out []fixArg

@@ -147,6 +147,9 @@ func FromUnitFile(cat *flags.Catalogue, u *Unit) (*Invocation, error) {
 	}
 	inv := newInvocation(cat, u.Name, FromUnit, cmd.Argv)
 	inv.Unit, inv.ExecPrefixes, inv.ExecOption = u, cmd.Prefixes, &eff
+	if inv.Component == "etcd" {
+		inv.Args = append(inv.Args, etcdEnvArgs(cat.Component("etcd"), inv.Args, u.Env, eff.Origin)...)
+	}
 	for _, f := range u.Files {
 		if f.Name == eff.Origin.File {
 			inv.Source = f
@@ -391,4 +394,33 @@ func Detect(f File) Kind {
 		return FromManifest
 	}
 	return FromCommand
+}
+
+// etcdEnvArgs returns, as --flag=value words after the command line, the settings etcd takes
+// from its environment: for every flag not on the command line, a non-empty ETCD_<FLAG>
+// variable (upper case, dashes as underscores) sets it, and none does when --config-file is
+// given (go.etcd.io/etcd/pkg/v3/flags SetFlagsFromEnv, called by server/etcdmain/config.go
+// with the prefix "ETCD"). Installers such as kubespray start etcd with no flags at all and
+// every setting in an EnvironmentFile=.
+func etcdEnvArgs(comp *flags.Component, args []Word, env map[string]string, at Origin) []Word {
+	if comp == nil || len(env) == 0 {
+		return nil
+	}
+	given := map[string]bool{}
+	for _, s := range ParseArgs(comp, args).Settings {
+		given[s.Name] = true
+	}
+	if given["config-file"] {
+		return nil
+	}
+	var out []Word
+	for _, f := range comp.Flags {
+		key := "ETCD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		v := env[key]
+		if v == "" || given[f.Name] {
+			continue
+		}
+		out = append(out, Word{Value: "--" + f.Name + "=" + v, Raw: "--" + f.Name + "=" + v, FromEnv: key, Origin: at})
+	}
+	return out
 }
