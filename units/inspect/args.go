@@ -80,6 +80,13 @@ func ParseArgs(comp *flags.Component, args []Word) *Args {
 		if strings.HasPrefix(body, "-") {
 			dashes, body = 2, body[1:]
 		}
+		if body == "" || body[0] == '=' || body[0] == '-' {
+			// "-=x", "--=x", "---x": no flag name. Go's flag package and pflag both refuse it
+			// ("bad flag syntax"; pflag reads "-=x" as the shorthand '=' it does not have).
+			a.Problems = append(a.Problems, Finding{ID: "flag-unknown", Origin: w.Origin,
+				Message: fmt.Sprintf("%q names no flag; the binary exits with \"bad flag syntax\" or \"unknown shorthand flag\"", s)})
+			continue
+		}
 		if !goflag && dashes == 1 {
 			name := body
 			if k, _, ok := strings.Cut(body, "="); ok {

@@ -254,6 +254,7 @@ func (o *Options) targetFor(comp *flags.Component) flags.Version {
 
 var problemFix = map[string]string{
 	"flag-single-dash":         "Use two dashes.",
+	"flag-unknown":             "Delete the word, or write the flag's name after the dashes.",
 	"flag-missing-value":       "Give the flag a value, or delete it.",
 	"unit-multiple-execstart":  "Start a drop-in's override with an empty ExecStart= line, so it replaces the original instead of adding to it.",
 	"unit-unresolved-variable": "Define the variable with Environment= or in the EnvironmentFile=, or write the value.",

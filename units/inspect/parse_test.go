@@ -252,3 +252,15 @@ func TestReadRunningProcess(t *testing.T) {
 		t.Errorf("--insecure-port not reported as removed:\n%s", dump(rep))
 	}
 }
+
+// A word of dashes with no flag name is refused by pflag ("bad flag syntax", or "unknown
+// shorthand flag: '=' in -=x") and by Go's flag package ("bad flag syntax"): a flag-unknown
+// finding, never a crash (FuzzUnit found "-=" crashing the shorthand lookup).
+func TestNamelessFlags(t *testing.T) {
+	for _, line := range []string{"kube-scheduler -=x", "kube-scheduler --=x", "kube-scheduler ---x", "kube-scheduler -=", "etcd -=x", "etcd --=x"} {
+		rep := Inspect([]*Invocation{command(t, line)}, opts(nil))
+		if ids(rep.All())["flag-unknown"] != 1 {
+			t.Errorf("%s: want one flag-unknown, got:\n%s", line, dump(rep))
+		}
+	}
+}
