@@ -1,11 +1,15 @@
 package flags
 
 import (
+	"context"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hardway-dev/hardway/internal/e2e"
 )
@@ -39,18 +43,27 @@ type binaryCheck struct {
 	deprecated func(out, flag string) bool     // the binary warned that the flag is deprecated (nil: not checked)
 }
 
+// flagFigures counts what one binaryCheck.check looked at, for the record (docs/flags.md).
+type flagFigures struct {
+	Listed     int // flags the binary's --help lists
+	Given      int // catalogue flags given to the binary, one run each
+	Refused    int // of those, rejected as unknown (the catalogue says removed or not yet added)
+	Deprecated int // of those, announced deprecated by the binary
+}
+
 // check compares the catalogue's view of a component at one version with the real binary:
 // every flag its --help lists is known and alive at that version; every catalogue flag the
 // catalogue calls removed (or not yet added) is rejected by the binary, every other one is
 // accepted; and where the binary announces deprecations, they agree. (Giving each flag to the
 // binary catches hidden flags, which --help leaves out.)
-func (bc binaryCheck) check(t *testing.T, listed map[string]bool) {
+func (bc binaryCheck) check(t *testing.T, listed map[string]bool) flagFigures {
 	t.Helper()
 	comp := Default().Component(bc.component)
 	if comp == nil {
 		t.Fatalf("no component %s", bc.component)
 	}
 	v := bc.version
+	fig := flagFigures{Listed: len(listed)}
 	var unknown []string
 	for name := range listed {
 		if comp.Flag(name) == nil {
@@ -67,6 +80,13 @@ func (bc binaryCheck) check(t *testing.T, listed map[string]bool) {
 		f := &comp.Flags[i]
 		out := bc.run(f.Name, dummyValue(f))
 		gone := bc.unknown(out, f.Name)
+		fig.Given++
+		if gone {
+			fig.Refused++
+		}
+		if bc.deprecated != nil && bc.deprecated(out, f.Name) {
+			fig.Deprecated++
+		}
 		switch st := f.StateAt(v); {
 		case st == Removed || st == NotYetAdded:
 			if !gone {
@@ -84,6 +104,23 @@ func (bc binaryCheck) check(t *testing.T, listed map[string]bool) {
 			t.Errorf("--%s: the catalogue says %s at %s, but the binary neither warns nor hides it", f.Name, st, v)
 		}
 	}
+	return fig
+}
+
+// kubeComponents are the Kubernetes components scripts/build-kube.sh builds, whose binaries
+// the checks below give flags and feature gates to.
+var kubeComponents = []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"}
+
+// kubeBinaryCheck is the check of the real binary bin of a Kubernetes component at version v.
+// Every release since 1.8 parses with spf13/pflag, which words an unknown flag
+// "unknown flag: --name" and a deprecated one "Flag --name has been deprecated, <why>"; the
+// kubelet, which parses its own flags, wraps the first ("failed to parse kubelet flag: ...").
+func kubeBinaryCheck(component, bin string, v Version) binaryCheck {
+	return binaryCheck{
+		component: component, version: v, run: runner(bin),
+		unknown:    func(out, flag string) bool { return strings.Contains(out, "unknown flag: --"+flag) },
+		deprecated: func(out, flag string) bool { return strings.Contains(out, "Flag --"+flag+" has been deprecated") },
+	}
 }
 
 func runner(prog string) func(flag, value string) string {
@@ -96,11 +133,7 @@ func runner(prog string) func(flag, value string) string {
 // The real kube-apiserver v1.37 (scripts/build-kube.sh; CI builds it).
 func TestCatalogueMatchesRealKubeAPIServer(t *testing.T) {
 	bin := e2e.RequireBinary(t, "kube-apiserver")
-	binaryCheck{
-		component: "kube-apiserver", version: MustVersion("1.37"), run: runner(bin),
-		unknown:    func(out, flag string) bool { return strings.Contains(out, "unknown flag: --"+flag) },
-		deprecated: func(out, flag string) bool { return strings.Contains(out, "Flag --"+flag+" has been deprecated") },
-	}.check(t, flagsInHelp(t, bin))
+	kubeBinaryCheck("kube-apiserver", bin, MustVersion("1.37")).check(t, flagsInHelp(t, bin))
 }
 
 // The real kube-controller-manager, kube-scheduler, kubelet and kube-proxy v1.37: every flag
@@ -109,11 +142,7 @@ func TestCatalogueMatchesRealComponents(t *testing.T) {
 	for _, component := range []string{"kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"} {
 		t.Run(component, func(t *testing.T) {
 			bin := e2e.RequireBinary(t, component)
-			binaryCheck{
-				component: component, version: MustVersion("1.37"), run: runner(bin),
-				unknown:    func(out, flag string) bool { return strings.Contains(out, "unknown flag: --"+flag) },
-				deprecated: func(out, flag string) bool { return strings.Contains(out, "Flag --"+flag+" has been deprecated") },
-			}.check(t, flagsInHelp(t, bin))
+			kubeBinaryCheck(component, bin, MustVersion("1.37")).check(t, flagsInHelp(t, bin))
 		})
 	}
 }
@@ -172,27 +201,140 @@ func TestCatalogueMatchesRealContainerd(t *testing.T) {
 // 1.37 is refused ("unrecognized feature gate"), and the gates it says 1.37 has are accepted.
 func TestFeatureGatesMatchRealKubeAPIServer(t *testing.T) {
 	bin := e2e.RequireBinary(t, "kube-apiserver")
-	v := MustVersion("1.37")
-	var current []string
-	removed := 0
+	checkGates(t, MustVersion("1.37"), gateProbeFor(t, "kube-apiserver", bin))
+}
+
+// gateProbe gives a component's binary the feature gates names (each set to true) in a way that
+// makes it set them and then exit. It returns the binary's output, and whether the binary got
+// past setting the gates (so that a gate the output does not name was accepted).
+type gateProbe func(names []string) (out string, past bool)
+
+// versionPrinted matches what --version prints: "Kubernetes v1.37.2".
+var versionPrinted = regexp.MustCompile(`(?m)^Kubernetes v(\d+\.\d+)`)
+
+// gateProbeFor returns how to probe the feature gates of component's binary bin. The control-
+// plane components set the gates while parsing flags, before --version prints and exits. The
+// kubelet and kube-proxy only keep --feature-gates as a configuration field, set after
+// --version has exited, so they are run without it, and made to stop right after setting the
+// gates: the kubelet on a --config file that does not exist (it sets the gates given as flags,
+// validates its flags, then loads the file and exits on the error), kube-proxy by
+// --write-config-to (it sets the gates, validates, writes its configuration and exits). A
+// deadline stops a binary that would go further than that.
+func gateProbeFor(t *testing.T, component, bin string) gateProbe {
+	t.Helper()
+	dir := t.TempDir()
+	run := func(args ...string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		out, _ := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+		return string(out)
+	}
+	gates := func(names []string) string { return "--feature-gates=" + strings.Join(names, "=true,") + "=true" }
+	switch component {
+	case "kubelet":
+		absent := filepath.Join(dir, "absent", "kubelet.yaml")
+		// "failed to load kubelet config file" (1.22+), "Failed to load kubelet config file"
+		// (structured logging), "failed to load Kubelet config file" (before).
+		loaded := regexp.MustCompile(`(?i)failed to load kubelet config file`)
+		return func(names []string) (string, bool) {
+			out := run(gates(names), "--config="+absent)
+			return out, loaded.MatchString(out)
+		}
+	case "kube-proxy":
+		written := filepath.Join(dir, "kube-proxy.yaml")
+		return func(names []string) (string, bool) {
+			os.Remove(written)
+			out := run(gates(names), "--write-config-to="+written)
+			_, err := os.Stat(written)
+			return out, err == nil
+		}
+	}
+	return func(names []string) (string, bool) {
+		out := run(gates(names), "--version")
+		return out, versionPrinted.MatchString(out)
+	}
+}
+
+var (
+	// Before 1.14 (pkg/util/feature) the error was "unrecognized key: X"; since then
+	// (component-base/featuregate) "unrecognized feature gate: X".
+	gateUnrecognized = regexp.MustCompile(`unrecognized (?:feature gate|key): ([A-Za-z0-9]+)`)
+	// A gate locked to its default ("cannot set feature gate X to true, feature is locked to
+	// false"), or not yet at the emulated version ("..., feature is PreAlpha at emulated
+	// version"), is known.
+	gateKnownButRefused = regexp.MustCompile(`cannot set feature gate ([A-Za-z0-9]+) to`)
+)
+
+// probeGates finds which of the gates names the binary refuses as unrecognized. Before 1.33 the
+// binary stops at the first gate it cannot set (in map order), from 1.33 on it names all of them:
+// so the probe runs again without the gates named, until a run names none.
+func probeGates(t *testing.T, probe gateProbe, names []string) (refused map[string]bool) {
+	t.Helper()
+	refused = map[string]bool{}
+	remaining := map[string]bool{}
+	for _, n := range names {
+		remaining[n] = true
+	}
+	for len(remaining) > 0 {
+		left := make([]string, 0, len(remaining))
+		for n := range remaining {
+			left = append(left, n)
+		}
+		sort.Strings(left)
+		out, past := probe(left)
+		named := false
+		for _, m := range gateUnrecognized.FindAllStringSubmatch(out, -1) {
+			if remaining[m[1]] {
+				refused[m[1]] = true
+				delete(remaining, m[1])
+				named = true
+			}
+		}
+		for _, m := range gateKnownButRefused.FindAllStringSubmatch(out, -1) {
+			if remaining[m[1]] {
+				delete(remaining, m[1])
+				named = true
+			}
+		}
+		if !named {
+			if !past {
+				t.Fatalf("cannot judge %d feature gates: the binary neither named one nor got past setting them:\n%.2000s", len(left), out)
+			}
+			break
+		}
+	}
+	return refused
+}
+
+// gateFigures counts what one checkGates looked at, for the record (docs/flags.md).
+type gateFigures struct{ Current, Gone int }
+
+// checkGates compares the catalogue's feature gates at version v with a real binary: every gate
+// the catalogue says is removed or not yet added at v is refused as unrecognized, and every gate
+// it says v has is known.
+func checkGates(t *testing.T, v Version, probe gateProbe) gateFigures {
+	t.Helper()
+	var current, gone []string
 	for _, g := range Default().Gates {
 		switch g.StateAt(v) {
 		case Current:
-			current = append(current, g.Name+"=true")
-		case Removed:
-			removed++
-			out, _ := exec.Command(bin, "--feature-gates="+g.Name+"=true", "--version").CombinedOutput()
-			if !strings.Contains(string(out), "unrecognized feature gate: "+g.Name) {
-				t.Errorf("feature gate %s (removed %s in the catalogue) is accepted by %s:\n%s", g.Name, g.Removed, bin, out)
-			}
+			current = append(current, g.Name)
+		case Removed, NotYetAdded:
+			gone = append(gone, g.Name)
 		}
 	}
-	if removed == 0 || len(current) == 0 {
-		t.Fatalf("catalogue has %d removed and %d current gates at %s", removed, len(current), v)
+	if len(current) == 0 {
+		t.Fatalf("the catalogue has no feature gates at %s", v)
 	}
-	// Locked gates answer "cannot set feature gate X to true, feature is locked": known all the same.
-	out, _ := exec.Command(bin, "--feature-gates="+strings.Join(current, ","), "--version").CombinedOutput()
-	if strings.Contains(string(out), "unrecognized feature gate") {
-		t.Errorf("%s refuses a gate the catalogue has at %s:\n%s", bin, v, out)
+	refused := probeGates(t, probe, gone)
+	for _, name := range gone {
+		if !refused[name] {
+			g := Default().Gate(name)
+			t.Errorf("feature gate %s (%s at %s in the catalogue: added %s, removed %s) is accepted by the binary", name, g.StateAt(v), v, g.Added, g.Removed)
+		}
 	}
+	for name := range probeGates(t, probe, current) {
+		t.Errorf("feature gate %s (current at %s in the catalogue) is refused by the binary as unrecognized", name, v)
+	}
+	return gateFigures{Current: len(current), Gone: len(gone)}
 }
