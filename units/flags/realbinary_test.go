@@ -177,6 +177,21 @@ func dummyValue(f *Flag) string {
 	if f.Default != "" {
 		return f.Default
 	}
+	// A value that parses, so that the binary gets as far as warning about a deprecation.
+	switch f.Type {
+	case Float, Port:
+		return "1"
+	case Quantity:
+		return "1Mi"
+	case IP:
+		return "127.0.0.1"
+	case CIDRs:
+		return "10.0.0.0/24"
+	case PortRange:
+		return "30000-30001"
+	case URLs:
+		return "http://127.0.0.1:2379"
+	}
 	return "x"
 }
 
