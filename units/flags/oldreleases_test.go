@@ -3,6 +3,8 @@
 package flags
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,9 +35,14 @@ func TestCatalogueMatchesOldReleases(t *testing.T) {
 			for _, component := range kubeComponents {
 				t.Run(component, func(t *testing.T) {
 					bin := filepath.Join(dir, component)
+					if _, err := os.Stat(bin); errors.Is(err, fs.ErrNotExist) {
+						// Not an e2e.Skip: a release may lack a component the script could not
+						// build (kube-apiserver before 1.24), which docs/flags.md records.
+						t.Skipf("%s: no %s (scripts/build-kube.sh did not build it)", dir, component)
+					}
 					v := binaryVersion(t, bin)
 					flags := kubeBinaryCheck(component, bin, v).check(t, flagsInHelp(t, bin))
-					gates := checkGates(t, v, gateProbeFor(t, component, bin))
+					gates := checkGates(t, component, v, gateProbeFor(t, component, bin))
 					t.Logf("figures: %s %s: --help lists %d flags; %d catalogue flags given, %d refused as unknown, %d announced deprecated; %d feature gates the catalogue has at %s accepted, %d it has not refused",
 						component, v, flags.Listed, flags.Given, flags.Refused, flags.Deprecated, gates.Current, v, gates.Gone)
 				})

@@ -14,19 +14,43 @@ import (
 	"github.com/hardway-dev/hardway/internal/e2e"
 )
 
-// helpFlag matches a flag at the start of a --help line: "  --name", "  -x, --name".
-var helpFlag = regexp.MustCompile(`(?m)^\s+(?:-[a-zA-Z], )?--([a-z0-9][a-z0-9-]*)`)
+// helpFlag matches a flag at the start of a --help line, "  --name", "  -x, --name", and the
+// rest of the line (the type and the start of the usage text).
+var helpFlag = regexp.MustCompile(`(?m)^\s+(?:-[a-zA-Z], )?--([a-z0-9][a-z0-9-]*)(.*)$`)
 
-// flagsInHelp runs prog --help and returns the flag names it lists: at least 20, a sign that
+// helpDeprecated matches the rest of a --help line whose usage text starts with "DEPRECATED"
+// (after the value's type, if any): the other way upstream announces a deprecation, for flags
+// it wants to keep visible (pflag's MarkDeprecated hides a flag and warns when it is used).
+var helpDeprecated = regexp.MustCompile(`(?i)^\s+(?:\S+\s+)?[\[(]?deprecated`)
+
+// helpFlags maps each flag a --help lists to the rest of its line.
+type helpFlags map[string]string
+
+// lists reports whether the help lists name.
+func (h helpFlags) lists(name string) bool {
+	_, ok := h[name]
+	return ok
+}
+
+// announcedDeprecated reports whether the help lists name with a usage text starting with
+// "DEPRECATED".
+func (h helpFlags) announcedDeprecated(name string) bool {
+	rest, ok := h[name]
+	return ok && helpDeprecated.MatchString(rest)
+}
+
+// flagsInHelp runs prog --help and returns the flags it lists: at least 20, a sign that
 // the help was parsed.
-func flagsInHelp(t *testing.T, prog string) map[string]bool { return flagsInHelpAtLeast(t, prog, 20) }
+func flagsInHelp(t *testing.T, prog string) helpFlags { return flagsInHelpAtLeast(t, prog, 20) }
 
-func flagsInHelpAtLeast(t *testing.T, prog string, least int) map[string]bool {
+func flagsInHelpAtLeast(t *testing.T, prog string, least int) helpFlags {
 	t.Helper()
 	out, _ := exec.Command(prog, "--help").CombinedOutput() // some programs exit non-zero on --help
-	names := map[string]bool{}
+	names := helpFlags{}
 	for _, m := range helpFlag.FindAllStringSubmatch(string(out), -1) {
-		names[m[1]] = true
+		if _, dup := names[m[1]]; !dup {
+			names[m[1]] = m[2]
+		}
 	}
 	if len(names) < least {
 		t.Fatalf("%s --help listed only %d flags:\n%s", prog, len(names), out)
@@ -56,7 +80,7 @@ type flagFigures struct {
 // catalogue calls removed (or not yet added) is rejected by the binary, every other one is
 // accepted; and where the binary announces deprecations, they agree. (Giving each flag to the
 // binary catches hidden flags, which --help leaves out.)
-func (bc binaryCheck) check(t *testing.T, listed map[string]bool) flagFigures {
+func (bc binaryCheck) check(t *testing.T, listed helpFlags) flagFigures {
 	t.Helper()
 	comp := Default().Component(bc.component)
 	if comp == nil {
@@ -100,8 +124,12 @@ func (bc binaryCheck) check(t *testing.T, listed map[string]bool) flagFigures {
 		case strings.Contains(out, "invalid argument"):
 			// the dummy value does not parse (a taint, an eviction threshold): the binary exits
 			// before it would warn, so the deprecation cannot be judged from this run.
-		case !bc.deprecated(out, f.Name) && (st == Deprecated || st == NoOp) && listed[f.Name]:
-			t.Errorf("--%s: the catalogue says %s at %s, but the binary neither warns nor hides it", f.Name, st, v)
+		case bc.deprecated(out, f.Name) || listed.announcedDeprecated(f.Name):
+			// announced: agrees with deprecated and no-op. A flag the catalogue calls current
+			// whose usage text alone says DEPRECATED is not an error: the catalogue dates a
+			// deprecation from MarkDeprecated, or from a source that says when it was announced.
+		case (st == Deprecated || st == NoOp) && listed.lists(f.Name):
+			t.Errorf("--%s: the catalogue says %s at %s, but the binary neither warns, hides it nor calls it DEPRECATED in --help", f.Name, st, v)
 		}
 	}
 	return fig
@@ -216,7 +244,18 @@ func TestCatalogueMatchesRealContainerd(t *testing.T) {
 // 1.37 is refused ("unrecognized feature gate"), and the gates it says 1.37 has are accepted.
 func TestFeatureGatesMatchRealKubeAPIServer(t *testing.T) {
 	bin := e2e.RequireBinary(t, "kube-apiserver")
-	checkGates(t, MustVersion("1.37"), gateProbeFor(t, "kube-apiserver", bin))
+	checkGates(t, "kube-apiserver", MustVersion("1.37"), gateProbeFor(t, "kube-apiserver", bin))
+}
+
+// The same for the real kube-controller-manager, kube-scheduler, kubelet and kube-proxy v1.37,
+// which also checks the gates the catalogue says a component does not register (notIn).
+func TestFeatureGatesMatchRealComponents(t *testing.T) {
+	for _, component := range []string{"kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"} {
+		t.Run(component, func(t *testing.T) {
+			bin := e2e.RequireBinary(t, component)
+			checkGates(t, component, MustVersion("1.37"), gateProbeFor(t, component, bin))
+		})
+	}
 }
 
 // gateProbe gives a component's binary the feature gates names (each set to true) in a way that
@@ -324,32 +363,37 @@ func probeGates(t *testing.T, probe gateProbe, names []string) (refused map[stri
 // gateFigures counts what one checkGates looked at, for the record (docs/flags.md).
 type gateFigures struct{ Current, Gone int }
 
-// checkGates compares the catalogue's feature gates at version v with a real binary: every gate
-// the catalogue says is removed or not yet added at v is refused as unrecognized, and every gate
-// it says v has is known.
-func checkGates(t *testing.T, v Version, probe gateProbe) gateFigures {
+// checkGates compares the catalogue's feature gates at version v with the real binary of
+// component: every gate the catalogue says is removed, not yet added, or not registered by this
+// component at v is refused as unrecognized, and every other gate it has at v is known.
+func checkGates(t *testing.T, component string, v Version, probe gateProbe) gateFigures {
 	t.Helper()
-	var current, gone []string
+	var known, refusedWanted []string
 	for _, g := range Default().Gates {
-		switch g.StateAt(v) {
-		case Current:
-			current = append(current, g.Name)
-		case Removed, NotYetAdded:
-			gone = append(gone, g.Name)
+		registered, _ := g.RegisteredBy(component, v)
+		switch st := g.StateAt(v); {
+		case st == Current && registered:
+			known = append(known, g.Name)
+		case st == Current, st == Removed, st == NotYetAdded:
+			refusedWanted = append(refusedWanted, g.Name)
 		}
 	}
-	if len(current) == 0 {
+	if len(known) == 0 {
 		t.Fatalf("the catalogue has no feature gates at %s", v)
 	}
-	refused := probeGates(t, probe, gone)
-	for _, name := range gone {
+	refused := probeGates(t, probe, refusedWanted)
+	for _, name := range refusedWanted {
 		if !refused[name] {
 			g := Default().Gate(name)
-			t.Errorf("feature gate %s (%s at %s in the catalogue: added %s, removed %s) is accepted by the binary", name, g.StateAt(v), v, g.Added, g.Removed)
+			why := g.StateAt(v).String()
+			if _, a := g.RegisteredBy(component, v); a.Component != "" {
+				why = "not registered by " + component
+			}
+			t.Errorf("feature gate %s (%s at %s in the catalogue: added %s, removed %s) is accepted by the binary", name, why, v, g.Added, g.Removed)
 		}
 	}
-	for name := range probeGates(t, probe, current) {
+	for name := range probeGates(t, probe, known) {
 		t.Errorf("feature gate %s (current at %s in the catalogue) is refused by the binary as unrecognized", name, v)
 	}
-	return gateFigures{Current: len(current), Gone: len(gone)}
+	return gateFigures{Current: len(known), Gone: len(refusedWanted)}
 }
