@@ -24,6 +24,12 @@
 #   go test ./units/systemd ./units/flags
 #
 # Needs only Go and the Go module proxy. Respects GOMODCACHE/GOCACHE/GOFLAGS like any go build.
+#
+# Older releases (docs/flags.md records what was built with which Go): with Go 1.26, 1.24 and later
+# build whole; 1.20 to 1.23 build without kube-apiserver (see the go build below); 1.19 and older
+# do not build: their module graph needs vbom.ml/util, which the module proxy no longer serves,
+# and before 1.15 kubernetes was not a module. A patch whose staging modules were never tagged
+# (v1.18.20: no k8s.io/api v0.18.20) does not resolve; take the patch before it.
 set -euo pipefail
 
 if [ $# -lt 1 ]; then
@@ -106,7 +112,7 @@ for c in "${components[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
 # does not stop the others: go build still writes every binary that links, and the script names
 # the missing ones and fails. (Before 1.24 kube-apiserver does not build from the module: it needs
 # pkg/generated/openapi/zz_generated.openapi.go, which kubernetes' Makefile generated and the
-# module did not hold until 1.24; the other four components build from 1.21 on.)
+# module did not hold until 1.24; the other four components build from 1.20 on.)
 status=0
 go build -trimpath -ldflags "$ldflags" -o "$out/" "${pkgs[@]}" || status=$?
 for c in "${components[@]}"; do

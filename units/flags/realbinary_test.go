@@ -16,7 +16,7 @@ import (
 
 // helpFlag matches a flag at the start of a --help line, "  --name", "  -x, --name", and the
 // rest of the line (the type and the start of the usage text).
-var helpFlag = regexp.MustCompile(`(?m)^\s+(?:-[a-zA-Z], )?--([a-z0-9][a-z0-9-]*)(.*)$`)
+var helpFlag = regexp.MustCompile(`(?m)^\s+(?:-[a-zA-Z], )?--([a-z0-9][a-z0-9_-]*)(.*)$`)
 
 // helpDeprecated matches the rest of a --help line whose usage text starts with "DEPRECATED"
 // (after the value's type, if any): the other way upstream announces a deprecation, for flags
@@ -67,6 +67,32 @@ type binaryCheck struct {
 	deprecated func(out, flag string) bool     // the binary warned that the flag is deprecated (nil: not checked)
 }
 
+// knownDifferences are the disagreements between the catalogue and a real binary that the
+// catalogue's model (one name per flag, one added..removed span) cannot express, each with why.
+// The check logs them instead of failing; docs/flags.md lists them.
+var knownDifferences = []struct {
+	component, flag string
+	from, until     Version // the versions it applies to: from <= v < until
+	why             string
+}{
+	{"kube-controller-manager", "concurrent-rc-syncs", MustVersion("1.13"), MustVersion("1.21"),
+		"kube-controller-manager registers this flag as concurrent_rc_syncs (cmd/kube-controller-manager/app/options/replicationcontroller.go, every release) and its " +
+			"main sets no word-separator normalization from 1.13 to 1.20 (1.8-1.9 call flag.InitFlags, 1.10-1.12 and 1.21-1.22 pflag.CommandLine.SetNormalizeFunc, " +
+			"1.23 on cli.Run), so there only --concurrent_rc_syncs is accepted (the real v1.20.15 binary); the catalogue keeps the dashed name every other release takes"},
+	{"kube-controller-manager", "concurrent_rc_syncs", MustVersion("1.13"), MustVersion("1.21"), "the spelling --help lists where --concurrent-rc-syncs is not accepted (above)"},
+}
+
+// knownDifference returns why the catalogue and the binary of component at v may disagree on
+// flag, or "".
+func knownDifference(component, flag string, v Version) string {
+	for _, d := range knownDifferences {
+		if d.component == component && d.flag == flag && v.AtLeast(d.from) && !v.AtLeast(d.until) {
+			return d.why
+		}
+	}
+	return ""
+}
+
 // flagFigures counts what one binaryCheck.check looked at, for the record (docs/flags.md).
 type flagFigures struct {
 	Listed     int // flags the binary's --help lists
@@ -90,7 +116,11 @@ func (bc binaryCheck) check(t *testing.T, listed helpFlags) flagFigures {
 	fig := flagFigures{Listed: len(listed)}
 	var unknown []string
 	for name := range listed {
-		if comp.Flag(name) == nil {
+		switch {
+		case comp.Flag(name) != nil:
+		case knownDifference(bc.component, name, v) != "":
+			t.Logf("known difference: %s %s lists --%s: %s", bc.component, v, name, knownDifference(bc.component, name, v))
+		default:
 			unknown = append(unknown, name)
 		}
 	}
@@ -116,6 +146,8 @@ func (bc binaryCheck) check(t *testing.T, listed helpFlags) flagFigures {
 			if !gone {
 				t.Errorf("--%s: the catalogue says %s at %s, but the binary accepts it: %.200s", f.Name, st, v, out)
 			}
+		case gone && knownDifference(bc.component, f.Name, v) != "":
+			t.Logf("known difference: --%s is %s at %s in the catalogue, and the binary does not know it: %s", f.Name, st, v, knownDifference(bc.component, f.Name, v))
 		case gone:
 			t.Errorf("--%s: the catalogue says %s at %s, but the binary does not know it", f.Name, st, v)
 		case bc.deprecated == nil:
