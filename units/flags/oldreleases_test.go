@@ -43,8 +43,8 @@ func TestCatalogueMatchesOldReleases(t *testing.T) {
 					v := binaryVersion(t, bin)
 					flags := kubeBinaryCheck(component, bin, v).check(t, flagsInHelp(t, bin))
 					gates := checkGates(t, component, v, gateProbeFor(t, component, bin))
-					t.Logf("figures: %s %s: --help lists %d flags; %d catalogue flags given, %d refused as unknown, %d announced deprecated; %d feature gates the catalogue has at %s accepted, %d it has not refused",
-						component, v, flags.Listed, flags.Given, flags.Refused, flags.Deprecated, gates.Current, v, gates.Gone)
+					t.Logf("figures: %s %s: --help lists %d flags; %d catalogue flags given, %d refused as unknown, %d warned deprecated; %d feature gates known, %d refused (removed, not yet added or not this component's)",
+						component, v, flags.Listed, flags.Given, flags.Refused, flags.Deprecated, gates.Current, gates.Gone)
 				})
 			}
 		})
