@@ -119,20 +119,47 @@ func lifecycleAt(v, added, deprecated, noop, removed Version) State {
 	return Current
 }
 
-// Gate is a Kubernetes feature gate (--feature-gates Name=true|false), which every kube-*
-// component and the kubelet share: a gate the version does not know (not yet added, or
-// removed) makes the component exit with "unrecognized feature gate".
+// Gate is a Kubernetes feature gate (--feature-gates Name=true|false), which the kube-*
+// components and the kubelet share: a gate the version does not know (not yet added, or
+// removed) makes the component exit with "unrecognized feature gate". Most gates are registered
+// by every component (k8s.io/kubernetes/pkg/features, which they all import); NotIn lists the
+// exceptions.
 type Gate struct {
 	Name    string  `json:"name"`
 	Added   Version `json:"added,omitzero"`
 	Removed Version `json:"removed,omitzero"`
+	// NotIn lists the components whose binaries do not register the gate although the release
+	// has it: the package that registers it (the controller-manager's or component-base logging's
+	// feature list) is linked into some components only. Such a component exits on the gate with
+	// "unrecognized feature gate", as on a removed one.
+	NotIn []GateAbsence `json:"notIn,omitempty"`
 	// Source names where the facts come from.
 	Source string `json:"source"`
+}
+
+// GateAbsence is one component that does not register a gate: in every version that has the
+// gate, or only before Until.
+type GateAbsence struct {
+	Component string `json:"component"`
+	// Until is the first version whose binary registers the gate; zero: none does yet.
+	Until Version `json:"until,omitzero"`
 }
 
 // StateAt is the gate's state at v: NotYetAdded, Removed or Current.
 func (g *Gate) StateAt(v Version) State {
 	return lifecycleAt(v, g.Added, Version{}, Version{}, g.Removed)
+}
+
+// RegisteredBy reports whether component's binary at version v registers the gate (given the
+// gate exists at v): false when NotIn names the component for v. The GateAbsence returned
+// then says until when.
+func (g *Gate) RegisteredBy(component string, v Version) (bool, GateAbsence) {
+	for _, a := range g.NotIn {
+		if a.Component == component && (a.Until.IsZero() || !v.AtLeast(a.Until)) {
+			return false, a
+		}
+	}
+	return true, GateAbsence{}
 }
 
 // Plugin is a kube-apiserver admission plugin.
@@ -468,8 +495,17 @@ func (c *Catalogue) Validate() error {
 		g := &c.Gates[i]
 		at := "feature gate " + g.Name
 		checkLifecycle(add, at, 1, g.Added, Version{}, Version{}, g.Removed)
-		if (!g.Added.IsZero() || !g.Removed.IsZero()) && g.Source == "" {
+		if (!g.Added.IsZero() || !g.Removed.IsZero() || len(g.NotIn) > 0) && g.Source == "" {
 			add("%s: lifecycle without a source", at)
+		}
+		for _, a := range g.NotIn {
+			switch comp := c.Component(a.Component); {
+			case comp == nil || comp.Library != PFlag || comp.Subcommand != "" || comp.Flag("feature-gates") == nil:
+				add("%s: notIn names %q, which is not a Kubernetes component with --feature-gates", at, a.Component)
+			case a.Until.IsZero():
+			case a.Until.Major() != 1 || (!g.Added.IsZero() && a.Until.Compare(g.Added) <= 0) || (!g.Removed.IsZero() && a.Until.Compare(g.Removed) >= 0):
+				add("%s: notIn %s until %s is not within the gate's life (%s..%s)", at, a.Component, a.Until, g.Added, g.Removed)
+			}
 		}
 	}
 	validateRuntimeConfig(add, c.RuntimeConfig)

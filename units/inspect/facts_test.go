@@ -83,6 +83,11 @@ func TestFindingsFromUpstreamFacts(t *testing.T) {
 			map[string]int{"cross-service-range": 1, "cert-service-ip-missing": 1}},
 		{"apiserver default range, controller-manager without a range", noRange(""),
 			map[string]int{"cert-service-ip-missing": 1}},
+		// feature gates another component registers (flags.Gate.NotIn)
+		{"kube-proxy 1.24 with ContextualLogging, which it registers only from 1.27", atVersion("1.24", lines(cleanKubeProxy+" --feature-gates=ContextualLogging=true")),
+			map[string]int{"feature-gate-not-registered": 1}},
+		{"kube-proxy 1.27 with ContextualLogging", atVersion("1.27", lines(cleanKubeProxy+" --feature-gates=ContextualLogging=true")), nil},
+		{"kube-scheduler 1.24 with ContextualLogging", atVersion("1.24", lines(cleanScheduler+" --feature-gates=ContextualLogging=true")), nil},
 		// insecure ports of old controller-managers and schedulers
 		{"controller-manager 1.21 with defaults serves 10252 on 0.0.0.0", atVersion("1.21", lines(cleanKCM)), map[string]int{"insecure-port-open": 1}},
 		{"scheduler 1.18 with defaults serves 10251 on 0.0.0.0", atVersion("1.18", lines(cleanScheduler)), map[string]int{"insecure-port-open": 1}},
@@ -118,6 +123,9 @@ func TestFindingsFromUpstreamFacts(t *testing.T) {
 		})
 	}
 }
+
+// cleanKubeProxy is a kube-proxy command line with no finding of its own.
+const cleanKubeProxy = "kube-proxy --config=/var/lib/kube-proxy/config.yaml"
 
 func TestSuppression(t *testing.T) {
 	const reason = "metrics are scraped from the LAN"

@@ -37,6 +37,7 @@ var Rules = []Rule{
 	{"admission-plugin-gate-off", Error, "an admission plugin that refuses to start without its feature gate (SecurityContextDeny in 1.27-1.29)"},
 	{"feature-gate-removed", Error, "a feature gate removed in or before the target version (the component exits)"},
 	{"feature-gate-not-yet-added", Error, "a feature gate that arrived after the target version (the component exits)"},
+	{"feature-gate-not-registered", Error, "a feature gate the target version has, but not in this component (it exits)"},
 	{"admission-control-conflict", Error, "--admission-control together with --enable/--disable-admission-plugins"},
 	{"runtime-config-api-all", Error, "--runtime-config=api/all without =true (breaks start-up)"},
 	{"runtime-config-all-apis", Warning, "--runtime-config=api/all=true turns on every alpha and beta API"},

@@ -132,6 +132,8 @@ var ruleCases = map[string]struct{ fires, quiet ruleCase }{
 		quiet: atVersion("1.13", withCluster("kube-apiserver", cleanAPI+" --feature-gates=Initializers=true,NoGateHardwayKnows=true", nil))},
 	"feature-gate-not-yet-added": {fires: atVersion("1.11", withCluster("kube-apiserver", cleanAPI+" --feature-gates=TTLAfterFinished=true", nil)),
 		quiet: atVersion("1.12", withCluster("kube-apiserver", cleanAPI+" --feature-gates=TTLAfterFinished=true", nil))},
+	"feature-gate-not-registered": {fires: withCluster("kube-scheduler", cleanScheduler+" --feature-gates=ControllerManagerReleaseLeaderElectionLockOnExit=true", nil),
+		quiet: withCluster("kube-controller-manager", cleanKCM+" --feature-gates=ControllerManagerReleaseLeaderElectionLockOnExit=true", nil)},
 	"admission-control-conflict": {fires: withCluster("kube-apiserver", cleanAPI+" --admission-control=NodeRestriction", nil)},
 	"runtime-config-api-all":     {fires: withCluster("kube-apiserver", cleanAPI+" --runtime-config=api/all", nil), quiet: withCluster("kube-apiserver", cleanAPI+" --runtime-config=batch/v1=true", nil)},
 	"runtime-config-all-apis":    {fires: withCluster("kube-apiserver", cleanAPI+" --runtime-config=api/all=true", nil)},

@@ -103,8 +103,9 @@ func pluginFix(p *flags.Plugin, fl string) string {
 }
 
 // checkFeatureGates judges --feature-gates against the gates the catalogue knows: a gate the
-// target does not have yet, or no longer has, makes every kube-* component exit with
-// "unrecognized feature gate". Gates the catalogue does not know are not judged.
+// target does not have yet, or no longer has, or that this component does not register (another
+// component's), makes the kube-* component exit with "unrecognized feature gate". Gates the
+// catalogue does not know are not judged.
 func checkFeatureGates(c *checked) {
 	if c.comp.Flag("feature-gates") == nil || !c.args.Has("feature-gates") {
 		return
@@ -122,6 +123,18 @@ func checkFeatureGates(c *checked) {
 		case flags.NotYetAdded:
 			c.add("feature-gate-not-yet-added", "feature-gates", c.originOf("feature-gates"), "Drop "+name+" from --feature-gates, or target "+g.Added.String()+" or later.",
 				"feature gate %s arrived in %s, after the target %s; the component exits with \"unrecognized feature gate: %s\"", name, g.Added, c.version, name)
+		case flags.Current:
+			registered, absent := g.RegisteredBy(c.inv.Component, c.version)
+			if registered {
+				break
+			}
+			fix, when := "Drop "+name+" from "+c.inv.Component+"'s --feature-gates; set it only on the components that have it.", ""
+			if !absent.Until.IsZero() {
+				fix = "Drop " + name + " from " + c.inv.Component + "'s --feature-gates, or target " + absent.Until.String() + " or later."
+				when = " before " + absent.Until.String()
+			}
+			c.add("feature-gate-not-registered", "feature-gates", c.originOf("feature-gates"), fix,
+				"feature gate %s exists in %s but %s does not register it%s (only other components link the package that does); it exits with \"unrecognized feature gate: %s\"", name, c.version, c.inv.Component, when, name)
 		}
 	}
 }
