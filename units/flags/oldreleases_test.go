@@ -36,9 +36,10 @@ func TestCatalogueMatchesOldReleases(t *testing.T) {
 				t.Run(component, func(t *testing.T) {
 					bin := filepath.Join(dir, component)
 					if _, err := os.Stat(bin); errors.Is(err, fs.ErrNotExist) {
-						// Not an e2e.Skip: a release may lack a component the script could not
-						// build (kube-apiserver before 1.24), which docs/flags.md records.
-						t.Skipf("%s: no %s (scripts/build-kube.sh did not build it)", dir, component)
+						// A release may lack a component the script could not build (kube-apiserver
+						// before 1.24), which docs/flags.md records: logged, not checked.
+						t.Logf("%s: no %s (scripts/build-kube.sh did not build it): not checked", dir, component)
+						return
 					}
 					v := binaryVersion(t, bin)
 					flags := kubeBinaryCheck(component, bin, v).check(t, flagsInHelp(t, bin))
